@@ -1,0 +1,91 @@
+#pragma once
+
+#include <conclave/conclaveglobal.h>
+
+#include <QtCore/QList>
+#include <QtCore/QObject>
+#include <QtCore/QUrl>
+#include <QtNetwork/QSslConfiguration>
+
+#include <chrono>
+#include <memory>
+
+QT_BEGIN_NAMESPACE
+class QNetworkAccessManager;
+QT_END_NAMESPACE
+
+namespace Conclave {
+
+class ClientPrivate;
+
+/*!
+ * \class Conclave::Client
+ * The connection to one etcd cluster through its v3 JSON gateway: endpoints (tried in order,
+ * failing over), TLS, credentials and timeouts. Electors and observers created on one Client
+ * share its connections, its watch stream and its lease session.
+ *
+ * \code
+ * Conclave::Client client;
+ * client.setEndpoints({QUrl(QStringLiteral("http://127.0.0.1:2379"))});
+ * client.setCredentials(QStringLiteral("app"), password);   // optional
+ * \endcode
+ *
+ * Configure it before use; a change applies to requests started afterwards. All work runs in
+ * the thread the Client lives in, driven by its event loop; nothing blocks.
+ */
+class CONCLAVE_EXPORT Client : public QObject
+{
+    Q_OBJECT
+    Q_PROPERTY(QList<QUrl> endpoints READ endpoints WRITE setEndpoints NOTIFY endpointsChanged)
+    Q_PROPERTY(QUrl currentEndpoint READ currentEndpoint NOTIFY currentEndpointChanged)
+
+public:
+    explicit Client(QObject *parent = nullptr);
+    ~Client() override;
+
+    QList<QUrl> endpoints() const;
+    /*!
+     * Sets the client URLs of the cluster's members (http:// or https://, host and port, no
+     * path). Invalid URLs are refused with errorOccurred(InvalidArgument) and leave the
+     * previous endpoints in place.
+     */
+    void setEndpoints(const QList<QUrl> &endpoints);
+    //! The endpoint requests go to now; it moves on when a member cannot be reached.
+    QUrl currentEndpoint() const;
+
+    //! User and password for etcd auth; a token is fetched and renewed transparently.
+    void setCredentials(const QString &user, const QString &password);
+    QString user() const;
+
+    //! CA, client certificate and key for https:// endpoints; peer verification stays on.
+    void setSslConfiguration(const QSslConfiguration &configuration);
+    QSslConfiguration sslConfiguration() const;
+
+    //! How long one unary request may take before it fails with TimeoutError (default 5 s).
+    void setRequestTimeout(std::chrono::milliseconds timeout);
+    std::chrono::milliseconds requestTimeout() const;
+
+    /*!
+     * Uses \a manager (not owned) for unary requests instead of a private one. Watch
+     * streams always use a private manager so that they can never starve unary calls
+     * of QNetworkAccessManager's six connections per host.
+     */
+    void setNetworkAccessManager(QNetworkAccessManager *manager);
+    QNetworkAccessManager *networkAccessManager() const;
+
+    //! The last client-level error (configuration, authentication); sticky until the next one.
+    Conclave::Error error() const;
+    QString errorString() const;
+
+Q_SIGNALS:
+    void endpointsChanged(const QList<QUrl> &endpoints);
+    void currentEndpointChanged(const QUrl &endpoint);
+    void errorOccurred(Conclave::Error error, const QString &message);
+
+private:
+    Q_DISABLE_COPY_MOVE(Client)
+    Q_DECLARE_PRIVATE(Client)
+    std::unique_ptr<ClientPrivate> const d_ptr;
+};
+
+} // namespace Conclave

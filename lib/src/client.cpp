@@ -1,0 +1,312 @@
+#include <conclave/client.h>
+
+#include "client_p.h"
+#include "gatewayreply.h"
+#include "logging.h"
+#include "watchhub.h"
+
+#include <QtNetwork/QNetworkAccessManager>
+
+namespace Conclave {
+
+ClientPrivate::ClientPrivate(Client *q)
+    : q_ptr(q)
+{
+}
+
+ClientPrivate::~ClientPrivate() = default;
+
+QNetworkAccessManager *ClientPrivate::unaryNam() const
+{
+    return externalNam ? externalNam.data() : ownNam;
+}
+
+QNetworkRequest ClientPrivate::makeRequest(int endpointIndex, const QByteArray &path) const
+{
+    QUrl url = endpoints.value(endpointIndex);
+    url.setPath(QString::fromLatin1(path));
+    QNetworkRequest request(url);
+    request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
+    // Fail in ~1 ms on a member without a leader instead of hanging ~7 s (etcd-gateway.md §10).
+    request.setRawHeader("Grpc-Metadata-Hasleader", "true");
+    // Qt 6.4's HTTP/2 adds ~45 ms per request over TLS; HTTP/1.1 keeps TLS as fast as plain
+    // HTTP (bench/bench_transport). Watches get their own manager, so the 6-connection
+    // limit of HTTP/1.1 never starves unary calls.
+    request.setAttribute(QNetworkRequest::Http2AllowedAttribute, false);
+    if (hasSsl && url.scheme() == QLatin1String("https"))
+        request.setSslConfiguration(ssl);
+    return request;
+}
+
+bool ClientPrivate::needsToken() const
+{
+    return !user.isEmpty() && token.isEmpty() && !authDisabledOnServer;
+}
+
+GatewayReply *ClientPrivate::authenticate()
+{
+    if (authReply && !authReply->isFinished())
+        return authReply;
+    auto *reply = new GatewayReply(this, QStringLiteral("authenticate"), "/v3/auth/authenticate",
+                                   {{QStringLiteral("name"), user},
+                                    {QStringLiteral("password"), password}},
+                                   Retry::Always, false);
+    authReply = reply;
+    QObject::connect(reply, &GatewayReply::finished, q_ptr, [this, reply] {
+        reply->deleteLater();
+        if (reply->error() == Error::NoError) {
+            token = reply->json().value(QLatin1String("token")).toString().toUtf8();
+            qCDebug(lcGateway) << "authenticated as" << user;
+        } else if (reply->errorString().contains(QLatin1String("authentication is not enabled"))) {
+            qCInfo(lcGateway) << "credentials given but auth is not enabled on the server";
+            authDisabledOnServer = true;
+        } else {
+            setError(reply->error() == Error::InvalidArgument ? Error::AuthenticationError
+                                                               : reply->error(),
+                     reply->errorString());
+        }
+    });
+    return reply;
+}
+
+void ClientPrivate::invalidateToken(const QByteArray &used)
+{
+    if (token == used)
+        token.clear();
+}
+
+void ClientPrivate::markEndpointFailed(int index)
+{
+    if (index != current || endpoints.size() < 2)
+        return;
+    current = (current + 1) % int(endpoints.size());
+    Q_EMIT q_ptr->currentEndpointChanged(endpoints.at(current));
+}
+
+void ClientPrivate::setError(Error e, const QString &message)
+{
+    error = e;
+    errorString = message;
+    qCWarning(lcGateway).noquote() << message;
+    Q_EMIT q_ptr->errorOccurred(e, message);
+}
+
+GatewayReply *ClientPrivate::post(const QString &call, const QByteArray &path,
+                                  const QJsonObject &body, Retry retry)
+{
+    return new GatewayReply(this, call, path, body, retry);
+}
+
+GatewayReply *ClientPrivate::range(const RangeOptions &options)
+{
+    return post(QStringLiteral("range"), "/v3/kv/range", Codec::rangeRequest(options),
+                Retry::Always);
+}
+
+GatewayReply *ClientPrivate::put(const QByteArray &key, const QByteArray &value, qint64 lease,
+                                 bool prevKv)
+{
+    return post(QStringLiteral("put"), "/v3/kv/put", Codec::putRequest(key, value, lease, prevKv),
+                Retry::IfNotSent);
+}
+
+GatewayReply *ClientPrivate::deleteRange(const QByteArray &key, const QByteArray &rangeEnd,
+                                         bool prevKv)
+{
+    return post(QStringLiteral("deleterange"), "/v3/kv/deleterange",
+                Codec::deleteRequest(key, rangeEnd, prevKv), Retry::IfNotSent);
+}
+
+GatewayReply *ClientPrivate::txn(const QList<Compare> &compares, const QJsonArray &success,
+                                 const QJsonArray &failure)
+{
+    // A guarded txn is safe to send again: if the first attempt applied, the compare fails
+    // and the failure branch tells the caller what is there now.
+    return post(QStringLiteral("txn"), "/v3/kv/txn",
+                Codec::txnRequest(compares, success, failure),
+                compares.isEmpty() ? Retry::IfNotSent : Retry::Always);
+}
+
+GatewayReply *ClientPrivate::leaseGrant(qint64 ttlSeconds)
+{
+    return post(QStringLiteral("lease grant"), "/v3/lease/grant",
+                {{QStringLiteral("TTL"), Codec::encodeInt(ttlSeconds)}}, Retry::IfNotSent);
+}
+
+GatewayReply *ClientPrivate::leaseKeepAlive(qint64 leaseId)
+{
+    return post(QStringLiteral("lease keepalive"), "/v3/lease/keepalive",
+                {{QStringLiteral("ID"), Codec::encodeInt(leaseId)}}, Retry::Always);
+}
+
+GatewayReply *ClientPrivate::leaseRevoke(qint64 leaseId)
+{
+    return post(QStringLiteral("lease revoke"), "/v3/lease/revoke",
+                {{QStringLiteral("ID"), Codec::encodeInt(leaseId)}}, Retry::IfNotSent);
+}
+
+GatewayReply *ClientPrivate::leaseTimeToLive(qint64 leaseId, bool withKeys)
+{
+    QJsonObject body{{QStringLiteral("ID"), Codec::encodeInt(leaseId)}};
+    if (withKeys)
+        body.insert(QStringLiteral("keys"), true);
+    return post(QStringLiteral("lease timetolive"), "/v3/lease/timetolive", body, Retry::Always);
+}
+
+GatewayReply *ClientPrivate::leases()
+{
+    return post(QStringLiteral("lease leases"), "/v3/lease/leases", {}, Retry::Always);
+}
+
+GatewayReply *ClientPrivate::status()
+{
+    return post(QStringLiteral("status"), "/v3/maintenance/status", {}, Retry::Always);
+}
+
+WatchHub *ClientPrivate::watchHub()
+{
+    if (!hub)
+        hub = new WatchHub(this);
+    return hub;
+}
+
+Client::Client(QObject *parent)
+    : QObject(parent)
+    , d_ptr(std::make_unique<ClientPrivate>(this))
+{
+    Q_D(Client);
+    d->ownNam = new QNetworkAccessManager(this);
+}
+
+Client::~Client()
+{
+    Q_D(Client);
+    delete d->hub; // before the replies and managers it uses
+    d->hub = nullptr;
+}
+
+QList<QUrl> Client::endpoints() const
+{
+    Q_D(const Client);
+    return d->endpoints;
+}
+
+static QString endpointProblem(const QUrl &url)
+{
+    if (!url.isValid())
+        return QStringLiteral("not a valid URL");
+    if (url.scheme() != QLatin1String("http") && url.scheme() != QLatin1String("https"))
+        return QStringLiteral("scheme must be http or https");
+    if (url.host().isEmpty())
+        return QStringLiteral("no host");
+    if (url.port() <= 0)
+        return QStringLiteral("no port (etcd's client port is usually 2379)");
+    if (!url.path().isEmpty() && url.path() != QLatin1String("/"))
+        return QStringLiteral("a path is not allowed");
+    return {};
+}
+
+void Client::setEndpoints(const QList<QUrl> &endpoints)
+{
+    Q_D(Client);
+    if (endpoints.isEmpty()) {
+        QMetaObject::invokeMethod(this, [d] {
+            d->setError(Error::InvalidArgument, QStringLiteral("no etcd endpoints given"));
+        }, Qt::QueuedConnection);
+        return;
+    }
+    for (const QUrl &url : endpoints) {
+        const QString problem = endpointProblem(url);
+        if (!problem.isEmpty()) {
+            const QString message = QStringLiteral("invalid etcd endpoint \"%1\": %2")
+                                            .arg(url.toString(), problem);
+            QMetaObject::invokeMethod(this, [d, message] {
+                d->setError(Error::InvalidArgument, message);
+            }, Qt::QueuedConnection);
+            return;
+        }
+    }
+    if (endpoints == d->endpoints)
+        return;
+    d->endpoints = endpoints;
+    d->current = 0;
+    d->token.clear();
+    Q_EMIT endpointsChanged(endpoints);
+    Q_EMIT currentEndpointChanged(endpoints.first());
+}
+
+QUrl Client::currentEndpoint() const
+{
+    Q_D(const Client);
+    return d->endpoints.value(d->current);
+}
+
+void Client::setCredentials(const QString &user, const QString &password)
+{
+    Q_D(Client);
+    d->user = user;
+    d->password = password;
+    d->token.clear();
+    d->authDisabledOnServer = false;
+}
+
+QString Client::user() const
+{
+    Q_D(const Client);
+    return d->user;
+}
+
+void Client::setSslConfiguration(const QSslConfiguration &configuration)
+{
+    Q_D(Client);
+    d->ssl = configuration;
+    d->hasSsl = true;
+}
+
+QSslConfiguration Client::sslConfiguration() const
+{
+    Q_D(const Client);
+    return d->hasSsl ? d->ssl : QSslConfiguration::defaultConfiguration();
+}
+
+void Client::setRequestTimeout(std::chrono::milliseconds timeout)
+{
+    Q_D(Client);
+    if (timeout.count() <= 0) {
+        qCWarning(lcGateway) << "ignoring a non-positive request timeout";
+        return;
+    }
+    d->timeout = timeout;
+}
+
+std::chrono::milliseconds Client::requestTimeout() const
+{
+    Q_D(const Client);
+    return d->timeout;
+}
+
+void Client::setNetworkAccessManager(QNetworkAccessManager *manager)
+{
+    Q_D(Client);
+    d->externalNam = manager;
+}
+
+QNetworkAccessManager *Client::networkAccessManager() const
+{
+    Q_D(const Client);
+    return d->unaryNam();
+}
+
+Error Client::error() const
+{
+    Q_D(const Client);
+    return d->error;
+}
+
+QString Client::errorString() const
+{
+    Q_D(const Client);
+    return d->errorString;
+}
+
+} // namespace Conclave

@@ -1,0 +1,265 @@
+#include "gatewayreply.h"
+
+#include "logging.h"
+
+#include <QtCore/QJsonDocument>
+#include <QtNetwork/QNetworkAccessManager>
+#include <QtNetwork/QNetworkReply>
+#include <QtNetwork/QSslError>
+
+namespace Conclave {
+
+GatewayReply::GatewayReply(ClientPrivate *client, const QString &call, const QByteArray &path,
+                           const QJsonObject &body, ClientPrivate::Retry retry, bool useToken)
+    : QObject(client->q_ptr)
+    , m_client(client)
+    , m_call(call)
+    , m_path(path)
+    , m_body(QJsonDocument(body).toJson(QJsonDocument::Compact))
+    , m_retry(retry)
+    , m_useToken(useToken)
+    , m_endpointIndex(client->current)
+{
+    m_timer.setSingleShot(true);
+    connect(&m_timer, &QTimer::timeout, this, &GatewayReply::onTimeout);
+    // Never finish from inside the call that created us: start on the next event-loop turn.
+    QMetaObject::invokeMethod(this, &GatewayReply::send, Qt::QueuedConnection);
+}
+
+GatewayReply::~GatewayReply()
+{
+    if (m_reply) {
+        m_reply->disconnect(this);
+        m_reply->abort();
+        m_reply->deleteLater();
+    }
+}
+
+ResponseHeader GatewayReply::header() const
+{
+    return Codec::parseHeader(m_json.value(QLatin1String("header")).toObject());
+}
+
+void GatewayReply::abort()
+{
+    if (m_finished)
+        return;
+    if (m_reply) {
+        m_reply->disconnect(this);
+        m_reply->abort();
+        m_reply->deleteLater();
+    }
+    finish(Error::Cancelled, QStringLiteral("aborted"));
+}
+
+void GatewayReply::send()
+{
+    if (m_finished)
+        return;
+    if (m_client->endpoints.isEmpty()) {
+        finish(Error::InvalidArgument, QStringLiteral("no endpoints configured"));
+        return;
+    }
+    m_endpointIndex = qBound(0, m_endpointIndex, int(m_client->endpoints.size()) - 1);
+    m_endpoint = m_client->endpoints.at(m_endpointIndex);
+    if (m_useToken && m_client->needsToken()) {
+        GatewayReply *auth = m_client->authenticate();
+        connect(auth, &GatewayReply::finished, this, [this, auth] {
+            if (!m_client->token.isEmpty() || m_client->authDisabledOnServer)
+                sendWithToken();
+            else
+                finish(auth->error(), QStringLiteral("authentication failed: ")
+                                          + auth->errorString());
+        });
+        return;
+    }
+    sendWithToken();
+}
+
+void GatewayReply::sendWithToken()
+{
+    if (m_finished)
+        return;
+    QNetworkRequest request = m_client->makeRequest(m_endpointIndex, m_path);
+    m_usedToken = m_useToken ? m_client->token : QByteArray();
+    if (!m_usedToken.isEmpty())
+        request.setRawHeader("Authorization", m_usedToken);
+    qCDebug(lcGateway) << "POST" << m_path << "to" << m_endpoint.toDisplayString();
+    m_sslErrors.clear();
+    m_timedOut = false;
+    m_reply = m_client->unaryNam()->post(request, m_body);
+    connect(m_reply, &QNetworkReply::finished, this, &GatewayReply::onNetworkFinished);
+    connect(m_reply, &QNetworkReply::sslErrors, this, [this](const QList<QSslError> &errors) {
+        for (const QSslError &e : errors)
+            m_sslErrors.append(e.errorString());
+    });
+    m_timer.start(m_client->timeout);
+}
+
+void GatewayReply::onTimeout()
+{
+    if (!m_reply)
+        return;
+    m_timedOut = true;
+    m_reply->abort(); // finished() follows synchronously or queued; handled there
+}
+
+void GatewayReply::onNetworkFinished()
+{
+    m_timer.stop();
+    QNetworkReply *reply = m_reply;
+    m_reply = nullptr;
+    if (!reply)
+        return;
+    reply->deleteLater();
+    const QByteArray body = reply->readAll();
+    m_httpStatus = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    const auto netError = reply->error();
+    if (m_timedOut) {
+        qCWarning(lcGateway) << m_call << "timed out at" << m_endpoint.toDisplayString();
+        if (!retryElsewhere(true))
+            finish(Error::TimeoutError,
+                   QStringLiteral("no reply within %1 ms").arg(m_client->timeout.count()));
+        return;
+    }
+    if (m_httpStatus == 0 || (netError != QNetworkReply::NoError && m_httpStatus < 300)) {
+        handleTransportError(netError, reply->errorString());
+        return;
+    }
+    if (m_httpStatus < 200 || m_httpStatus >= 300)
+        handleHttpError(body);
+    else
+        handleSuccess(body);
+}
+
+void GatewayReply::handleTransportError(int networkError, const QString &text)
+{
+    using E = QNetworkReply::NetworkError;
+    const auto e = E(networkError);
+    if (e == E::SslHandshakeFailedError || !m_sslErrors.isEmpty()) {
+        const QString why = m_sslErrors.isEmpty() ? text : m_sslErrors.join(QStringLiteral("; "));
+        finish(Error::TlsError, QStringLiteral("TLS handshake failed: ") + why);
+        return;
+    }
+    const bool notSent = e == E::ConnectionRefusedError || e == E::HostNotFoundError;
+    if (m_endpoint.scheme() == QLatin1String("https") && e == E::RemoteHostClosedError
+        && m_attempts == 0) {
+        // A TLS server that wants a client certificate drops the handshake like this.
+        finish(Error::TlsError, QStringLiteral("connection closed during TLS handshake (does "
+                                               "the server require a client certificate?): ")
+                                    + text);
+        return;
+    }
+    if (!retryElsewhere(!notSent))
+        finish(e == E::TimeoutError ? Error::TimeoutError : Error::ConnectionError, text);
+}
+
+void GatewayReply::handleHttpError(const QByteArray &body)
+{
+    QJsonParseError parseError;
+    const QJsonObject obj = QJsonDocument::fromJson(body, &parseError).object();
+    QString message;
+    if (obj.value(QLatin1String("error")).isObject()) { // stream shape
+        const QJsonObject err = obj.value(QLatin1String("error")).toObject();
+        message = err.value(QLatin1String("message")).toString();
+        m_grpcCode = err.value(QLatin1String("grpc_code")).toInt();
+    } else if (!obj.isEmpty()) {
+        message = obj.value(QLatin1String("message")).toString(
+                obj.value(QLatin1String("error")).toString());
+        m_grpcCode = obj.value(QLatin1String("code")).toInt();
+    } else {
+        message = QString::fromUtf8(body.left(200)).simplified();
+    }
+    const Error error = Codec::classify(m_httpStatus, m_grpcCode, message);
+    if (error == Error::AuthenticationError && m_useToken && !m_usedToken.isEmpty()
+        && !m_authRetried && !m_client->user.isEmpty()) {
+        qCInfo(lcGateway) << "token rejected by" << m_endpoint.toDisplayString()
+                          << "- authenticating again";
+        m_authRetried = true;
+        m_client->invalidateToken(m_usedToken);
+        send();
+        return;
+    }
+    if (error == Error::Unavailable) {
+        // "no leader" is refused before anything is applied; other 5xx mean "outcome unknown".
+        const bool notApplied = message.contains(QLatin1String("no leader"));
+        if (retryElsewhere(!notApplied))
+            return;
+    }
+    finish(error, QStringLiteral("HTTP %1: %2").arg(m_httpStatus).arg(message));
+}
+
+void GatewayReply::handleSuccess(const QByteArray &body)
+{
+    // Stream-shaped calls (lease keepalive) answer with one {"result":…} or {"error":…} line.
+    const int nl = body.indexOf('\n');
+    const QByteArray first = nl >= 0 ? body.left(nl) : body;
+    QJsonParseError parseError;
+    const QJsonDocument doc = QJsonDocument::fromJson(first, &parseError);
+    if (parseError.error != QJsonParseError::NoError || !doc.isObject()) {
+        finish(Error::ProtocolError,
+               QStringLiteral("malformed reply (%1): %2")
+                       .arg(parseError.errorString(), QString::fromUtf8(body.left(80)).simplified()));
+        return;
+    }
+    QJsonObject obj = doc.object();
+    if (obj.value(QLatin1String("error")).isObject()) {
+        handleHttpError(first);
+        return;
+    }
+    if (obj.value(QLatin1String("result")).isObject())
+        obj = obj.value(QLatin1String("result")).toObject();
+    if (!obj.value(QLatin1String("header")).isObject()) {
+        finish(Error::ProtocolError, QStringLiteral("reply has no header: ")
+                                             + QString::fromUtf8(first.left(80)));
+        return;
+    }
+    m_json = obj;
+    m_client->current = m_endpointIndex;
+    // A dead lease is not an HTTP error: keepalive omits TTL, timetolive says -1.
+    // (timetolive rounds down: 0 means "under a second left", only -1 means gone.)
+    const qint64 ttl = Codec::decodeInt(obj.value(QLatin1String("TTL")));
+    if ((m_path.endsWith("/lease/keepalive") && ttl <= 0)
+        || (m_path.endsWith("/lease/timetolive") && ttl < 0)) {
+        finish(Error::LeaseLost, QStringLiteral("lease %1 is expired, revoked or unknown")
+                                         .arg(obj.value(QLatin1String("ID")).toString()));
+        return;
+    }
+    finish(Error::NoError, QString());
+}
+
+bool GatewayReply::retryElsewhere(bool mayHaveReachedEtcd)
+{
+    if (mayHaveReachedEtcd && m_retry != ClientPrivate::Retry::Always)
+        return false;
+    m_client->markEndpointFailed(m_endpointIndex);
+    if (++m_attempts >= m_client->endpoints.size())
+        return false;
+    m_endpointIndex = (m_endpointIndex + 1) % int(m_client->endpoints.size());
+    qCInfo(lcGateway) << m_call << "failing over to"
+                      << m_client->endpoints.at(m_endpointIndex).toDisplayString();
+    send();
+    return true;
+}
+
+QString GatewayReply::describe(const QString &detail) const
+{
+    return QStringLiteral("%1 via %2: %3").arg(m_call, m_endpoint.toDisplayString(), detail);
+}
+
+void GatewayReply::finish(Error error, const QString &detail)
+{
+    Q_ASSERT(!m_finished);
+    m_finished = true;
+    m_timer.stop();
+    m_error = error;
+    if (error != Error::NoError) {
+        m_errorString = describe(detail);
+        if (error != Error::Cancelled)
+            qCDebug(lcGateway) << m_errorString;
+    }
+    // Queued, so that abort() and immediate failures never call back into the caller.
+    QMetaObject::invokeMethod(this, &GatewayReply::finished, Qt::QueuedConnection);
+}
+
+} // namespace Conclave

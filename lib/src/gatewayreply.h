@@ -1,0 +1,84 @@
+#pragma once
+
+#include "client_p.h"
+#include "codec.h"
+
+#include <QtCore/QJsonObject>
+#include <QtCore/QObject>
+#include <QtCore/QPointer>
+#include <QtCore/QTimer>
+#include <QtCore/QUrl>
+
+QT_BEGIN_NAMESPACE
+class QNetworkReply;
+QT_END_NAMESPACE
+
+namespace Conclave {
+
+/*!
+ * One unary gateway call. Contract (QNetworkReply/QCoapReply shape): finished() is emitted
+ * exactly once, never from inside the call that created the reply; abort() finishes it with
+ * Cancelled; the receiver deletes it (deleteLater()). Fails over to the next endpoint when
+ * that is safe for the call (see ClientPrivate::Retry), re-authenticates once on an expired
+ * token.
+ */
+class GatewayReply : public QObject
+{
+    Q_OBJECT
+public:
+    GatewayReply(ClientPrivate *client, const QString &call, const QByteArray &path,
+                 const QJsonObject &body, ClientPrivate::Retry retry, bool useToken = true);
+    ~GatewayReply() override;
+
+    QString call() const { return m_call; }
+    bool isFinished() const { return m_finished; }
+    Error error() const { return m_error; }
+    QString errorString() const { return m_errorString; }
+    int httpStatus() const { return m_httpStatus; }
+    int grpcCode() const { return m_grpcCode; }
+    QUrl endpoint() const { return m_endpoint; }
+    //! The reply's JSON object ("result" unwrapped for stream-shaped calls such as keepalive).
+    QJsonObject json() const { return m_json; }
+    ResponseHeader header() const;
+
+    void abort();
+
+Q_SIGNALS:
+    void finished();
+
+private:
+    void send();
+    void sendWithToken();
+    void onNetworkFinished();
+    void onTimeout();
+    void handleTransportError(int networkError, const QString &text);
+    void handleHttpError(const QByteArray &body);
+    void handleSuccess(const QByteArray &body);
+    bool retryElsewhere(bool mayHaveReachedEtcd);
+    void finish(Error error, const QString &detail);
+    QString describe(const QString &detail) const;
+
+    ClientPrivate *m_client;
+    QString m_call;
+    QByteArray m_path;
+    QByteArray m_body;
+    ClientPrivate::Retry m_retry;
+    bool m_useToken;
+    bool m_authRetried = false;
+    bool m_finished = false;
+    bool m_timedOut = false;
+    int m_endpointIndex = 0;
+    int m_attempts = 0;
+    QByteArray m_usedToken;
+    QPointer<QNetworkReply> m_reply;
+    QTimer m_timer;
+    QStringList m_sslErrors;
+    QUrl m_endpoint;
+    Error m_error = Error::NoError;
+    QString m_errorString;
+    int m_httpStatus = 0;
+    int m_grpcCode = 0;
+    QJsonObject m_json;
+};
+
+} // namespace Conclave

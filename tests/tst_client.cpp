@@ -1,0 +1,432 @@
+#include <conclave/client.h>
+
+#include "client_p.h"
+#include "etcdtestenv.h"
+#include "gatewayreply.h"
+#include "testutil.h"
+
+#include <QtCore/QRandomGenerator>
+#include <QtNetwork/QTcpServer>
+#include <QtTest/QSignalSpy>
+#include <QtTest/QTest>
+
+using namespace Conclave;
+
+// Unary KV, txn and lease calls against a real etcd.
+class tst_Client : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void init();
+    void cleanup();
+    void kvRoundTripBinary();
+    void prefixRangeSortAndLimit();
+    void deleteRangeWithPrevKv();
+    void txnCreateIfAbsentHasOneWinner();
+    void txnCompareTargets();
+    void leaseLifecycle();
+    void keysVanishOnLeaseExpiry();
+    void keepAliveOnExpiredLeaseReportsLoss();
+    void int64LeaseIdsSurvive();
+    void replyContract();
+    void invalidEndpointsRejected_data();
+    void invalidEndpointsRejected();
+    void unreachableEndpoint();
+    void wrongPathIsGatewayError();
+    void gatewayRejectsBadRequest();
+
+private:
+    EtcdTestEnv m_etcd;
+    std::unique_ptr<Client> m_client;
+    ClientPrivate *d = nullptr;
+    QByteArray m_prefix;
+};
+
+void tst_Client::initTestCase()
+{
+    QVERIFY2(m_etcd.start(), qPrintable(m_etcd.errorString()));
+}
+
+void tst_Client::init()
+{
+    m_client = std::make_unique<Client>();
+    m_client->setEndpoints(m_etcd.endpoints());
+    d = ClientPrivate::get(m_client.get());
+    m_prefix = EtcdTestEnv::uniquePrefix();
+}
+
+void tst_Client::cleanup()
+{
+    m_etcd.dumpLogsIfFailed();
+    if (auto *r = d->deleteRange(m_prefix, Codec::prefixEnd(m_prefix))) {
+        QSignalSpy spy(r, &GatewayReply::finished);
+        spy.wait(5000);
+    }
+    m_client.reset();
+}
+
+void tst_Client::kvRoundTripBinary()
+{
+    const QByteArray key = m_prefix + QByteArray("bin\0key\xff", 8);
+    const QByteArray value("\x00\x01\xfe\xff not utf-8 \xc3\x28", 16);
+    auto *put = d->put(key, value);
+    CONCLAVE_AWAIT_OK(put);
+    QVERIFY(put->header().revision > 0);
+
+    RangeOptions o;
+    o.key = key;
+    auto *get = d->range(o);
+    CONCLAVE_AWAIT_OK(get);
+    bool ok = false;
+    const RangeResult r = Codec::parseRange(get->json(), &ok);
+    QVERIFY(ok);
+    QCOMPARE(r.kvs.size(), 1);
+    QCOMPARE(r.kvs[0].key, key);
+    QCOMPARE(r.kvs[0].value, value);
+    QCOMPARE(r.kvs[0].createRevision, put->header().revision);
+
+    // An empty value is omitted on the wire and must read back as empty, not missing.
+    auto *putEmpty = d->put(m_prefix + "empty", QByteArray());
+    CONCLAVE_AWAIT_OK(putEmpty);
+    o.key = m_prefix + "empty";
+    auto *getEmpty = d->range(o);
+    CONCLAVE_AWAIT_OK(getEmpty);
+    const RangeResult e = Codec::parseRange(getEmpty->json(), &ok);
+    QCOMPARE(e.kvs.size(), 1);
+    QVERIFY(e.kvs[0].value.isEmpty());
+}
+
+void tst_Client::prefixRangeSortAndLimit()
+{
+    // Created in the order c, a, b: key order and create order differ.
+    for (const char *k : {"c", "a", "b"}) {
+        auto *p = d->put(m_prefix + "q/" + k, k);
+        CONCLAVE_AWAIT_OK(p);
+    }
+    auto *outside = d->put(m_prefix + "q0", "not in the prefix");
+    CONCLAVE_AWAIT_OK(outside);
+
+    RangeOptions o;
+    o.key = m_prefix + "q/";
+    o.rangeEnd = Codec::prefixEnd(o.key);
+    auto *byKey = d->range(o);
+    CONCLAVE_AWAIT_OK(byKey);
+    RangeResult r = Codec::parseRange(byKey->json());
+    QCOMPARE(r.kvs.size(), 3);
+    QCOMPARE(r.kvs[0].value, QByteArray("a"));
+    QCOMPARE(r.kvs[2].value, QByteArray("c"));
+
+    o.sortTarget = RangeOptions::SortTarget::Create;
+    o.sortOrder = RangeOptions::SortOrder::Ascend;
+    o.limit = 2;
+    auto *byCreate = d->range(o);
+    CONCLAVE_AWAIT_OK(byCreate);
+    r = Codec::parseRange(byCreate->json());
+    QCOMPARE(r.kvs.size(), 2);
+    QCOMPARE(r.kvs[0].value, QByteArray("c"));
+    QCOMPARE(r.kvs[1].value, QByteArray("a"));
+    QVERIFY(r.more);
+    QCOMPARE(r.count, 3);
+
+    o.limit = 0;
+    o.countOnly = true;
+    auto *count = d->range(o);
+    CONCLAVE_AWAIT_OK(count);
+    r = Codec::parseRange(count->json());
+    QCOMPARE(r.count, 3);
+    QVERIFY(r.kvs.isEmpty());
+
+    o.countOnly = false;
+    o.keysOnly = true;
+    auto *keys = d->range(o);
+    CONCLAVE_AWAIT_OK(keys);
+    r = Codec::parseRange(keys->json());
+    QCOMPARE(r.kvs.size(), 3);
+    QVERIFY(r.kvs[0].value.isEmpty());
+    QCOMPARE(r.kvs[0].key, m_prefix + "q/c");
+}
+
+void tst_Client::deleteRangeWithPrevKv()
+{
+    for (const char *k : {"x", "y"}) {
+        auto *p = d->put(m_prefix + "d/" + k, k);
+        CONCLAVE_AWAIT_OK(p);
+    }
+    auto *del = d->deleteRange(m_prefix + "d/", Codec::prefixEnd(m_prefix + "d/"), true);
+    CONCLAVE_AWAIT_OK(del);
+    QCOMPARE(Codec::decodeInt(del->json().value(QLatin1String("deleted"))), 2);
+    QCOMPARE(del->json().value(QLatin1String("prev_kvs")).toArray().size(), 2);
+    auto *again = d->deleteRange(m_prefix + "d/x");
+    CONCLAVE_AWAIT_OK(again);
+    QCOMPARE(Codec::decodeInt(again->json().value(QLatin1String("deleted"))), 0);
+}
+
+void tst_Client::txnCreateIfAbsentHasOneWinner()
+{
+    const QByteArray key = m_prefix + "leader";
+    auto makeTxn = [&](const QByteArray &who) {
+        Compare c;
+        c.key = key;
+        c.target = Compare::Target::Create;
+        c.number = 0;
+        return d->txn({c}, {Codec::opPut(Codec::putRequest(key, who))},
+                      {Codec::opRange(Codec::rangeRequest(RangeOptions::ofKey(key)))});
+    };
+    // Two clients race; both requests are in flight before either finishes.
+    Client other;
+    other.setEndpoints(m_etcd.endpoints());
+    auto *a = makeTxn("a");
+    ClientPrivate *od = ClientPrivate::get(&other);
+    Compare c;
+    c.key = key;
+    c.target = Compare::Target::Create;
+    auto *b = od->txn({c}, {Codec::opPut(Codec::putRequest(key, "b"))},
+                      {Codec::opRange(Codec::rangeRequest(RangeOptions::ofKey(key)))});
+    CONCLAVE_AWAIT_OK(a);
+    if (!b->isFinished())
+        CONCLAVE_AWAIT(b, 10000);
+    QCOMPARE(b->error(), Error::NoError);
+    const TxnResult ta = Codec::parseTxn(a->json());
+    const TxnResult tb = Codec::parseTxn(b->json());
+    QVERIFY(ta.succeeded != tb.succeeded);
+    const TxnResult &loser = ta.succeeded ? tb : ta;
+    const QByteArray winner = ta.succeeded ? "a" : "b";
+    const RangeResult seen = Codec::parseRange(
+            loser.responses.at(0).toObject().value(QLatin1String("response_range")).toObject());
+    QCOMPARE(seen.kvs.size(), 1);
+    QCOMPARE(seen.kvs[0].value, winner);
+}
+
+void tst_Client::txnCompareTargets()
+{
+    const QByteArray key = m_prefix + "cmp";
+    auto *p = d->put(key, "v1");
+    CONCLAVE_AWAIT_OK(p);
+    const qint64 rev = p->header().revision;
+    struct Case { Compare::Target target; qint64 number; QByteArray value; bool expected; };
+    const QList<Case> cases{{Compare::Target::Create, rev, {}, true},
+                            {Compare::Target::Mod, rev, {}, true},
+                            {Compare::Target::Version, 1, {}, true},
+                            {Compare::Target::Value, 0, "v1", true},
+                            {Compare::Target::Value, 0, "v2", false},
+                            {Compare::Target::Lease, 0, {}, true},
+                            {Compare::Target::Create, rev + 1, {}, false}};
+    for (const Case &k : cases) {
+        Compare c;
+        c.key = key;
+        c.target = k.target;
+        c.number = k.number;
+        c.value = k.value;
+        auto *t = d->txn({c}, {}, {});
+        CONCLAVE_AWAIT_OK(t);
+        QCOMPARE(Codec::parseTxn(t->json()).succeeded, k.expected);
+    }
+}
+
+void tst_Client::leaseLifecycle()
+{
+    auto *grant = d->leaseGrant(30);
+    CONCLAVE_AWAIT_OK(grant);
+    const qint64 id = Codec::decodeInt(grant->json().value(QLatin1String("ID")));
+    QVERIFY(id != 0);
+    QCOMPARE(Codec::decodeInt(grant->json().value(QLatin1String("TTL"))), 30);
+
+    const QByteArray key = m_prefix + "leased";
+    auto *put = d->put(key, "x", id);
+    CONCLAVE_AWAIT_OK(put);
+
+    auto *ka = d->leaseKeepAlive(id);
+    CONCLAVE_AWAIT_OK(ka);
+    QCOMPARE(Codec::decodeInt(ka->json().value(QLatin1String("TTL"))), 30);
+
+    auto *ttl = d->leaseTimeToLive(id, true);
+    CONCLAVE_AWAIT_OK(ttl);
+    QCOMPARE(Codec::decodeInt(ttl->json().value(QLatin1String("grantedTTL"))), 30);
+    QVERIFY(Codec::decodeInt(ttl->json().value(QLatin1String("TTL"))) > 25);
+    const QJsonArray keys = ttl->json().value(QLatin1String("keys")).toArray();
+    QCOMPARE(keys.size(), 1);
+    QCOMPARE(Codec::decodeBytes(keys[0]), key);
+
+    auto *list = d->leases();
+    CONCLAVE_AWAIT_OK(list);
+    bool listed = false;
+    for (const QJsonValue &l : list->json().value(QLatin1String("leases")).toArray())
+        listed = listed || Codec::decodeInt(l.toObject().value(QLatin1String("ID"))) == id;
+    QVERIFY(listed);
+
+    auto *revoke = d->leaseRevoke(id);
+    CONCLAVE_AWAIT_OK(revoke);
+    RangeOptions o;
+    o.key = key;
+    auto *get = d->range(o);
+    CONCLAVE_AWAIT_OK(get);
+    QVERIFY(Codec::parseRange(get->json()).kvs.isEmpty());
+
+    auto *again = d->leaseRevoke(id);
+    CONCLAVE_AWAIT(again, 10000);
+    QCOMPARE(again->error(), Error::LeaseLost);
+    auto *gone = d->leaseTimeToLive(id);
+    CONCLAVE_AWAIT(gone, 10000);
+    QCOMPARE(gone->error(), Error::LeaseLost);
+}
+
+void tst_Client::keysVanishOnLeaseExpiry()
+{
+    auto *grant = d->leaseGrant(2);
+    CONCLAVE_AWAIT_OK(grant);
+    const qint64 id = Codec::decodeInt(grant->json().value(QLatin1String("ID")));
+    auto *put = d->put(m_prefix + "short", "x", id);
+    CONCLAVE_AWAIT_OK(put);
+    RangeOptions o;
+    o.key = m_prefix + "short";
+    o.countOnly = true;
+    qint64 count = 1;
+    QTRY_VERIFY_WITH_TIMEOUT(([&] {
+        auto *r = d->range(o);
+        QSignalSpy s(r, &GatewayReply::finished);
+        s.wait(5000);
+        count = Codec::parseRange(r->json()).count;
+        r->deleteLater();
+        return count == 0;
+    }()), 8000);
+}
+
+void tst_Client::keepAliveOnExpiredLeaseReportsLoss()
+{
+    auto *grant = d->leaseGrant(2);
+    CONCLAVE_AWAIT_OK(grant);
+    const qint64 id = Codec::decodeInt(grant->json().value(QLatin1String("ID")));
+    // Wait for expiry by polling timetolive (it reports -1 once the lease is gone).
+    QTRY_VERIFY_WITH_TIMEOUT(([&] {
+        auto *r = d->leaseTimeToLive(id);
+        QSignalSpy s(r, &GatewayReply::finished);
+        s.wait(5000);
+        r->deleteLater();
+        return r->error() == Error::LeaseLost;
+    }()), 8000);
+    auto *ka = d->leaseKeepAlive(id);
+    CONCLAVE_AWAIT(ka, 10000);
+    QCOMPARE(ka->error(), Error::LeaseLost);
+    QVERIFY2(ka->errorString().contains(QString::number(id)), qPrintable(ka->errorString()));
+    auto *unknown = d->leaseKeepAlive(4242);
+    CONCLAVE_AWAIT(unknown, 10000);
+    QCOMPARE(unknown->error(), Error::LeaseLost);
+}
+
+void tst_Client::int64LeaseIdsSurvive()
+{
+    // An ID above 2^53 chosen by us: would be corrupted if sent as a JSON number.
+    const qint64 big = Q_INT64_C(9007199254740993) + QRandomGenerator::global()->bounded(1000000);
+    auto *grant = d->post(QStringLiteral("lease grant"), "/v3/lease/grant",
+                          {{QStringLiteral("TTL"), QStringLiteral("20")},
+                           {QStringLiteral("ID"), Codec::encodeInt(big)}},
+                          ClientPrivate::Retry::IfNotSent);
+    CONCLAVE_AWAIT_OK(grant);
+    QCOMPARE(Codec::decodeInt(grant->json().value(QLatin1String("ID"))), big);
+    auto *ka = d->leaseKeepAlive(big);
+    CONCLAVE_AWAIT_OK(ka);
+    auto *dup = d->post(QStringLiteral("lease grant"), "/v3/lease/grant",
+                        {{QStringLiteral("TTL"), QStringLiteral("20")},
+                         {QStringLiteral("ID"), Codec::encodeInt(big)}},
+                        ClientPrivate::Retry::IfNotSent);
+    CONCLAVE_AWAIT(dup, 10000);
+    QCOMPARE(dup->error(), Error::GatewayError);
+    QCOMPARE(dup->httpStatus(), 412);
+    QVERIFY(dup->errorString().contains(QLatin1String("lease already exists")));
+    auto *revoke = d->leaseRevoke(big);
+    CONCLAVE_AWAIT_OK(revoke);
+}
+
+void tst_Client::replyContract()
+{
+    RangeOptions o;
+    o.key = m_prefix + "none";
+    auto *r = d->range(o);
+    QSignalSpy spy(r, &GatewayReply::finished);
+    QVERIFY(!r->isFinished());
+    QCOMPARE(spy.count(), 0); // never finished from inside the call that started it
+    QVERIFY(spy.wait(10000));
+    QTest::qWait(50);
+    QCOMPARE(spy.count(), 1); // exactly once
+
+    auto *aborted = d->range(o);
+    QSignalSpy abortSpy(aborted, &GatewayReply::finished);
+    aborted->abort();
+    QCOMPARE(abortSpy.count(), 0);
+    QVERIFY(abortSpy.wait(5000));
+    QCOMPARE(aborted->error(), Error::Cancelled);
+    aborted->abort(); // harmless
+    QTest::qWait(50);
+    QCOMPARE(abortSpy.count(), 1);
+}
+
+void tst_Client::invalidEndpointsRejected_data()
+{
+    QTest::addColumn<QList<QUrl>>("endpoints");
+    QTest::addColumn<QString>("hint");
+    QTest::newRow("empty") << QList<QUrl>{} << QStringLiteral("no etcd endpoints");
+    QTest::newRow("scheme") << QList<QUrl>{QUrl(QStringLiteral("ftp://127.0.0.1:2379"))}
+                            << QStringLiteral("scheme");
+    QTest::newRow("no port") << QList<QUrl>{QUrl(QStringLiteral("http://127.0.0.1"))}
+                             << QStringLiteral("no port");
+    QTest::newRow("path") << QList<QUrl>{QUrl(QStringLiteral("http://127.0.0.1:2379/v3"))}
+                          << QStringLiteral("path");
+    QTest::newRow("garbage") << QList<QUrl>{QUrl(QStringLiteral("::not a url::"))}
+                             << QStringLiteral("invalid etcd endpoint");
+}
+
+void tst_Client::invalidEndpointsRejected()
+{
+    QFETCH(QList<QUrl>, endpoints);
+    QFETCH(QString, hint);
+    Client client;
+    client.setEndpoints(m_etcd.endpoints());
+    QSignalSpy errors(&client, &Client::errorOccurred);
+    client.setEndpoints(endpoints);
+    QCOMPARE(errors.count(), 0); // queued, like every error
+    QVERIFY(errors.wait(2000));
+    QCOMPARE(errors.at(0).at(0).value<Error>(), Error::InvalidArgument);
+    QVERIFY2(errors.at(0).at(1).toString().contains(hint), qPrintable(errors.at(0).at(1).toString()));
+    QCOMPARE(client.endpoints(), m_etcd.endpoints()); // nothing lost
+}
+
+void tst_Client::unreachableEndpoint()
+{
+    Client client;
+    // A port nobody listens on (the harness's port picker returns free ones).
+    QTcpServer probe;
+    QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
+    const quint16 port = probe.serverPort();
+    probe.close();
+    client.setEndpoints({QUrl(QStringLiteral("http://127.0.0.1:%1").arg(port))});
+    RangeOptions o;
+    o.key = "k";
+    auto *r = ClientPrivate::get(&client)->range(o);
+    CONCLAVE_AWAIT(r, 10000);
+    QCOMPARE(r->error(), Error::ConnectionError);
+    QVERIFY2(r->errorString().contains(QString::number(port)), qPrintable(r->errorString()));
+    QVERIFY2(r->errorString().contains(QLatin1String("range")), qPrintable(r->errorString()));
+}
+
+void tst_Client::wrongPathIsGatewayError()
+{
+    auto *r = d->post(QStringLiteral("bogus"), "/v3alpha/kv/range", {}, ClientPrivate::Retry::Always);
+    CONCLAVE_AWAIT(r, 10000);
+    QCOMPARE(r->error(), Error::GatewayError);
+    QCOMPARE(r->httpStatus(), 404);
+    QVERIFY2(r->errorString().contains(QLatin1String("HTTP 404")), qPrintable(r->errorString()));
+}
+
+void tst_Client::gatewayRejectsBadRequest()
+{
+    auto *r = d->post(QStringLiteral("put"), "/v3/kv/put", {{QStringLiteral("value"), QStringLiteral("eA==")}},
+                      ClientPrivate::Retry::IfNotSent);
+    CONCLAVE_AWAIT(r, 10000);
+    QCOMPARE(r->error(), Error::InvalidArgument);
+    QCOMPARE(r->grpcCode(), 3);
+    QVERIFY2(r->errorString().contains(QLatin1String("key is not provided")), qPrintable(r->errorString()));
+}
+
+QTEST_GUILESS_MAIN(tst_Client)
+#include "tst_client.moc"
