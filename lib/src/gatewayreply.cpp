@@ -142,11 +142,12 @@ void GatewayReply::handleTransportError(int networkError, const QString &text)
         return;
     }
     const bool notSent = e == E::ConnectionRefusedError || e == E::HostNotFoundError;
-    if (m_endpoint.scheme() == QLatin1String("https") && e == E::RemoteHostClosedError
-        && m_attempts == 0) {
-        // A TLS server that wants a client certificate drops the handshake like this.
-        finish(Error::TlsError, QStringLiteral("connection closed during TLS handshake (does "
-                                               "the server require a client certificate?): ")
+    const bool tlsAlert = text.contains(QLatin1String("SSL"), Qt::CaseInsensitive)
+            || text.contains(QLatin1String("certificate"), Qt::CaseInsensitive);
+    if (m_endpoint.scheme() == QLatin1String("https") && tlsAlert) {
+        // A server that wants a client certificate we lack answers with a TLS alert.
+        finish(Error::TlsError, QStringLiteral("TLS failed (does the server require a client "
+                                               "certificate?): ")
                                     + text);
         return;
     }

@@ -10,6 +10,27 @@
 
 namespace Conclave {
 
+namespace {
+// How long a stream may stay quiet while creates are unconfirmed before we conclude that the
+// gateway dropped them (it answers in milliseconds; a false alarm only costs a spare stream).
+constexpr int QuietMs = 300;
+constexpr int FirstReplyMs = 5000;
+constexpr int StreamsPerNam = 5; // QNAM allows 6 connections per host
+} // namespace
+
+struct WatchStream
+{
+    QPointer<QNetworkReply> reply;
+    QNetworkAccessManager *nam = nullptr;
+    QByteArray buffer;
+    QList<qint64> awaiting; // creates sent, not yet confirmed, in body order
+    int owned = 0;          // watches this stream delivers
+    int dropped = 0;        // watches cancelled locally but still open on the server
+    int endpoint = 0;
+    bool settled = false;
+    QTimer quiet;
+};
+
 Watch::Watch(WatchHub *hub, qint64 id, QObject *parent)
     : QObject(parent)
     , m_hub(hub)
@@ -25,15 +46,19 @@ Watch::~Watch()
 
 WatchHub::WatchHub(ClientPrivate *client)
     : m_client(client)
-    , m_nam(new QNetworkAccessManager(this))
 {
     m_retryTimer.setSingleShot(true);
-    connect(&m_retryTimer, &QTimer::timeout, this, &WatchHub::restart);
+    connect(&m_retryTimer, &QTimer::timeout, this, &WatchHub::assign);
 }
 
 WatchHub::~WatchHub()
 {
-    closeStream();
+    if (m_probe) {
+        m_probe->disconnect(this);
+        m_probe->abort();
+    }
+    while (!m_streams.isEmpty())
+        closeStream(m_streams.first());
     for (Watch *w : std::as_const(m_watches))
         w->m_hub = nullptr;
 }
@@ -47,40 +72,59 @@ Watch *WatchHub::watch(const QByteArray &key, const QByteArray &rangeEnd, qint64
     w->m_next = qMax<qint64>(0, startRevision);
     w->m_prevKv = prevKv;
     m_watches.insert(w->m_id, w);
+    m_unassigned.append(w->m_id);
     qCDebug(lcWatch) << "watch" << w->m_id << "from revision" << w->m_next;
-    scheduleRestart();
+    scheduleAssign();
     return w;
 }
 
-bool WatchHub::isStreaming() const
+bool WatchHub::isSettled() const
 {
-    return m_stream && m_awaitingCreated.isEmpty();
+    if (!m_unassigned.isEmpty())
+        return false;
+    for (const WatchStream *s : m_streams)
+        if (!s->awaiting.isEmpty())
+            return false;
+    return true;
 }
 
 void WatchHub::remove(qint64 id)
 {
-    if (m_watches.remove(id))
-        scheduleRestart(); // cancels it on the server side too
+    if (!m_watches.remove(id))
+        return;
+    m_unassigned.removeAll(id);
+    if (WatchStream *s = m_owner.take(id)) {
+        --s->owned;
+        ++s->dropped;
+        releaseIfIdle(s);
+        maybeMerge();
+    }
 }
 
-void WatchHub::scheduleRestart()
+void WatchHub::scheduleAssign()
 {
-    if (m_restartScheduled)
+    if (m_assignScheduled || m_retryTimer.isActive())
         return;
-    m_restartScheduled = true;
-    // Coalesce every change made in this event-loop turn into one re-opening.
-    QMetaObject::invokeMethod(this, &WatchHub::restart, Qt::QueuedConnection);
+    m_assignScheduled = true;
+    // Every watch added in this event-loop turn goes into one request.
+    QMetaObject::invokeMethod(this, &WatchHub::assign, Qt::QueuedConnection);
 }
 
-void WatchHub::restart()
+void WatchHub::assign()
 {
-    m_restartScheduled = false;
-    m_retryTimer.stop();
-    closeStream();
-    if (m_watches.isEmpty())
+    m_assignScheduled = false;
+    if (m_probe || m_retryTimer.isActive())
         return;
-    for (Watch *w : std::as_const(m_watches)) {
-        if (w->m_next == 0) {
+    QList<qint64> ids;
+    for (qint64 id : std::as_const(m_unassigned))
+        if (m_watches.contains(id) && !ids.contains(id))
+            ids.append(id);
+    m_unassigned.clear();
+    if (ids.isEmpty())
+        return;
+    m_unassigned = ids;
+    for (qint64 id : std::as_const(ids)) {
+        if (m_watches.value(id)->m_next == 0) {
             probeRevision();
             return;
         }
@@ -88,61 +132,77 @@ void WatchHub::restart()
     if (m_client->needsToken()) {
         GatewayReply *auth = m_client->authenticate();
         connect(auth, &GatewayReply::finished, this, [this, auth] {
-            if (!m_client->token.isEmpty() || m_client->authDisabledOnServer)
-                openStream();
-            else
-                streamBroken(auth->error(), auth->errorString());
+            if (!m_client->token.isEmpty() || m_client->authDisabledOnServer) {
+                scheduleAssign();
+            } else {
+                Q_EMIT streamLost(auth->error(), auth->errorString());
+                for (qint64 id : std::as_const(m_unassigned))
+                    if (Watch *w = m_watches.value(id)) {
+                        endWatch(w);
+                        Q_EMIT w->failed(auth->error(), auth->errorString());
+                    }
+            }
         });
         return;
     }
-    openStream();
+    m_unassigned.clear();
+    openStream(ids);
 }
 
 // A watch "from now" starts at the current revision + 1: starting at the current revision is
-// delivered ~100 ms late by etcd 3.4 (etcd-gateway.md, §6.4 notes).
+// delivered ~100 ms late by etcd 3.4.
 void WatchHub::probeRevision()
 {
-    if (m_probe)
-        return;
     Watch *first = nullptr;
-    for (Watch *w : std::as_const(m_watches))
-        if (w->m_next == 0 && (!first || w->m_id < first->m_id))
+    for (qint64 id : std::as_const(m_unassigned))
+        if (Watch *w = m_watches.value(id); w && w->m_next == 0 && !first)
             first = w;
-    RangeOptions options;
-    options.key = first->m_key;
-    options.countOnly = true;
-    m_probe = m_client->range(options);
+    m_probe = m_client->range(RangeOptions::ofKey(first->m_key));
     const QPointer<Watch> probed = first;
-    connect(m_probe, &GatewayReply::finished, this, [this, probed, reply = m_probe.data()] {
+    GatewayReply *reply = m_probe;
+    connect(reply, &GatewayReply::finished, this, [this, probed, reply] {
         reply->deleteLater();
         m_probe = nullptr;
-        if (reply->error() == Error::PermissionDenied || reply->error() == Error::InvalidArgument) {
+        const Error error = reply->error();
+        if (error == Error::PermissionDenied || error == Error::InvalidArgument
+            || error == Error::AuthenticationError) {
             if (probed) {
                 endWatch(probed);
-                Q_EMIT probed->failed(reply->error(), reply->errorString());
+                Q_EMIT probed->failed(error, reply->errorString());
             }
-            scheduleRestart();
+            scheduleAssign();
             return;
         }
-        if (reply->error() != Error::NoError) {
-            streamBroken(reply->error(), reply->errorString());
+        if (error != Error::NoError) {
+            streamBroken(nullptr, error, reply->errorString());
             return;
         }
         const qint64 next = reply->header().revision + 1;
         for (Watch *w : std::as_const(m_watches))
             if (w->m_next == 0)
                 w->m_next = next;
-        restart();
+        scheduleAssign();
     });
 }
 
-void WatchHub::openStream()
+QNetworkAccessManager *WatchHub::namForNewStream()
 {
+    for (QNetworkAccessManager *nam : std::as_const(m_nams)) {
+        int used = 0;
+        for (const WatchStream *s : std::as_const(m_streams))
+            used += s->nam == nam;
+        if (used < StreamsPerNam)
+            return nam;
+    }
+    m_nams.append(new QNetworkAccessManager(this));
+    return m_nams.last();
+}
+
+void WatchHub::openStream(const QList<qint64> &ids)
+{
+    auto *s = new WatchStream;
     QByteArray body;
-    m_awaitingCreated.clear();
-    QList<qint64> ids = m_watches.keys();
-    std::sort(ids.begin(), ids.end());
-    for (qint64 id : std::as_const(ids)) {
+    for (qint64 id : ids) {
         const Watch *w = m_watches.value(id);
         QJsonObject create{{QStringLiteral("key"), Codec::encodeBytes(w->m_key)},
                            {QStringLiteral("start_revision"), Codec::encodeInt(w->m_next)},
@@ -155,135 +215,155 @@ void WatchHub::openStream()
         body += QJsonDocument(QJsonObject{{QStringLiteral("create_request"), create}})
                         .toJson(QJsonDocument::Compact);
         body += '\n';
-        m_awaitingCreated.append(id);
+        s->awaiting.append(id);
     }
-    m_streamEndpoint = m_client->current;
-    QNetworkRequest request = m_client->makeRequest(m_streamEndpoint, "/v3/watch");
+    // Answered after every create before it: proof that the whole body was read.
+    body += "{\"progress_request\":{}}\n";
+    s->endpoint = m_client->current;
+    s->nam = namForNewStream();
+    QNetworkRequest request = m_client->makeRequest(s->endpoint, "/v3/watch");
     if (!m_client->token.isEmpty())
         request.setRawHeader("Authorization", m_client->token);
-    m_buffer.clear();
     ++m_openings;
-    qCDebug(lcWatch) << "opening watch stream with" << ids.size() << "watches at" << where();
-    m_stream = m_nam->post(request, body);
-    connect(m_stream, &QNetworkReply::readyRead, this, &WatchHub::onReadyRead);
-    connect(m_stream, &QNetworkReply::finished, this, &WatchHub::onStreamFinished);
+    m_streams.append(s);
+    qCDebug(lcWatch) << "opening watch stream with" << ids.size() << "watches at" << where(s);
+    s->reply = s->nam->post(request, body);
+    connect(s->reply, &QNetworkReply::readyRead, this, [this, s] { onReadyRead(s); });
+    connect(s->reply, &QNetworkReply::finished, this, [this, s] { onStreamFinished(s); });
+    s->quiet.setSingleShot(true);
+    connect(&s->quiet, &QTimer::timeout, this, [this, s] { onSettleTimeout(s); });
+    s->quiet.start(FirstReplyMs);
 }
 
-void WatchHub::closeStream()
+void WatchHub::closeStream(WatchStream *s)
 {
-    if (m_probe) {
-        m_probe->disconnect(this);
-        m_probe->abort();
-        m_probe->deleteLater();
-        m_probe = nullptr;
+    m_streams.removeAll(s);
+    for (auto it = m_owner.begin(); it != m_owner.end();)
+        it = it.value() == s ? m_owner.erase(it) : std::next(it);
+    if (QNetworkReply *reply = s->reply) {
+        reply->disconnect(this);
+        reply->abort();
+        reply->deleteLater();
     }
-    if (!m_stream)
-        return;
-    QNetworkReply *stream = m_stream;
-    m_stream = nullptr;
-    stream->disconnect(this);
-    stream->abort();
-    stream->deleteLater();
-    m_buffer.clear();
-    m_awaitingCreated.clear();
+    delete s;
 }
 
-void WatchHub::onReadyRead()
+void WatchHub::onReadyRead(WatchStream *s)
 {
-    QPointer<QNetworkReply> stream = m_stream;
-    if (!stream)
-        return;
-    m_buffer += stream->readAll();
+    s->buffer += s->reply->readAll();
     qsizetype start = 0;
-    for (qsizetype nl; stream == m_stream && (nl = m_buffer.indexOf('\n', start)) >= 0;
-         start = nl + 1)
-        handleLine(m_buffer.mid(start, nl - start));
-    if (stream != m_stream)
-        return; // the stream was closed while handling a line
-    m_buffer.remove(0, start);
-    if (m_buffer.size() > MaxLineBytes)
-        streamBroken(Error::ProtocolError,
+    for (qsizetype nl; (nl = s->buffer.indexOf('\n', start)) >= 0; start = nl + 1)
+        if (!handleLine(s, s->buffer.mid(start, nl - start)))
+            return; // the stream is gone
+    s->buffer.remove(0, start);
+    if (s->buffer.size() > MaxLineBytes)
+        streamBroken(s, Error::ProtocolError,
                      QStringLiteral("watch message exceeds %1 bytes").arg(MaxLineBytes));
 }
 
-void WatchHub::onStreamFinished()
+void WatchHub::onStreamFinished(WatchStream *s)
 {
-    QNetworkReply *stream = m_stream;
-    if (!stream)
-        return;
-    m_buffer += stream->readAll();
-    if (!m_buffer.trimmed().isEmpty()) {
-        // The last object (an in-stream error) may come without a trailing newline.
-        const QByteArray rest = m_buffer;
-        m_buffer.clear();
+    QNetworkReply *reply = s->reply;
+    s->buffer += reply->readAll();
+    const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    const QByteArray rest = s->buffer.trimmed();
+    s->buffer.clear();
+    if (status != 0 && status != 200) {
         const QJsonObject obj = QJsonDocument::fromJson(rest).object();
-        const int status = stream->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-        if (status != 200 && !obj.isEmpty()) {
-            const QString message = obj.value(QLatin1String("message")).toString();
-            const int code = obj.value(QLatin1String("code")).toInt();
-            streamBroken(Codec::classify(status, code, message),
-                         QStringLiteral("HTTP %1: %2").arg(status).arg(message));
-            return;
-        }
-        handleLine(rest);
-        if (stream != m_stream)
-            return;
+        const QString message = obj.value(QLatin1String("message")).toString(
+                QString::fromUtf8(rest.left(200)).simplified());
+        streamBroken(s, Codec::classify(status, obj.value(QLatin1String("code")).toInt(), message),
+                     QStringLiteral("HTTP %1: %2").arg(status).arg(message));
+        return;
     }
-    const int status = stream->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-    if (stream->error() == QNetworkReply::SslHandshakeFailedError)
-        streamBroken(Error::TlsError, stream->errorString());
-    else if (status != 0 && status != 200)
-        streamBroken(Codec::classify(status, 0, QString()), QStringLiteral("HTTP %1").arg(status));
+    // The last object (an in-stream error) may come without a trailing newline; a partial
+    // one cut off by a dropped connection is the connection's fault, not a protocol error.
+    const bool cut = reply->error() != QNetworkReply::NoError
+            && !QJsonDocument::fromJson(rest).isObject();
+    if (!rest.isEmpty() && !cut && !handleLine(s, rest))
+        return;
+    if (reply->error() == QNetworkReply::SslHandshakeFailedError)
+        streamBroken(s, Error::TlsError, reply->errorString());
     else
-        streamBroken(Error::ConnectionError,
-                     stream->error() == QNetworkReply::NoError ? QStringLiteral("stream ended")
-                                                               : stream->errorString());
+        streamBroken(s, Error::ConnectionError, reply->error() == QNetworkReply::NoError
+                                                        ? QStringLiteral("stream ended")
+                                                        : reply->errorString());
 }
 
-void WatchHub::handleLine(const QByteArray &line)
+void WatchHub::onSettleTimeout(WatchStream *s)
+{
+    if (s->awaiting.isEmpty())
+        return;
+    if (s->owned == 0 && s->dropped == 0) {
+        streamBroken(s, Error::TimeoutError, QStringLiteral("no answer to watch creation"));
+        return;
+    }
+    qCDebug(lcWatch) << s->awaiting.size() << "creates were dropped by the gateway; re-sending";
+    for (qint64 id : std::as_const(s->awaiting))
+        m_unassigned.append(id);
+    s->awaiting.clear();
+    releaseIfIdle(s);
+    scheduleAssign();
+}
+
+bool WatchHub::handleLine(WatchStream *s, const QByteArray &line)
 {
     if (line.trimmed().isEmpty())
-        return;
+        return true;
+    qCDebug(lcWatch) << "stream message of" << line.size() << "bytes";
     QJsonParseError parseError;
     const QJsonDocument doc = QJsonDocument::fromJson(line, &parseError);
     if (!doc.isObject()) {
-        streamBroken(Error::ProtocolError, QStringLiteral("malformed watch message (%1)")
-                                                   .arg(parseError.errorString()));
-        return;
+        streamBroken(s, Error::ProtocolError,
+                     QStringLiteral("malformed watch message (%1)").arg(parseError.errorString()));
+        return false;
     }
     const QJsonObject obj = doc.object();
     if (obj.value(QLatin1String("error")).isObject()) {
         const QJsonObject err = obj.value(QLatin1String("error")).toObject();
         const QString message = err.value(QLatin1String("message")).toString();
-        streamBroken(Codec::classify(err.value(QLatin1String("http_code")).toInt(),
-                                     err.value(QLatin1String("grpc_code")).toInt(), message),
+        streamBroken(s, Codec::classify(err.value(QLatin1String("http_code")).toInt(),
+                                        err.value(QLatin1String("grpc_code")).toInt(), message),
                      message);
-        return;
+        return false;
     }
     const QJsonObject result = obj.value(QLatin1String("result")).toObject();
     bool idOk = false;
     const qint64 watchId = Codec::decodeInt(result.value(QLatin1String("watch_id")), &idOk);
     if (result.isEmpty() || !idOk) {
-        streamBroken(Error::ProtocolError, QStringLiteral("watch message without a result"));
-        return;
+        streamBroken(s, Error::ProtocolError, QStringLiteral("watch message without a result"));
+        return false;
     }
+    const QPointer<QNetworkReply> alive = s->reply;
+    if (!s->awaiting.isEmpty())
+        s->quiet.start(QuietMs);
     if (result.value(QLatin1String("created")).toBool())
-        handleCreated(result, watchId);
+        handleCreated(s, result);
     else if (result.value(QLatin1String("canceled")).toBool())
-        handleCanceled(result, watchId);
-    else
-        handleEvents(result, watchId);
+        handleCanceled(s, result, watchId);
+    else if (watchId == -1 && !result.contains(QLatin1String("events"))) {
+        s->settled = true; // our trailing progress_request: the whole body was read
+        s->quiet.stop();
+        checkSettled();
+    } else
+        handleEvents(s, result, watchId);
+    return m_streams.contains(s) && alive;
 }
 
-void WatchHub::handleCreated(const QJsonObject &result, qint64 watchId)
+void WatchHub::handleCreated(WatchStream *s, const QJsonObject &result)
 {
-    if (m_awaitingCreated.isEmpty()) {
-        streamBroken(Error::ProtocolError, QStringLiteral("unexpected 'created' message"));
+    if (s->awaiting.isEmpty()) {
+        streamBroken(s, Error::ProtocolError, QStringLiteral("unexpected 'created' message"));
         return;
     }
-    // Creates are answered in order; a refused one says watch_id -1, so count them.
-    const qint64 id = m_awaitingCreated.takeFirst();
-    QPointer<Watch> w = m_watches.value(id);
+    // Creates are answered in body order; a refused one says watch_id -1, so count them.
+    const qint64 id = s->awaiting.takeFirst();
+    const QPointer<Watch> w = m_watches.value(id);
+    if (!w) {
+        ++s->dropped;
+        releaseIfIdle(s);
+        return;
+    }
     if (result.value(QLatin1String("canceled")).toBool()) {
         const QString reason = result.value(QLatin1String("cancel_reason")).toString();
         const Error error = Codec::classify(0, reason.contains(QLatin1String("PermissionDenied"))
@@ -291,34 +371,35 @@ void WatchHub::handleCreated(const QJsonObject &result, qint64 watchId)
         if (error == Error::AuthenticationError && !m_client->user.isEmpty() && !m_authRetried) {
             m_authRetried = true;
             m_client->invalidateToken(m_client->token);
-            scheduleRestart();
+            m_unassigned.append(id);
+            scheduleAssign();
             return;
         }
-        if (w) {
-            endWatch(w);
-            Q_EMIT w->failed(error == Error::GatewayError ? Error::PermissionDenied : error,
-                             QStringLiteral("watch refused by %1: %2").arg(where(), reason));
-        }
+        endWatch(w);
+        Q_EMIT w->failed(error == Error::GatewayError ? Error::PermissionDenied : error,
+                         QStringLiteral("watch refused by %1: %2").arg(where(s), reason));
         return;
     }
-    if (watchId != id)
-        qCWarning(lcWatch) << "created watch" << watchId << "expected" << id;
-    if (m_awaitingCreated.isEmpty()) {
-        m_backoffMs = 0;
-        m_authRetried = false;
-        Q_EMIT streamOpened();
+    if (WatchStream *previous = m_owner.value(id); previous && previous != s) {
+        --previous->owned; // moved here (merge): the old stream stops delivering it
+        ++previous->dropped;
+        releaseIfIdle(previous);
     }
-    if (w && !w->m_confirmed) {
+    m_owner.insert(id, s);
+    ++s->owned;
+    m_backoffMs = 0;
+    m_authRetried = false;
+    if (!w->m_confirmed) {
         w->m_confirmed = true;
         Q_EMIT w->created();
     }
 }
 
-void WatchHub::handleCanceled(const QJsonObject &result, qint64 watchId)
+void WatchHub::handleCanceled(WatchStream *s, const QJsonObject &result, qint64 watchId)
 {
     Watch *w = m_watches.value(watchId);
-    if (!w)
-        return; // a watch we dropped
+    if (!w || m_owner.value(watchId) != s)
+        return; // a watch we dropped or moved
     const qint64 compactRevision = Codec::decodeInt(result.value(QLatin1String("compact_revision")));
     const QString reason = result.value(QLatin1String("cancel_reason")).toString();
     endWatch(w);
@@ -327,14 +408,14 @@ void WatchHub::handleCanceled(const QJsonObject &result, qint64 watchId)
         Q_EMIT w->compacted(compactRevision);
     } else {
         Q_EMIT w->failed(Codec::classify(0, 0, reason),
-                         QStringLiteral("watch cancelled by %1: %2").arg(where(), reason));
+                         QStringLiteral("watch cancelled by %1: %2").arg(where(s), reason));
     }
 }
 
-void WatchHub::handleEvents(const QJsonObject &result, qint64 watchId)
+void WatchHub::handleEvents(WatchStream *s, const QJsonObject &result, qint64 watchId)
 {
     Watch *w = m_watches.value(watchId);
-    if (!w)
+    if (!w || m_owner.value(watchId) != s)
         return;
     const qint64 revision = Codec::parseHeader(result.value(QLatin1String("header")).toObject())
                                     .revision;
@@ -345,7 +426,7 @@ void WatchHub::handleEvents(const QJsonObject &result, qint64 watchId)
         bool ok = false;
         WatchEvent e = Codec::parseEvent(v.toObject(), &ok);
         if (!ok) {
-            streamBroken(Error::ProtocolError, QStringLiteral("malformed watch event"));
+            streamBroken(s, Error::ProtocolError, QStringLiteral("malformed watch event"));
             return;
         }
         if (e.kv.modRevision >= w->m_next) // drop anything already delivered
@@ -366,27 +447,77 @@ void WatchHub::endWatch(Watch *watch)
 {
     watch->m_active = false;
     m_watches.remove(watch->m_id);
+    m_unassigned.removeAll(watch->m_id);
+    if (WatchStream *s = m_owner.take(watch->m_id)) {
+        --s->owned;
+        releaseIfIdle(s);
+    }
 }
 
-void WatchHub::streamBroken(Error error, const QString &message)
+void WatchHub::releaseIfIdle(WatchStream *s)
 {
-    closeStream();
-    const QString text = QStringLiteral("watch stream via %1: %2").arg(where(), message);
-    if (error == Error::ConnectionError || error == Error::Unavailable
-        || error == Error::TimeoutError)
-        m_client->markEndpointFailed(m_streamEndpoint);
+    if (s->owned <= 0 && s->awaiting.isEmpty() && m_streams.contains(s))
+        closeStream(s);
+}
+
+// Streams only ever get added for new watches; when they pile up (or carry many cancelled
+// watches), move every live watch onto one fresh stream, make-before-break.
+void WatchHub::maybeMerge()
+{
+    int dropped = 0;
+    for (const WatchStream *s : std::as_const(m_streams))
+        dropped += s->dropped;
+    const int budget = 3 + int(m_watches.size()) / 64;
+    if (m_streams.size() <= budget && dropped <= 16 + int(m_watches.size()))
+        return;
+    if (!isSettled())
+        return;
+    qCDebug(lcWatch) << "merging" << m_streams.size() << "watch streams";
+    for (WatchStream *s : std::as_const(m_streams))
+        s->dropped = 0;
+    m_unassigned = m_watches.keys();
+    scheduleAssign();
+}
+
+void WatchHub::checkSettled()
+{
+    const bool now = isSettled();
+    if (now && !m_wasSettled)
+        Q_EMIT settled();
+    m_wasSettled = now;
+    if (now)
+        maybeMerge();
+}
+
+void WatchHub::streamBroken(WatchStream *s, Error error, const QString &message)
+{
+    const QString text = QStringLiteral("watch stream via %1: %2")
+                                 .arg(s ? where(s) : m_client->endpoints.value(m_client->current)
+                                                             .toDisplayString(),
+                                      message);
+    if (s) {
+        for (auto it = m_owner.cbegin(); it != m_owner.cend(); ++it)
+            if (it.value() == s)
+                m_unassigned.append(it.key());
+        m_unassigned += s->awaiting;
+        if (error == Error::ConnectionError || error == Error::Unavailable
+            || error == Error::TimeoutError)
+            m_client->markEndpointFailed(s->endpoint);
+        closeStream(s);
+    }
     if (error == Error::AuthenticationError)
         m_client->invalidateToken(m_client->token);
+    m_wasSettled = false;
     m_backoffMs = qBound(50, m_backoffMs * 2, 2000);
     const int delay = m_backoffMs / 2 + int(QRandomGenerator::global()->bounded(m_backoffMs / 2 + 1));
-    qCWarning(lcWatch).noquote() << text << "- reconnecting in" << delay << "ms";
+    qCWarning(lcWatch).noquote() << text << "- resuming in" << delay << "ms";
     m_retryTimer.start(delay);
     Q_EMIT streamLost(error, text);
 }
 
-QString WatchHub::where() const
+QString WatchHub::where(const WatchStream *s) const
 {
-    return m_client->endpoints.value(m_streamEndpoint).toDisplayString();
+    return m_client->endpoints.value(s->endpoint).toDisplayString();
 }
 
 } // namespace Conclave

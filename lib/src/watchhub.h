@@ -55,11 +55,22 @@ private:
     bool m_confirmed = false;
 };
 
+struct WatchStream;
+
 /*!
- * Multiplexes all watches of a Client on one HTTP/1.1 stream, on a private
- * QNetworkAccessManager. QNAM sends a request body only once it has ended, so the watch set
- * of a stream is fixed: any change re-opens the stream with every create_request resuming at
- * its watch's last revision + 1, after aborting the old one (etcd-gateway.md §6.3).
+ * Serves all watches of a Client with as few HTTP/1.1 streams as it can, on private
+ * QNetworkAccessManagers (so watches never starve unary calls).
+ *
+ * Two facts shape it (etcd-gateway.md §6.3 and docs/watch-multiplexing.md):
+ * - QNAM sends a request body only once it has ended, so the watch set of one stream is fixed
+ *   when it opens: new watches go to a new stream.
+ * - etcd's gateway (Go net/http, HTTP/1.1) discards the unread rest of a request body when it
+ *   writes its first reply, so a body with many create_requests may have its tail dropped.
+ *   Every body therefore ends with a progress_request whose answer proves all creates were
+ *   read; creates not confirmed when a stream goes quiet are moved to a new stream.
+ * A watch belongs to the stream that confirmed it; when it moves (spill, merge, failure) it
+ * resumes at its last delivered revision + 1 and revisions already delivered are dropped, so
+ * no event is lost, duplicated or reordered.
  */
 class WatchHub : public QObject
 {
@@ -71,46 +82,55 @@ public:
     //! Watches [key, rangeEnd) from \a startRevision (0: from now, i.e. current revision + 1).
     Watch *watch(const QByteArray &key, const QByteArray &rangeEnd, qint64 startRevision,
                  bool prevKv, QObject *parent);
-    bool isStreaming() const;
+    //! True when every watch is confirmed by a live stream.
+    bool isSettled() const;
     int watchCount() const { return int(m_watches.size()); }
+    int streamCount() const { return int(m_streams.size()); }
+    //! How many streams were opened so far (for tests and benchmarks).
     int streamOpenings() const { return m_openings; }
     static constexpr qsizetype MaxLineBytes = 8 * 1024 * 1024;
 
 Q_SIGNALS:
-    void streamOpened();
+    //! Every watch is confirmed by a live stream again.
+    void settled();
     void streamLost(Conclave::Error error, const QString &message);
 
 private:
     friend class Watch;
     void remove(qint64 id);
-    void scheduleRestart();
-    void restart();
+    void scheduleAssign();
+    void assign();
     void probeRevision();
-    void openStream();
-    void closeStream();
-    void onReadyRead();
-    void onStreamFinished();
-    void handleLine(const QByteArray &line);
-    void handleCreated(const QJsonObject &result, qint64 watchId);
-    void handleCanceled(const QJsonObject &result, qint64 watchId);
-    void handleEvents(const QJsonObject &result, qint64 watchId);
+    void openStream(const QList<qint64> &ids);
+    void closeStream(WatchStream *stream);
+    void onReadyRead(WatchStream *stream);
+    void onStreamFinished(WatchStream *stream);
+    void onSettleTimeout(WatchStream *stream);
+    bool handleLine(WatchStream *stream, const QByteArray &line);
+    void handleCreated(WatchStream *stream, const QJsonObject &result);
+    void handleCanceled(WatchStream *stream, const QJsonObject &result, qint64 watchId);
+    void handleEvents(WatchStream *stream, const QJsonObject &result, qint64 watchId);
     void endWatch(Watch *watch);
-    void streamBroken(Error error, const QString &message);
-    QString where() const;
+    void releaseIfIdle(WatchStream *stream);
+    void maybeMerge();
+    void checkSettled();
+    void streamBroken(WatchStream *stream, Error error, const QString &message);
+    QNetworkAccessManager *namForNewStream();
+    QString where(const WatchStream *stream) const;
 
     ClientPrivate *m_client;
-    QNetworkAccessManager *m_nam;
+    QList<QNetworkAccessManager *> m_nams;
     QHash<qint64, Watch *> m_watches;
+    QHash<qint64, WatchStream *> m_owner;  // the stream that delivers a watch's events
+    QList<qint64> m_unassigned;            // watches waiting for a stream
+    QList<WatchStream *> m_streams;
     qint64 m_nextId = 1;
-    QPointer<QNetworkReply> m_stream;
-    int m_streamEndpoint = 0;
-    QByteArray m_buffer;
-    QList<qint64> m_awaitingCreated;
     QPointer<GatewayReply> m_probe;
     QTimer m_retryTimer;
     int m_backoffMs = 0;
-    bool m_restartScheduled = false;
+    bool m_assignScheduled = false;
     bool m_authRetried = false;
+    bool m_wasSettled = true;
     int m_openings = 0;
 };
 

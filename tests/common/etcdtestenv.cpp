@@ -365,6 +365,12 @@ bool EtcdTestEnv::enableAuth(const QString &user, const QString &password,
     return ok;
 }
 
+bool EtcdTestEnv::logContains(int i, const QByteArray &text) const
+{
+    QFile f(m_members.at(i).logFile);
+    return f.open(QIODevice::ReadOnly) && f.readAll().contains(text);
+}
+
 QString EtcdTestEnv::logTail(int i, int lines) const
 {
     QFile f(m_members.at(i).logFile);

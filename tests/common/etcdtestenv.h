@@ -71,6 +71,8 @@ public:
     QString etcdctl(const QStringList &args, const QString &asUser = {}) const;
     QString etcdctlPath() const;
 
+    //! Whether a member's log mentions \a text (e.g. an event etcd logs).
+    bool logContains(int member, const QByteArray &text) const;
     //! The last lines of a member's log.
     QString logTail(int member, int lines = 40) const;
     //! Prints every member's log tail if the running test function has failed.
