@@ -32,7 +32,7 @@ QNetworkRequest ClientPrivate::makeRequest(int endpointIndex, const QByteArray &
     // Qt 6.4's HTTP/2 adds ~45 ms per request over TLS; HTTP/1.1 keeps TLS as fast as plain
     // HTTP (bench/bench_transport). Watches get their own manager, so the 6-connection
     // limit of HTTP/1.1 never starves unary calls.
-    request.setAttribute(QNetworkRequest::Http2AllowedAttribute, false);
+    request.setAttribute(QNetworkRequest::Http2AllowedAttribute, allowHttp2);
     if (hasSsl && url.scheme() == QLatin1String("https"))
         request.setSslConfiguration(ssl);
     return request;

@@ -62,6 +62,7 @@ public:
     QSslConfiguration ssl;
     bool hasSsl = false;
     std::chrono::milliseconds timeout{5000};
+    bool allowHttp2 = false; // off: see makeRequest(); bench_transport flips it to compare
     QNetworkAccessManager *ownNam = nullptr;
     QPointer<QNetworkAccessManager> externalNam;
     QPointer<GatewayReply> authReply;
