@@ -2,6 +2,7 @@
 
 #include "client_p.h"
 #include "gatewayreply.h"
+#include "leasesession.h"
 #include "logging.h"
 #include "watchhub.h"
 
@@ -170,6 +171,27 @@ WatchHub *ClientPrivate::watchHub()
     return hub;
 }
 
+LeaseSession *ClientPrivate::acquireSession(qint64 ttlSeconds)
+{
+    auto &entry = sessions[ttlSeconds];
+    if (!entry.first)
+        entry.first = new LeaseSession(this, ttlSeconds);
+    ++entry.second;
+    return entry.first;
+}
+
+void ClientPrivate::releaseSession(LeaseSession *session)
+{
+    const qint64 ttl = session->requestedTtl();
+    auto it = sessions.find(ttl);
+    if (it == sessions.end() || it->first != session)
+        return;
+    if (--it->second > 0)
+        return;
+    sessions.erase(it);
+    session->revokeAndDelete();
+}
+
 Client::Client(QObject *parent)
     : QObject(parent)
     , d_ptr(std::make_unique<ClientPrivate>(this))
@@ -181,8 +203,13 @@ Client::Client(QObject *parent)
 Client::~Client()
 {
     Q_D(Client);
-    delete d->hub; // before the replies and managers it uses
+    d->destroying = true;
+    // Everything that points back at d goes before d does (children die after it).
+    delete d->hub;
     d->hub = nullptr;
+    qDeleteAll(findChildren<LeaseSession *>(Qt::FindDirectChildrenOnly));
+    d->sessions.clear();
+    qDeleteAll(findChildren<GatewayReply *>(Qt::FindDirectChildrenOnly));
 }
 
 QList<QUrl> Client::endpoints() const
@@ -295,6 +322,12 @@ QNetworkAccessManager *Client::networkAccessManager() const
 {
     Q_D(const Client);
     return d->unaryNam();
+}
+
+int Client::pendingRequests() const
+{
+    Q_D(const Client);
+    return d->pending;
 }
 
 Error Client::error() const

@@ -4,12 +4,15 @@
 
 #include "codec.h"
 
+#include <QtCore/QHash>
 #include <QtCore/QPointer>
+#include <QtCore/QSet>
 #include <QtNetwork/QNetworkRequest>
 
 namespace Conclave {
 
 class GatewayReply;
+class LeaseSession;
 class WatchHub;
 
 class ClientPrivate
@@ -43,6 +46,12 @@ public:
 
     WatchHub *watchHub();
 
+    // One lease per TTL, shared by every Elector of this Client that asks for that TTL.
+    LeaseSession *acquireSession(qint64 ttlSeconds);
+    void releaseSession(LeaseSession *session);
+    // Election names an Elector of this Client campaigns in (two would share one key).
+    QSet<QString> campaigning;
+
     // Plumbing shared by GatewayReply and WatchHub.
     QNetworkRequest makeRequest(int endpointIndex, const QByteArray &path) const;
     QNetworkAccessManager *unaryNam() const;
@@ -67,6 +76,9 @@ public:
     QPointer<QNetworkAccessManager> externalNam;
     QPointer<GatewayReply> authReply;
     WatchHub *hub = nullptr;
+    QHash<qint64, QPair<LeaseSession *, int>> sessions;
+    int pending = 0;
+    bool destroying = false;
     Error error = Error::NoError;
     QString errorString;
     Q_DECLARE_PUBLIC(Client)

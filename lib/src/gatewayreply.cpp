@@ -20,6 +20,7 @@ GatewayReply::GatewayReply(ClientPrivate *client, const QString &call, const QBy
     , m_useToken(useToken)
     , m_endpointIndex(client->current)
 {
+    ++client->pending;
     m_timer.setSingleShot(true);
     connect(&m_timer, &QTimer::timeout, this, &GatewayReply::onTimeout);
     // Never finish from inside the call that created us: start on the next event-loop turn.
@@ -28,6 +29,8 @@ GatewayReply::GatewayReply(ClientPrivate *client, const QString &call, const QBy
 
 GatewayReply::~GatewayReply()
 {
+    if (!m_finished && !m_client->destroying && --m_client->pending == 0)
+        QMetaObject::invokeMethod(m_client->q_ptr, &Client::idle, Qt::QueuedConnection);
     if (m_reply) {
         m_reply->disconnect(this);
         m_reply->abort();
@@ -252,6 +255,8 @@ void GatewayReply::finish(Error error, const QString &detail)
 {
     Q_ASSERT(!m_finished);
     m_finished = true;
+    if (--m_client->pending == 0)
+        QMetaObject::invokeMethod(m_client->q_ptr, &Client::idle, Qt::QueuedConnection);
     m_timer.stop();
     m_error = error;
     if (error != Error::NoError) {

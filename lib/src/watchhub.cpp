@@ -16,6 +16,7 @@ namespace {
 constexpr int QuietMs = 300;
 constexpr int FirstReplyMs = 5000;
 constexpr int StreamsPerNam = 5; // QNAM allows 6 connections per host
+constexpr int CoalesceMs = 5;
 } // namespace
 
 struct WatchStream
@@ -106,8 +107,8 @@ void WatchHub::scheduleAssign()
     if (m_assignScheduled || m_retryTimer.isActive())
         return;
     m_assignScheduled = true;
-    // Every watch added in this event-loop turn goes into one request.
-    QMetaObject::invokeMethod(this, &WatchHub::assign, Qt::QueuedConnection);
+    // Watches added within a few milliseconds of each other go into one request.
+    QTimer::singleShot(CoalesceMs, this, &WatchHub::assign);
 }
 
 void WatchHub::assign()
@@ -147,6 +148,11 @@ void WatchHub::assign()
     }
     m_unassigned.clear();
     openStream(ids);
+    if (m_mergePending) {
+        m_mergePending = false;
+        m_merging = m_streams.last();
+    }
+    maybeMerge();
 }
 
 // A watch "from now" starts at the current revision + 1: starting at the current revision is
@@ -237,6 +243,8 @@ void WatchHub::openStream(const QList<qint64> &ids)
 
 void WatchHub::closeStream(WatchStream *s)
 {
+    if (m_merging == s)
+        m_merging = nullptr;
     m_streams.removeAll(s);
     for (auto it = m_owner.begin(); it != m_owner.end();)
         it = it.value() == s ? m_owner.erase(it) : std::next(it);
@@ -304,6 +312,7 @@ void WatchHub::onSettleTimeout(WatchStream *s)
     s->awaiting.clear();
     releaseIfIdle(s);
     scheduleAssign();
+    maybeMerge();
 }
 
 bool WatchHub::handleLine(WatchStream *s, const QByteArray &line)
@@ -335,10 +344,13 @@ bool WatchHub::handleLine(WatchStream *s, const QByteArray &line)
         return false;
     }
     const QPointer<QNetworkReply> alive = s->reply;
-    if (!s->awaiting.isEmpty())
-        s->quiet.start(QuietMs);
-    if (result.value(QLatin1String("created")).toBool())
+    if (result.value(QLatin1String("created")).toBool()) {
+        // Only answers to our creates count as progress: a busy stream's events must not
+        // keep postponing the verdict on creates the gateway dropped.
         handleCreated(s, result);
+        if (m_streams.contains(s) && !s->awaiting.isEmpty())
+            s->quiet.start(QuietMs);
+    }
     else if (result.value(QLatin1String("canceled")).toBool())
         handleCanceled(s, result, watchId);
     else if (watchId == -1 && !result.contains(QLatin1String("events"))) {
@@ -461,21 +473,25 @@ void WatchHub::releaseIfIdle(WatchStream *s)
 }
 
 // Streams only ever get added for new watches; when they pile up (or carry many cancelled
-// watches), move every live watch onto one fresh stream, make-before-break.
+// watches), move every confirmed watch onto one fresh stream, make-before-break. One merge at
+// a time: the next waits until the previous one's creates are all answered.
 void WatchHub::maybeMerge()
 {
+    if (m_merging && m_streams.contains(m_merging) && !m_merging->awaiting.isEmpty())
+        return;
     int dropped = 0;
     for (const WatchStream *s : std::as_const(m_streams))
         dropped += s->dropped;
-    const int budget = 3 + int(m_watches.size()) / 64;
+    const int budget = 2 + int(m_watches.size()) / 128;
     if (m_streams.size() <= budget && dropped <= 16 + int(m_watches.size()))
-        return;
-    if (!isSettled())
         return;
     qCDebug(lcWatch) << "merging" << m_streams.size() << "watch streams";
     for (WatchStream *s : std::as_const(m_streams))
         s->dropped = 0;
-    m_unassigned = m_watches.keys();
+    for (auto it = m_owner.cbegin(); it != m_owner.cend(); ++it)
+        if (!m_unassigned.contains(it.key()))
+            m_unassigned.append(it.key());
+    m_mergePending = true;
     scheduleAssign();
 }
 

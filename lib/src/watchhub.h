@@ -131,6 +131,8 @@ private:
     bool m_assignScheduled = false;
     bool m_authRetried = false;
     bool m_wasSettled = true;
+    bool m_mergePending = false;
+    WatchStream *m_merging = nullptr;
     int m_openings = 0;
 };
 

@@ -318,7 +318,7 @@ QSslConfiguration EtcdTestEnv::clientSsl(bool withClientCert, bool withRightCa) 
     return ssl;
 }
 
-QString EtcdTestEnv::etcdctl(const QStringList &args, const QString &asUser) const
+QStringList EtcdTestEnv::etcdctlArgs(const QStringList &args, const QString &asUser) const
 {
     QStringList all{u"--endpoints"_s, endpoint(0).toString(), u"--dial-timeout"_s, u"5s"_s};
     if (m_options.tls)
@@ -328,17 +328,47 @@ QString EtcdTestEnv::etcdctl(const QStringList &args, const QString &asUser) con
         all << u"--user"_s << asUser;
     else if (m_authEnabled)
         all << u"--user"_s << u"root:rootpw"_s;
-    QProcess p;
+    return all + args;
+}
+
+static void setApi3(QProcess &p)
+{
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     env.insert(u"ETCDCTL_API"_s, u"3"_s);
     p.setProcessEnvironment(env);
-    p.start(etcdctlPath(), all + args);
+}
+
+QString EtcdTestEnv::etcdctl(const QStringList &args, const QString &asUser) const
+{
+    QProcess p;
+    setApi3(p);
+    p.start(etcdctlPath(), etcdctlArgs(args, asUser));
     if (!p.waitForFinished(30000) || p.exitCode() != 0) {
         qWarning("etcdctl %s failed: %s %s", qPrintable(args.join(u' ')),
                  p.readAllStandardError().constData(), qPrintable(p.errorString()));
+        p.kill();
+        p.waitForFinished(5000);
         return {};
     }
     return QString::fromUtf8(p.readAllStandardOutput());
+}
+
+QString EtcdTestEnv::etcdctlUntil(const QStringList &args, const QString &expected, int timeoutMs) const
+{
+    QProcess p;
+    setApi3(p);
+    p.start(etcdctlPath(), etcdctlArgs(args, {}));
+    QByteArray out;
+    QElapsedTimer t;
+    t.start();
+    while (!out.contains(expected.toUtf8()) && t.elapsed() < timeoutMs
+           && p.state() != QProcess::NotRunning) {
+        p.waitForReadyRead(int(qMax<qint64>(1, timeoutMs - t.elapsed())));
+        out += p.readAllStandardOutput();
+    }
+    p.kill();
+    p.waitForFinished(5000);
+    return QString::fromUtf8(out + p.readAllStandardOutput());
 }
 
 bool EtcdTestEnv::addUser(const QString &user, const QString &password, const QByteArray &prefix,

@@ -70,6 +70,9 @@ public:
     //! Runs etcdctl (v3) against this cluster; returns stdout, or a null string on failure.
     QString etcdctl(const QStringList &args, const QString &asUser = {}) const;
     QString etcdctlPath() const;
+    //! Runs a long-lived etcdctl command (e.g. `elect -l`) until its output contains
+    //! \a expected or \a timeoutMs pass, stops it and returns what it printed.
+    QString etcdctlUntil(const QStringList &args, const QString &expected, int timeoutMs) const;
 
     //! Whether a member's log mentions \a text (e.g. an event etcd logs).
     bool logContains(int member, const QByteArray &text) const;
@@ -94,6 +97,7 @@ private:
         std::unique_ptr<QProcess> process;
     };
     bool makeCertificates();
+    QStringList etcdctlArgs(const QStringList &args, const QString &asUser) const;
     bool startOnce();
     bool launch(int member);
     bool waitReady(int member, int timeoutMs);

@@ -73,6 +73,9 @@ public:
     void setNetworkAccessManager(QNetworkAccessManager *manager);
     QNetworkAccessManager *networkAccessManager() const;
 
+    //! Requests sent and not yet answered (e.g. the key deletion of a leaving Elector).
+    int pendingRequests() const;
+
     //! The last client-level error (configuration, authentication); sticky until the next one.
     Conclave::Error error() const;
     QString errorString() const;
@@ -81,6 +84,8 @@ Q_SIGNALS:
     void endpointsChanged(const QList<QUrl> &endpoints);
     void currentEndpointChanged(const QUrl &endpoint);
     void errorOccurred(Conclave::Error error, const QString &message);
+    //! pendingRequests() dropped to zero: a clean moment to exit after Elector::leave().
+    void idle();
 
 private:
     Q_DISABLE_COPY_MOVE(Client)

@@ -1,0 +1,207 @@
+// conclave-candidate: one candidate of one election as a separate process, for tests,
+// benchmarks and the demo. One JSON object per line on stdout for every change; commands on
+// stdin (resign, proclaim TEXT, leave, quit); SIGINT/SIGTERM leave cleanly and exit 0.
+#include <conclave/client.h>
+#include <conclave/elector.h>
+
+#include <QtCore/QCommandLineParser>
+#include <QtCore/QCoreApplication>
+#include <QtCore/QFile>
+#include <QtCore/QJsonDocument>
+#include <QtCore/QJsonObject>
+#include <QtCore/QSocketNotifier>
+#include <QtCore/QTimer>
+#include <QtNetwork/QSslKey>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <unistd.h>
+
+static int signalPipe[2];
+
+static void emitLine(QJsonObject object)
+{
+    using namespace std::chrono;
+    object.insert(QStringLiteral("mono_ns"),
+                  qint64(duration_cast<nanoseconds>(steady_clock::now().time_since_epoch()).count()));
+    const QByteArray line = QJsonDocument(object).toJson(QJsonDocument::Compact) + '\n';
+    std::fwrite(line.constData(), 1, size_t(line.size()), stdout);
+    std::fflush(stdout);
+}
+
+static QString roleName(Conclave::Elector::Role role)
+{
+    switch (role) {
+    case Conclave::Elector::Role::Leader: return QStringLiteral("leader");
+    case Conclave::Elector::Role::Follower: return QStringLiteral("follower");
+    case Conclave::Elector::Role::NotAMember: break;
+    }
+    return QStringLiteral("not-a-member");
+}
+
+static int usage(const QString &message)
+{
+    std::fprintf(stderr, "conclave-candidate: %s\n(see --help)\n", qPrintable(message));
+    return 2;
+}
+
+static QString option(const QCommandLineParser &p, const char *name, const char *env)
+{
+    return p.isSet(QLatin1String(name)) ? p.value(QLatin1String(name)) : qEnvironmentVariable(env);
+}
+
+int main(int argc, char **argv)
+{
+    QCoreApplication app(argc, argv);
+    QCommandLineParser p;
+    p.setApplicationDescription(QStringLiteral("Joins one etcd election and reports every change as JSON lines."));
+    p.addHelpOption();
+    p.addOptions({{QStringLiteral("endpoints"), QStringLiteral("etcd URLs, comma-separated ($ETCDCTL_ENDPOINTS)"), QStringLiteral("urls")},
+                  {QStringLiteral("election"), QStringLiteral("election name"), QStringLiteral("name")},
+                  {QStringLiteral("id"), QStringLiteral("candidate id (default hostname:pid)"), QStringLiteral("id")},
+                  {QStringLiteral("ttl"), QStringLiteral("lease TTL in seconds (default 10)"), QStringLiteral("seconds")},
+                  {QStringLiteral("host"), QStringLiteral("advertised host"), QStringLiteral("host")},
+                  {QStringLiteral("port"), QStringLiteral("advertised port"), QStringLiteral("port")},
+                  {QStringLiteral("cacert"), QStringLiteral("CA bundle ($ETCDCTL_CACERT)"), QStringLiteral("file")},
+                  {QStringLiteral("cert"), QStringLiteral("client certificate ($ETCDCTL_CERT)"), QStringLiteral("file")},
+                  {QStringLiteral("key"), QStringLiteral("client key ($ETCDCTL_KEY)"), QStringLiteral("file")},
+                  {QStringLiteral("user"), QStringLiteral("USER[:PASSWORD] ($ETCDCTL_USER, $ETCDCTL_PASSWORD)"), QStringLiteral("user")}});
+    if (!p.parse(app.arguments()))
+        return usage(p.errorText());
+    if (p.isSet(QStringLiteral("help")))
+        p.showHelp(0);
+    if (!p.positionalArguments().isEmpty())
+        return usage(QStringLiteral("unexpected argument ") + p.positionalArguments().first());
+
+    const QString endpoints = option(p, "endpoints", "ETCDCTL_ENDPOINTS");
+    if (endpoints.isEmpty())
+        return usage(QStringLiteral("--endpoints is required (or set ETCDCTL_ENDPOINTS)"));
+    QList<QUrl> urls;
+    for (const QString &e : endpoints.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+        const QUrl url(e.trimmed(), QUrl::StrictMode);
+        if (!url.isValid() || url.port() <= 0 || (url.scheme() != QLatin1String("http") && url.scheme() != QLatin1String("https")))
+            return usage(QStringLiteral("invalid endpoint \"%1\" (expected http[s]://host:port)").arg(e));
+        urls << url;
+    }
+    if (!p.isSet(QStringLiteral("election")) || p.value(QStringLiteral("election")).isEmpty())
+        return usage(QStringLiteral("--election is required"));
+    bool ok = true;
+    const int ttl = p.isSet(QStringLiteral("ttl")) ? p.value(QStringLiteral("ttl")).toInt(&ok) : 10;
+    if (!ok || ttl < 2)
+        return usage(QStringLiteral("--ttl must be a whole number of seconds, at least 2"));
+    const int port = p.isSet(QStringLiteral("port")) ? p.value(QStringLiteral("port")).toInt(&ok) : 0;
+    if (!ok || port < 0 || port > 65535)
+        return usage(QStringLiteral("--port must be 0..65535"));
+
+    Conclave::Client client;
+    client.setEndpoints(urls);
+    const QString cacert = option(p, "cacert", "ETCDCTL_CACERT");
+    const QString cert = option(p, "cert", "ETCDCTL_CERT");
+    const QString keyFile = option(p, "key", "ETCDCTL_KEY");
+    if (!cacert.isEmpty() || !cert.isEmpty()) {
+        QSslConfiguration ssl = QSslConfiguration::defaultConfiguration();
+        if (!cacert.isEmpty()) {
+            const auto cas = QSslCertificate::fromPath(cacert);
+            if (cas.isEmpty())
+                return usage(QStringLiteral("no certificate readable in --cacert %1").arg(cacert));
+            ssl.setCaCertificates(cas);
+        }
+        if (!cert.isEmpty()) {
+            const auto certs = QSslCertificate::fromPath(cert);
+            QFile kf(keyFile);
+            if (certs.isEmpty() || !kf.open(QIODevice::ReadOnly))
+                return usage(QStringLiteral("--cert and --key must name readable PEM files"));
+            const QByteArray pem = kf.readAll();
+            QSslKey key(pem, QSsl::Rsa);
+            if (key.isNull())
+                key = QSslKey(pem, QSsl::Ec);
+            if (key.isNull())
+                return usage(QStringLiteral("cannot read the private key in %1").arg(keyFile));
+            ssl.setLocalCertificate(certs.first());
+            ssl.setPrivateKey(key);
+        }
+        client.setSslConfiguration(ssl);
+    }
+    const QString user = option(p, "user", "ETCDCTL_USER");
+    if (!user.isEmpty()) {
+        const qsizetype colon = user.indexOf(QLatin1Char(':'));
+        client.setCredentials(colon < 0 ? user : user.left(colon),
+                              colon < 0 ? qEnvironmentVariable("ETCDCTL_PASSWORD") : user.mid(colon + 1));
+    }
+
+    Conclave::Elector elector(&client);
+    elector.setElectionName(p.value(QStringLiteral("election")));
+    if (p.isSet(QStringLiteral("id")))
+        elector.setCandidateId(p.value(QStringLiteral("id")));
+    elector.setTtl(std::chrono::seconds(ttl));
+    elector.setAdvertisedAddress(p.value(QStringLiteral("host")), port);
+
+    QObject::connect(&elector, &Conclave::Elector::roleChanged, [&](Conclave::Elector::Role role) {
+        const qint64 token = elector.fencingToken();
+        emitLine({{QStringLiteral("event"), QStringLiteral("role")},
+                  {QStringLiteral("role"), roleName(role)},
+                  {QStringLiteral("fencing"), token ? QJsonValue(token) : QJsonValue()}});
+    });
+    QObject::connect(&elector, &Conclave::Elector::leaderChanged, [&](const Conclave::LeaderInfo &l) {
+        QJsonObject o{{QStringLiteral("event"), QStringLiteral("leader")}};
+        o.insert(QStringLiteral("id"), l.isValid() ? QJsonValue(l.id()) : QJsonValue());
+        o.insert(QStringLiteral("host"), l.host());
+        o.insert(QStringLiteral("port"), l.port());
+        o.insert(QStringLiteral("fencing"), l.fencingToken());
+        emitLine(o);
+    });
+    QObject::connect(&elector, &Conclave::Elector::errorOccurred, [](Conclave::Error e, const QString &m) {
+        emitLine({{QStringLiteral("event"), QStringLiteral("error")},
+                  {QStringLiteral("code"), Conclave::errorName(e)},
+                  {QStringLiteral("message"), m}});
+    });
+    QObject::connect(&client, &Conclave::Client::errorOccurred, [](Conclave::Error e, const QString &m) {
+        emitLine({{QStringLiteral("event"), QStringLiteral("error")},
+                  {QStringLiteral("code"), Conclave::errorName(e)},
+                  {QStringLiteral("message"), m}});
+    });
+
+    // Leave cleanly: NotAMember at once, then wait (bounded) for the key deletion to be sent.
+    auto quitCleanly = [&] {
+        elector.leave();
+        if (client.pendingRequests() == 0)
+            QCoreApplication::quit();
+        QObject::connect(&client, &Conclave::Client::idle, &app, &QCoreApplication::quit);
+        QTimer::singleShot(3000, &app, &QCoreApplication::quit);
+    };
+
+    if (::pipe(signalPipe) != 0)
+        return 1;
+    auto onSignal = [](int) { const char c = 1; [[maybe_unused]] auto n = ::write(signalPipe[1], &c, 1); };
+    std::signal(SIGINT, onSignal);
+    std::signal(SIGTERM, onSignal);
+    QSocketNotifier signals(signalPipe[0], QSocketNotifier::Read);
+    QObject::connect(&signals, &QSocketNotifier::activated, quitCleanly);
+
+    QSocketNotifier input(STDIN_FILENO, QSocketNotifier::Read);
+    QObject::connect(&input, &QSocketNotifier::activated, [&] {
+        char buffer[4096];
+        const ssize_t n = ::read(STDIN_FILENO, buffer, sizeof buffer);
+        if (n <= 0) { // stdin closed: keep running until a signal or a quit command
+            input.setEnabled(false);
+            return;
+        }
+        for (const QByteArray &raw : QByteArray(buffer, n).split('\n')) {
+            const QByteArray line = raw.trimmed();
+            if (line == "resign")
+                elector.resign();
+            else if (line == "leave")
+                elector.leave();
+            else if (line == "quit")
+                quitCleanly();
+            else if (line.startsWith("proclaim "))
+                elector.proclaim({{QStringLiteral("text"), QString::fromUtf8(line.mid(9))}});
+            else if (!line.isEmpty())
+                std::fprintf(stderr, "unknown command: %s\n", line.constData());
+        }
+    });
+
+    elector.campaign();
+    return app.exec();
+}

@@ -1,0 +1,68 @@
+#pragma once
+
+#include <conclave/conclaveglobal.h>
+#include <conclave/leaderinfo.h>
+
+#include <QtCore/QList>
+#include <QtCore/QObject>
+
+#include <memory>
+
+namespace Conclave {
+
+class Client;
+class ElectionObserverPrivate;
+
+/*!
+ * \class Conclave::ElectionObserver
+ * Watches one election without taking part: its leader (or none) and every candidate in
+ * queue order, live. Works for elections run by Conclave, Go's clientv3/concurrency and
+ * `etcdctl elect` alike.
+ * \code
+ * Conclave::ElectionObserver observer(&client);
+ * observer.setElectionName(QStringLiteral("billing/scheduler"));
+ * connect(&observer, &Conclave::ElectionObserver::leaderChanged, this, &Ui::showLeader);
+ * observer.start();
+ * \endcode
+ */
+class CONCLAVE_EXPORT ElectionObserver : public QObject
+{
+    Q_OBJECT
+    Q_PROPERTY(QString electionName READ electionName WRITE setElectionName)
+    Q_PROPERTY(Conclave::LeaderInfo leader READ leader NOTIFY leaderChanged)
+    Q_PROPERTY(bool running READ isRunning NOTIFY runningChanged)
+
+public:
+    explicit ElectionObserver(Conclave::Client *client, QObject *parent = nullptr);
+    ~ElectionObserver() override;
+
+    QString electionName() const;
+    void setElectionName(const QString &name); //!< only while stopped
+    bool isRunning() const;
+    //! True once the first listing has arrived (and after every re-listing).
+    bool isSynced() const;
+
+    Conclave::LeaderInfo leader() const;
+    //! Every candidate, oldest (the leader) first.
+    QList<Conclave::LeaderInfo> candidates() const;
+    //! The store revision the view reflects.
+    qint64 revision() const;
+
+public Q_SLOTS:
+    void start();
+    void stop();
+
+Q_SIGNALS:
+    void leaderChanged(const Conclave::LeaderInfo &leader);
+    void candidatesChanged();
+    void runningChanged(bool running);
+    void syncedChanged(bool synced);
+    void errorOccurred(Conclave::Error error, const QString &message);
+
+private:
+    Q_DISABLE_COPY_MOVE(ElectionObserver)
+    Q_DECLARE_PRIVATE(ElectionObserver)
+    std::unique_ptr<ElectionObserverPrivate> const d_ptr;
+};
+
+} // namespace Conclave

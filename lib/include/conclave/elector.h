@@ -1,0 +1,113 @@
+#pragma once
+
+#include <conclave/conclaveglobal.h>
+#include <conclave/leaderinfo.h>
+
+#include <QtCore/QObject>
+#include <QtCore/QVariantMap>
+
+#include <chrono>
+#include <memory>
+
+namespace Conclave {
+
+class Client;
+class ElectorPrivate;
+
+/*!
+ * \class Conclave::Elector
+ * Takes part in one election, using etcd's election recipe (the same keys and queue order as
+ * Go's clientv3/concurrency and `etcdctl elect`), and tells the application at every moment
+ * whether it may act as leader.
+ *
+ * \code
+ * Conclave::Elector elector(&client);
+ * elector.setElectionName(QStringLiteral("billing/scheduler"));
+ * elector.setAdvertisedAddress(QStringLiteral("10.0.0.5"), 8081);
+ * QObject::connect(&elector, &Conclave::Elector::roleChanged, [&](Conclave::Elector::Role role) {
+ *     if (role == Conclave::Elector::Role::Leader) startWork(); else stopWork();
+ * });
+ * elector.campaign();
+ * \endcode
+ *
+ * Leadership is proven, not assumed: the Elector is Leader only while its own key exists, is
+ * the oldest in the election and its lease is proven alive. When renewals stop being
+ * acknowledged it steps down (NotAMember) a safety margin before the lease could expire;
+ * when its key is deleted by an operator or its lease revoked it notices within one watch
+ * delivery and joins again at the back of the queue. All signals come from the event loop of
+ * the Elector's thread; nothing blocks. Setters act only while not campaigning.
+ */
+class CONCLAVE_EXPORT Elector : public QObject
+{
+    Q_OBJECT
+    Q_PROPERTY(QString electionName READ electionName WRITE setElectionName NOTIFY electionNameChanged)
+    Q_PROPERTY(QString candidateId READ candidateId WRITE setCandidateId NOTIFY candidateIdChanged)
+    Q_PROPERTY(Conclave::Elector::Role role READ role NOTIFY roleChanged)
+    Q_PROPERTY(Conclave::LeaderInfo leader READ leader NOTIFY leaderChanged)
+    Q_PROPERTY(qint64 fencingToken READ fencingToken NOTIFY fencingTokenChanged)
+    Q_PROPERTY(bool campaigning READ isCampaigning NOTIFY campaigningChanged)
+
+public:
+    enum class Role { NotAMember, Follower, Leader };
+    Q_ENUM(Role)
+
+    explicit Elector(Conclave::Client *client, QObject *parent = nullptr);
+    ~Elector() override; //!< leaves the election (deletes its key) if still campaigning
+
+    QString electionName() const;
+    //! The election's key prefix, e.g. "billing/scheduler" (no trailing '/', not empty).
+    void setElectionName(const QString &name);
+    QString candidateId() const;
+    //! This candidate's id, shown to followers and operators (default: hostname:pid).
+    void setCandidateId(const QString &id);
+    QString advertisedHost() const;
+    int advertisedPort() const;
+    //! Where followers reach this candidate when it leads.
+    void setAdvertisedAddress(const QString &host, int port);
+    QVariantMap attributes() const;
+    //! Custom attributes followers see; while campaigning use proclaim().
+    void setAttributes(const QVariantMap &attributes);
+    std::chrono::seconds ttl() const;
+    //! Lease TTL (default 10 s; less than 2 s is rejected). Electors with the same TTL on one
+    //! Client share one lease.
+    void setTtl(std::chrono::seconds ttl);
+
+    Role role() const;
+    bool isLeader() const;
+    bool isCampaigning() const;
+    //! The current leader (also while this Elector is a follower); invalid if none is known.
+    Conclave::LeaderInfo leader() const;
+    //! While Leader: the create revision of its key, strictly increasing across leaders.
+    qint64 fencingToken() const;
+    //! The lease this Elector's key is attached to (0 before it has one).
+    qint64 leaseId() const;
+
+    Conclave::Error error() const;
+    QString errorString() const;
+
+public Q_SLOTS:
+    //! Joins the election; re-joins automatically after any loss until leave().
+    void campaign();
+    //! Gives up leadership (Follower at once), stays in the queue at its back as a standby.
+    void resign();
+    //! Withdraws entirely: NotAMember at once, then deletes its key.
+    void leave();
+    //! Updates the attributes followers see, without a new election.
+    void proclaim(const QVariantMap &attributes);
+
+Q_SIGNALS:
+    void roleChanged(Conclave::Elector::Role role);
+    void leaderChanged(const Conclave::LeaderInfo &leader);
+    void fencingTokenChanged(qint64 fencingToken);
+    void campaigningChanged(bool campaigning);
+    void errorOccurred(Conclave::Error error, const QString &message);
+    void electionNameChanged(const QString &name);
+    void candidateIdChanged(const QString &id);
+
+private:
+    Q_DISABLE_COPY_MOVE(Elector)
+    Q_DECLARE_PRIVATE(Elector)
+    std::unique_ptr<ElectorPrivate> const d_ptr;
+};
+
+} // namespace Conclave

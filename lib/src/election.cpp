@@ -1,0 +1,65 @@
+#include "election.h"
+
+#include <algorithm>
+
+namespace Conclave::Election {
+
+QString nameProblem(const QString &name)
+{
+    if (name.isEmpty())
+        return QStringLiteral("the election name is empty");
+    if (name.endsWith(QLatin1Char('/')))
+        return QStringLiteral("the election name \"%1\" ends with '/'").arg(name);
+    if (name.contains(QLatin1String("//")))
+        return QStringLiteral("the election name \"%1\" contains an empty segment ('//')").arg(name);
+    for (const QChar c : name)
+        if (c.category() == QChar::Other_Control)
+            return QStringLiteral("the election name contains a control character");
+    if (name.toUtf8().size() > 1024)
+        return QStringLiteral("the election name is longer than 1024 bytes");
+    return {};
+}
+
+QByteArray prefix(const QString &name)
+{
+    return name.toUtf8() + '/';
+}
+
+QByteArray candidateKey(const QString &name, qint64 leaseId)
+{
+    return prefix(name) + QByteArray::number(leaseId, 16);
+}
+
+bool isCandidateKey(const QByteArray &prefix, const QByteArray &key)
+{
+    if (!key.startsWith(prefix) || key.size() == prefix.size() || key.size() > prefix.size() + 16)
+        return false;
+    for (qsizetype i = prefix.size(); i < key.size(); ++i) {
+        const char c = key.at(i);
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            return false;
+    }
+    return true;
+}
+
+QList<KeyValue> candidates(const QByteArray &prefix, const QList<KeyValue> &kvs)
+{
+    QList<KeyValue> result;
+    for (const KeyValue &kv : kvs)
+        if (isCandidateKey(prefix, kv.key))
+            result.append(kv);
+    std::stable_sort(result.begin(), result.end(), [](const KeyValue &a, const KeyValue &b) {
+        return a.createRevision < b.createRevision;
+    });
+    return result;
+}
+
+RangeOptions queueRange(const QString &name)
+{
+    RangeOptions o = RangeOptions::ofPrefix(prefix(name));
+    o.sortTarget = RangeOptions::SortTarget::Create;
+    o.sortOrder = RangeOptions::SortOrder::Ascend;
+    return o;
+}
+
+} // namespace Conclave::Election

@@ -1,0 +1,557 @@
+#include <conclave/client.h>
+#include <conclave/elector.h>
+
+#include "elector_p.h"
+
+#include "client_p.h"
+#include "election.h"
+#include "gatewayreply.h"
+#include "leasesession.h"
+#include "logging.h"
+#include "watchhub.h"
+
+#include <QtCore/QCoreApplication>
+#include <QtCore/QRandomGenerator>
+#include <QtCore/QSysInfo>
+
+namespace Conclave {
+
+ElectorPrivate::ElectorPrivate(Elector *q, Client *client)
+    : q_ptr(q)
+    , client(client)
+    , c(ClientPrivate::get(client))
+    , candidateId(QSysInfo::machineHostName() + QLatin1Char(':')
+                  + QString::number(QCoreApplication::applicationPid()))
+{
+    retryTimer.setSingleShot(true);
+}
+
+ElectorPrivate::~ElectorPrivate() = default;
+
+bool ElectorPrivate::checkSettable(const char *what) const
+{
+    if (campaigning)
+        qCWarning(lcElector) << "ignoring" << what << "while campaigning; call leave() first";
+    return !campaigning;
+}
+
+QByteArray ElectorPrivate::ownValue() const
+{
+    return LeaderInfo::encodeValue(candidateId, host, port, attributes);
+}
+
+LeaderInfo ElectorPrivate::ownInfo() const
+{
+    return LeaderInfo::fromKeyValue(myKey, ownValue(), myLease, myRevision,
+                                    QDateTime::currentDateTimeUtc());
+}
+
+// ---- joining -------------------------------------------------------------------------------
+
+void ElectorPrivate::campaign()
+{
+    if (campaigning)
+        return;
+    QString problem = Election::nameProblem(name);
+    if (problem.isEmpty() && ttl < std::chrono::seconds(2))
+        problem = QStringLiteral("a TTL of %1 s is below etcd's minimum of 2 s").arg(ttl.count());
+    if (problem.isEmpty() && c->campaigning.contains(name))
+        problem = QStringLiteral("another Elector on this Client already campaigns in \"%1\"; "
+                                 "both would share one key").arg(name);
+    if (!problem.isEmpty()) {
+        QMetaObject::invokeMethod(this, [this, problem] {
+            error = Error::InvalidArgument;
+            errorString = problem;
+            qCWarning(lcElector).noquote() << problem;
+            Q_EMIT q_ptr->errorOccurred(error, problem);
+        }, Qt::QueuedConnection);
+        return;
+    }
+    c->campaigning.insert(name);
+    error = Error::NoError;
+    errorString.clear();
+    backoffMs = 0;
+    setCampaigning(true);
+    session = c->acquireSession(ttl.count());
+    connect(session, &LeaseSession::alive, this, &ElectorPrivate::onSessionAlive);
+    connect(session, &LeaseSession::expiring, this, &ElectorPrivate::onSessionExpiring);
+    connect(session, &LeaseSession::lost, this, &ElectorPrivate::onSessionLost);
+    connect(session, &LeaseSession::grantFailed, this, [this](Error e, const QString &message) {
+        if (e == Error::PermissionDenied || e == Error::AuthenticationError
+            || e == Error::InvalidArgument) {
+            fail(e, message); // reported, not retried forever
+            return;
+        }
+        error = e;
+        errorString = message;
+        Q_EMIT q_ptr->errorOccurred(e, message);
+    });
+    if (session->isAlive()) {
+        const qint64 id = session->leaseId();
+        QMetaObject::invokeMethod(this, [this, id] { onSessionAlive(id); }, Qt::QueuedConnection);
+    }
+}
+
+void ElectorPrivate::onSessionAlive(qint64 leaseId)
+{
+    if (!campaigning)
+        return;
+    suspended = false;
+    if (leaseId == myLease && myRevision != 0) {
+        readQueue(); // renewals acknowledged again: still there and still first → Leader again
+        return;
+    }
+    ++generation;
+    dropWatches();
+    retryTimer.stop();
+    myLease = leaseId;
+    myKey = Election::candidateKey(name, leaseId);
+    myRevision = 0;
+    createKey();
+}
+
+void ElectorPrivate::onSessionExpiring()
+{
+    if (!campaigning)
+        return;
+    suspended = true;
+    setRole(Elector::Role::NotAMember);
+}
+
+void ElectorPrivate::onSessionLost(Error e, const QString &message)
+{
+    if (!campaigning)
+        return;
+    ++generation;
+    dropWatches();
+    myRevision = 0;
+    myLease = 0;
+    error = e;
+    errorString = message;
+    Q_EMIT q_ptr->errorOccurred(e, message);
+    setRole(Elector::Role::NotAMember);
+    // The session grants a new lease (jittered backoff); onSessionAlive re-joins at the back.
+}
+
+void ElectorPrivate::createKey()
+{
+    if (!campaigning || myRevision != 0 || !session || !session->isAlive()
+        || session->leaseId() != myLease || inflight)
+        return;
+    Compare absent;
+    absent.key = myKey;
+    absent.target = Compare::Target::Create;
+    absent.number = 0;
+    const int gen = generation;
+    GatewayReply *reply = c->txn({absent}, {Codec::opPut(Codec::putRequest(myKey, ownValue(), myLease))},
+                                 {Codec::opRange(Codec::rangeRequest(RangeOptions::ofKey(myKey)))});
+    inflight = reply;
+    connect(reply, &GatewayReply::finished, this, [this, reply, gen] {
+        reply->deleteLater();
+        if (inflight == reply)
+            inflight = nullptr;
+        if (gen == generation)
+            onCampaignTxnFinished(reply);
+    });
+}
+
+void ElectorPrivate::onCampaignTxnFinished(GatewayReply *reply)
+{
+    if (handleFailure(reply, &ElectorPrivate::createKey))
+        return;
+    const TxnResult t = Codec::parseTxn(reply->json());
+    if (t.succeeded) {
+        myRevision = t.header.revision;
+    } else {
+        // Our key exists already: an earlier attempt whose answer we lost did apply.
+        const QJsonObject range = t.responses.at(0).toObject().value(QLatin1String("response_range")).toObject();
+        const QList<KeyValue> kvs = Codec::parseRange(range).kvs;
+        if (kvs.isEmpty()) {
+            retryLater(&ElectorPrivate::createKey);
+            return;
+        }
+        if (kvs.first().lease != myLease) {
+            fail(Error::GatewayError, QStringLiteral("key %1 is held by another lease")
+                                              .arg(QString::fromUtf8(myKey)));
+            return;
+        }
+        myRevision = kvs.first().createRevision;
+    }
+    backoffMs = 0;
+    qCDebug(lcElector) << "joined" << name << "with key revision" << myRevision;
+    watchOwnKey(t.header.revision + 1);
+    readQueue();
+}
+
+// ---- where are we in the queue ---------------------------------------------------------------
+
+void ElectorPrivate::readQueue()
+{
+    if (!campaigning || myRevision == 0)
+        return;
+    const int gen = generation;
+    GatewayReply *reply = c->range(Election::queueRange(name));
+    connect(reply, &GatewayReply::finished, this, [this, reply, gen] {
+        reply->deleteLater();
+        if (gen == generation)
+            onQueueRead(reply);
+    });
+}
+
+void ElectorPrivate::onQueueRead(GatewayReply *reply)
+{
+    if (handleFailure(reply, &ElectorPrivate::readQueue))
+        return;
+    bool ok = false;
+    const RangeResult r = Codec::parseRange(reply->json(), &ok);
+    if (!ok) {
+        error = Error::ProtocolError;
+        errorString = reply->call() + QStringLiteral(": malformed key or value in the reply");
+        Q_EMIT q_ptr->errorOccurred(error, errorString);
+        retryLater(&ElectorPrivate::readQueue);
+        return;
+    }
+    const QList<KeyValue> queue = Election::candidates(Election::prefix(name), r.kvs);
+    qsizetype me = -1;
+    for (qsizetype i = 0; i < queue.size() && me < 0; ++i)
+        if (queue[i].key == myKey && queue[i].createRevision == myRevision)
+            me = i;
+    if (me < 0) {
+        onOwnKeyDeleted();
+        return;
+    }
+    const KeyValue &head = queue.first();
+    setLeader(LeaderInfo::fromKeyValue(head.key, head.value, head.lease, head.createRevision,
+                                       QDateTime::currentDateTimeUtc()));
+    if (me == 0) {
+        predecessorWatch.reset();
+        leaderWatch.reset();
+        if (!suspended && session && session->isAlive())
+            setRole(Elector::Role::Leader);
+        return;
+    }
+    watchOthers(queue[me - 1], head, r.header.revision + 1);
+    setRole(Elector::Role::Follower);
+}
+
+// ---- watches ------------------------------------------------------------------------------------
+
+void ElectorPrivate::watchOwnKey(qint64 fromRevision)
+{
+    ownWatch.reset(c->watchHub()->watch(myKey, {}, fromRevision, false, nullptr));
+    connect(ownWatch.get(), &Watch::eventsReceived, this, &ElectorPrivate::onOwnKeyEvents);
+    connect(ownWatch.get(), &Watch::compacted, this, [this] { readQueue(); });
+    connect(ownWatch.get(), &Watch::failed, this, &ElectorPrivate::onWatchEnded);
+}
+
+void ElectorPrivate::watchOthers(const KeyValue &predecessor, const KeyValue &head,
+                                 qint64 fromRevision)
+{
+    // A waiter watches only the key just ahead of it (no herd), plus the leader's key so that
+    // it can tell who leads; every change there makes it read the queue again.
+    auto follow = [&](std::unique_ptr<Watch> &watch, const QByteArray &key) {
+        if (watch && watch->key() == key && watch->isActive())
+            return;
+        watch.reset(c->watchHub()->watch(key, {}, fromRevision, false, nullptr));
+        connect(watch.get(), &Watch::eventsReceived, this, [this] { readQueue(); });
+        connect(watch.get(), &Watch::compacted, this, [this] { readQueue(); });
+        connect(watch.get(), &Watch::failed, this, &ElectorPrivate::onWatchEnded);
+    };
+    follow(predecessorWatch, predecessor.key);
+    if (head.key == predecessor.key)
+        leaderWatch.reset();
+    else
+        follow(leaderWatch, head.key);
+}
+
+void ElectorPrivate::dropWatches()
+{
+    ownWatch.reset();
+    predecessorWatch.reset();
+    leaderWatch.reset();
+}
+
+void ElectorPrivate::onOwnKeyEvents(const QList<WatchEvent> &events)
+{
+    for (const WatchEvent &e : events) {
+        if (e.type == WatchEvent::Type::Delete || e.kv.createRevision != myRevision) {
+            onOwnKeyDeleted();
+            return;
+        }
+    }
+}
+
+void ElectorPrivate::onOwnKeyDeleted()
+{
+    if (!campaigning || myRevision == 0)
+        return;
+    qCInfo(lcElector).noquote() << "our key in" << name
+                                << "was deleted (resigned by an operator, evicted or lease "
+                                   "revoked); joining again at the back";
+    ++generation;
+    dropWatches();
+    myRevision = 0;
+    setRole(Elector::Role::NotAMember);
+    if (session)
+        session->checkNow(); // a revoked lease shows up as lost; a new one follows
+    backoffMs = 0;
+    retryLater(&ElectorPrivate::createKey);
+}
+
+void ElectorPrivate::onWatchEnded(Error e, const QString &message)
+{
+    if (e == Error::PermissionDenied || e == Error::AuthenticationError) {
+        fail(e, message);
+        return;
+    }
+    readQueue();
+}
+
+// ---- leaving ------------------------------------------------------------------------------------
+
+void ElectorPrivate::deleteOwnKey(bool thenRejoin)
+{
+    const qint64 revision = myRevision;
+    ++generation;
+    dropWatches();
+    myRevision = 0;
+    if (revision == 0)
+        return;
+    Compare mine;
+    mine.key = myKey;
+    mine.target = Compare::Target::Create;
+    mine.number = revision; // only this incarnation of our key
+    GatewayReply *reply = c->txn({mine}, {Codec::opDelete(Codec::deleteRequest(myKey))}, {});
+    // Parented to the Client: it completes even if this Elector is destroyed meanwhile.
+    connect(reply, &GatewayReply::finished, reply, &QObject::deleteLater);
+    if (thenRejoin) {
+        const int gen = generation;
+        connect(reply, &GatewayReply::finished, this, [this, reply, gen] {
+            if (gen != generation)
+                return;
+            if (reply->error() != Error::NoError) {
+                error = reply->error();
+                errorString = reply->errorString();
+                Q_EMIT q_ptr->errorOccurred(error, errorString);
+            }
+            createKey();
+        });
+    }
+}
+
+void ElectorPrivate::resign()
+{
+    if (!campaigning || role != Elector::Role::Leader) {
+        qCWarning(lcElector) << "resign() ignored: not the leader of" << name;
+        return;
+    }
+    setRole(Elector::Role::Follower); // stop acting as leader before releasing leadership
+    deleteOwnKey(true);
+}
+
+void ElectorPrivate::leave()
+{
+    if (!campaigning)
+        return;
+    setRole(Elector::Role::NotAMember);
+    retryTimer.stop();
+    deleteOwnKey(false);
+    ++generation;
+    c->campaigning.remove(name);
+    if (session) {
+        session->disconnect(this);
+        c->releaseSession(session); // the last user revokes the lease
+        session = nullptr;
+    }
+    myLease = 0;
+    setLeader(LeaderInfo());
+    setCampaigning(false);
+}
+
+void ElectorPrivate::fail(Error e, const QString &message)
+{
+    error = e;
+    errorString = message;
+    qCWarning(lcElector).noquote() << "giving up campaigning in" << name << "-" << message;
+    Q_EMIT q_ptr->errorOccurred(e, message);
+    leave();
+}
+
+void ElectorPrivate::proclaim(const QVariantMap &attrs)
+{
+    attributes = attrs;
+    if (!campaigning || myRevision == 0)
+        return; // used when the key is next created
+    Compare mine;
+    mine.key = myKey;
+    mine.target = Compare::Target::Create;
+    mine.number = myRevision;
+    GatewayReply *reply = c->txn({mine}, {Codec::opPut(Codec::putRequest(myKey, ownValue(), myLease))}, {});
+    const int gen = generation;
+    connect(reply, &GatewayReply::finished, this, [this, reply, gen] {
+        reply->deleteLater();
+        if (gen != generation)
+            return;
+        if (reply->error() != Error::NoError) {
+            error = reply->error();
+            errorString = reply->errorString();
+            Q_EMIT q_ptr->errorOccurred(error, errorString);
+            return;
+        }
+        if (role == Elector::Role::Leader)
+            setLeader(ownInfo());
+    });
+}
+
+// ---- failures and state ---------------------------------------------------------------------------
+
+bool ElectorPrivate::handleFailure(GatewayReply *reply, void (ElectorPrivate::*step)())
+{
+    const Error e = reply->error();
+    if (e == Error::NoError)
+        return false;
+    if (e == Error::Cancelled)
+        return true;
+    if (e == Error::PermissionDenied || e == Error::AuthenticationError
+        || e == Error::InvalidArgument) {
+        fail(e, reply->errorString()); // reported, not retried forever
+        return true;
+    }
+    error = e;
+    errorString = reply->errorString();
+    Q_EMIT q_ptr->errorOccurred(e, errorString);
+    if (e == Error::LeaseLost) {
+        if (session)
+            session->checkNow(); // the session reports the loss; we re-join on its new lease
+        return true;
+    }
+    retryLater(step);
+    return true;
+}
+
+void ElectorPrivate::retryLater(void (ElectorPrivate::*step)())
+{
+    // Jittered exponential backoff, capped at the TTL: no retry storms against a failing etcd.
+    backoffMs = int(qBound<qint64>(100, qint64(backoffMs) * 2, qint64(ttl.count()) * 1000));
+    const int delay = backoffMs / 2 + int(QRandomGenerator::global()->bounded(backoffMs / 2 + 1));
+    retryTimer.disconnect(this);
+    connect(&retryTimer, &QTimer::timeout, this, step);
+    retryTimer.start(delay);
+}
+
+void ElectorPrivate::setRole(Elector::Role r)
+{
+    Q_Q(Elector);
+    if (role == r)
+        return;
+    const qint64 oldToken = q->fencingToken();
+    if (r == Elector::Role::Leader)
+        setLeader(ownInfo());
+    role = r;
+    qCInfo(lcElector) << name << "role" << r;
+    Q_EMIT q->roleChanged(r);
+    if (q->fencingToken() != oldToken)
+        Q_EMIT q->fencingTokenChanged(q->fencingToken());
+}
+
+void ElectorPrivate::setLeader(const LeaderInfo &info)
+{
+    if (info == leader)
+        return;
+    const bool sameIncarnation = info.isValid() && info.key() == leader.key()
+            && info.fencingToken() == leader.fencingToken();
+    leader = sameIncarnation ? LeaderInfo::fromKeyValue(info.key(), info.value(), info.leaseId(),
+                                                        info.fencingToken(), leader.since())
+                             : info;
+    Q_EMIT q_ptr->leaderChanged(leader);
+}
+
+void ElectorPrivate::setCampaigning(bool on)
+{
+    if (campaigning == on)
+        return;
+    campaigning = on;
+    Q_EMIT q_ptr->campaigningChanged(on);
+}
+
+// ---- public ---------------------------------------------------------------------------------------
+
+Elector::Elector(Client *client, QObject *parent)
+    : QObject(parent)
+    , d_ptr(std::make_unique<ElectorPrivate>(this, client))
+{
+}
+
+Elector::~Elector()
+{
+    Q_D(Elector);
+    d->leave();
+}
+
+QString Elector::electionName() const { return d_func()->name; }
+QString Elector::candidateId() const { return d_func()->candidateId; }
+QString Elector::advertisedHost() const { return d_func()->host; }
+int Elector::advertisedPort() const { return d_func()->port; }
+QVariantMap Elector::attributes() const { return d_func()->attributes; }
+std::chrono::seconds Elector::ttl() const { return d_func()->ttl; }
+Elector::Role Elector::role() const { return d_func()->role; }
+bool Elector::isLeader() const { return d_func()->role == Role::Leader; }
+bool Elector::isCampaigning() const { return d_func()->campaigning; }
+LeaderInfo Elector::leader() const { return d_func()->leader; }
+qint64 Elector::leaseId() const { return d_func()->myLease; }
+Error Elector::error() const { return d_func()->error; }
+QString Elector::errorString() const { return d_func()->errorString; }
+
+qint64 Elector::fencingToken() const
+{
+    Q_D(const Elector);
+    return d->role == Role::Leader ? d->myRevision : 0;
+}
+
+void Elector::setElectionName(const QString &name)
+{
+    Q_D(Elector);
+    if (!d->checkSettable("setElectionName") || d->name == name)
+        return;
+    d->name = name;
+    Q_EMIT electionNameChanged(name);
+}
+
+void Elector::setCandidateId(const QString &id)
+{
+    Q_D(Elector);
+    if (!d->checkSettable("setCandidateId") || d->candidateId == id)
+        return;
+    d->candidateId = id;
+    Q_EMIT candidateIdChanged(id);
+}
+
+void Elector::setAdvertisedAddress(const QString &host, int port)
+{
+    Q_D(Elector);
+    if (d->checkSettable("setAdvertisedAddress")) {
+        d->host = host;
+        d->port = port;
+    }
+}
+
+void Elector::setAttributes(const QVariantMap &attributes)
+{
+    Q_D(Elector);
+    if (d->checkSettable("setAttributes"))
+        d->attributes = attributes;
+}
+
+void Elector::setTtl(std::chrono::seconds ttl)
+{
+    Q_D(Elector);
+    if (d->checkSettable("setTtl"))
+        d->ttl = ttl;
+}
+
+void Elector::campaign() { d_func()->campaign(); }
+void Elector::resign() { d_func()->resign(); }
+void Elector::leave() { d_func()->leave(); }
+void Elector::proclaim(const QVariantMap &attributes) { d_func()->proclaim(attributes); }
+
+} // namespace Conclave

@@ -1,0 +1,88 @@
+#pragma once
+
+#include <conclave/elector.h>
+
+#include "codec.h"
+
+#include <QtCore/QPointer>
+#include <QtCore/QTimer>
+
+#include <memory>
+
+namespace Conclave {
+
+class ClientPrivate;
+class GatewayReply;
+class LeaseSession;
+class Watch;
+
+// The election state machine, as small named handlers. Internal QObject for connections.
+class ElectorPrivate : public QObject
+{
+    Q_OBJECT
+public:
+    ElectorPrivate(Elector *q, Client *client);
+    ~ElectorPrivate() override;
+
+    bool checkSettable(const char *what) const;
+    void campaign();
+    void resign();
+    void leave();
+    void proclaim(const QVariantMap &attributes);
+
+    void onSessionAlive(qint64 leaseId);
+    void onSessionExpiring();
+    void onSessionLost(Error error, const QString &message);
+    void createKey();
+    void onCampaignTxnFinished(GatewayReply *reply);
+    void readQueue();
+    void onQueueRead(GatewayReply *reply);
+    void onOwnKeyEvents(const QList<WatchEvent> &events);
+    void onOwnKeyDeleted();
+    void onWatchEnded(Error error, const QString &message);
+    void watchOwnKey(qint64 fromRevision);
+    void watchOthers(const KeyValue &predecessor, const KeyValue &leader, qint64 fromRevision);
+    void dropWatches();
+    void deleteOwnKey(bool thenRejoin);
+    bool handleFailure(GatewayReply *reply, void (ElectorPrivate::*step)());
+    void retryLater(void (ElectorPrivate::*step)());
+    void fail(Error error, const QString &message);
+    void setRole(Elector::Role role);
+    void setLeader(const LeaderInfo &leader);
+    void setCampaigning(bool on);
+    QByteArray ownValue() const;
+    LeaderInfo ownInfo() const;
+
+    Elector *const q_ptr;
+    Client *const client;
+    ClientPrivate *const c;
+
+    QString name;
+    QString candidateId;
+    QString host;
+    int port = 0;
+    QVariantMap attributes;
+    std::chrono::seconds ttl{10};
+
+    bool campaigning = false;
+    bool suspended = false; // the session cannot prove the lease alive right now
+    Elector::Role role = Elector::Role::NotAMember;
+    LeaderInfo leader;
+    LeaderInfo self;        // our own key as last seen
+    LeaseSession *session = nullptr;
+    QByteArray myKey;
+    qint64 myLease = 0;
+    qint64 myRevision = 0;  // create revision of our key; 0: not in the queue
+    int generation = 0;     // bumped whenever in-flight answers become stale
+    std::unique_ptr<Watch> ownWatch;
+    std::unique_ptr<Watch> predecessorWatch;
+    std::unique_ptr<Watch> leaderWatch;
+    QPointer<GatewayReply> inflight;
+    QTimer retryTimer;
+    int backoffMs = 0;
+    Error error = Error::NoError;
+    QString errorString;
+    Q_DECLARE_PUBLIC(Elector)
+};
+
+} // namespace Conclave

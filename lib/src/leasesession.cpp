@@ -1,0 +1,170 @@
+#include "leasesession.h"
+
+#include "gatewayreply.h"
+#include "logging.h"
+
+#include <QtCore/QRandomGenerator>
+
+namespace Conclave {
+
+LeaseSession::LeaseSession(ClientPrivate *client, qint64 ttlSeconds)
+    : QObject(client->q_ptr)
+    , m_client(client)
+    , m_ttl(ttlSeconds)
+{
+    m_clock.start();
+    m_keepAliveTimer.setSingleShot(true);
+    m_stepDownTimer.setSingleShot(true);
+    m_grantTimer.setSingleShot(true);
+    connect(&m_keepAliveTimer, &QTimer::timeout, this, &LeaseSession::sendKeepAlive);
+    connect(&m_stepDownTimer, &QTimer::timeout, this, &LeaseSession::onStepDown);
+    connect(&m_grantTimer, &QTimer::timeout, this, &LeaseSession::grant);
+    QMetaObject::invokeMethod(this, &LeaseSession::grant, Qt::QueuedConnection);
+}
+
+LeaseSession::~LeaseSession()
+{
+    if (m_inflight)
+        m_inflight->abort();
+}
+
+qint64 LeaseSession::marginMs() const
+{
+    return qMax<qint64>(1000, m_grantedTtl * 1000 / 5);
+}
+
+qint64 LeaseSession::msUntilStepDown() const
+{
+    return m_lastAckSentMs + m_grantedTtl * 1000 - marginMs() - m_clock.elapsed();
+}
+
+void LeaseSession::grant()
+{
+    if (m_inflight)
+        m_inflight->abort();
+    m_state = State::Granting;
+    m_keepAliveTimer.stop();
+    m_stepDownTimer.stop();
+    const qint64 sentAt = m_clock.elapsed();
+    GatewayReply *reply = m_client->leaseGrant(m_ttl);
+    m_inflight = reply;
+    connect(reply, &GatewayReply::finished, this, [this, reply, sentAt] {
+        reply->deleteLater();
+        if (reply->error() == Error::Cancelled)
+            return;
+        m_inflight = nullptr;
+        if (reply->error() != Error::NoError) {
+            m_grantBackoffMs = int(qBound<qint64>(200, qint64(m_grantBackoffMs) * 2, m_ttl * 1000));
+            const int delay = m_grantBackoffMs / 2
+                    + int(QRandomGenerator::global()->bounded(m_grantBackoffMs / 2 + 1));
+            qCWarning(lcLease).noquote() << reply->errorString() << "- granting again in" << delay << "ms";
+            m_grantTimer.start(delay);
+            Q_EMIT grantFailed(reply->error(), reply->errorString());
+            return;
+        }
+        m_grantBackoffMs = 0;
+        m_leaseId = Codec::decodeInt(reply->json().value(QLatin1String("ID")));
+        m_grantedTtl = qMax<qint64>(1, Codec::decodeInt(reply->json().value(QLatin1String("TTL"))));
+        qCInfo(lcLease) << "lease" << QByteArray::number(m_leaseId, 16) << "granted, TTL" << m_grantedTtl;
+        confirmed(sentAt, m_grantedTtl);
+    });
+}
+
+void LeaseSession::sendKeepAlive()
+{
+    if (m_state == State::Granting || m_state == State::Lost)
+        return;
+    if (m_inflight) // a renewal hangs (etcd paused?): give up on it and send a fresh one
+        m_inflight->abort();
+    const qint64 sentAt = m_clock.elapsed();
+    GatewayReply *reply = m_client->leaseKeepAlive(m_leaseId);
+    m_inflight = reply;
+    connect(reply, &GatewayReply::finished, this,
+            [this, reply, sentAt] { onKeepAliveFinished(reply, sentAt); });
+    // Next attempt at TTL/3 if this one succeeds; sooner (retry) if it fails or hangs.
+    m_keepAliveTimer.start(int(qMax<qint64>(200, m_grantedTtl * 1000 / 6)));
+}
+
+void LeaseSession::onKeepAliveFinished(GatewayReply *reply, qint64 sentAtMs)
+{
+    reply->deleteLater();
+    if (reply->error() == Error::Cancelled)
+        return;
+    if (m_inflight == reply)
+        m_inflight = nullptr;
+    if (reply->error() == Error::LeaseLost) {
+        setLost(Error::LeaseLost, reply->errorString());
+        return;
+    }
+    if (reply->error() != Error::NoError) {
+        qCWarning(lcLease).noquote() << "keepalive failed:" << reply->errorString();
+        return; // the keepalive timer already runs at the retry pace
+    }
+    if (m_state == State::Granting || m_state == State::Lost)
+        return;
+    confirmed(sentAtMs, Codec::decodeInt(reply->json().value(QLatin1String("TTL"))));
+}
+
+void LeaseSession::confirmed(qint64 sentAtMs, qint64 ttl)
+{
+    if (sentAtMs > m_lastAckSentMs || m_state == State::Granting)
+        m_lastAckSentMs = sentAtMs;
+    if (ttl > 0)
+        m_grantedTtl = ttl;
+    m_keepAliveTimer.start(int(qMax<qint64>(200, m_grantedTtl * 1000 / 3)));
+    scheduleStepDown();
+    if (m_state != State::Alive) {
+        m_state = State::Alive;
+        Q_EMIT alive(m_leaseId);
+    }
+}
+
+void LeaseSession::scheduleStepDown()
+{
+    m_stepDownTimer.start(int(qMax<qint64>(0, msUntilStepDown())));
+}
+
+void LeaseSession::onStepDown()
+{
+    if (m_state != State::Alive)
+        return;
+    qCWarning(lcLease) << "lease" << QByteArray::number(m_leaseId, 16)
+                       << "renewals unacknowledged; stepping down" << marginMs()
+                       << "ms before it could expire";
+    m_state = State::Expiring;
+    Q_EMIT expiring();
+}
+
+void LeaseSession::checkNow()
+{
+    if (m_state == State::Alive || m_state == State::Expiring)
+        sendKeepAlive();
+}
+
+void LeaseSession::setLost(Error error, const QString &message)
+{
+    qCWarning(lcLease).noquote() << "lease lost:" << message;
+    m_state = State::Lost;
+    m_keepAliveTimer.stop();
+    m_stepDownTimer.stop();
+    Q_EMIT lost(error, message);
+    m_grantBackoffMs = int(qBound<qint64>(100, qint64(m_grantBackoffMs) * 2, m_ttl * 1000));
+    m_grantTimer.start(m_grantBackoffMs / 2
+                       + int(QRandomGenerator::global()->bounded(m_grantBackoffMs / 2 + 1)));
+}
+
+void LeaseSession::revokeAndDelete()
+{
+    m_keepAliveTimer.stop();
+    m_stepDownTimer.stop();
+    m_grantTimer.stop();
+    if (m_inflight)
+        m_inflight->abort();
+    if (m_leaseId && m_state != State::Lost) {
+        GatewayReply *reply = m_client->leaseRevoke(m_leaseId);
+        connect(reply, &GatewayReply::finished, reply, &QObject::deleteLater);
+    }
+    deleteLater();
+}
+
+} // namespace Conclave

@@ -1,0 +1,75 @@
+#pragma once
+
+#include "client_p.h"
+
+#include <QtCore/QElapsedTimer>
+#include <QtCore/QObject>
+#include <QtCore/QPointer>
+#include <QtCore/QTimer>
+
+namespace Conclave {
+
+class GatewayReply;
+
+/*!
+ * One lease shared by every Elector of a Client that asks for the same TTL: grant, keepalive
+ * every TTL/3 (one POST each), revoke when the last user leaves.
+ *
+ * It tells its users when they may no longer rely on the lease: the right to lead ends at the
+ * send time of the last acknowledged keepalive + the granted TTL (monotonic clock), and
+ * expiring() fires a safety margin (max(1 s, TTL/5)) before that instant. alive() says the
+ * lease is proven again (granted, or a renewal acknowledged after expiring()); lost() that
+ * etcd no longer knows it (a new one is granted next).
+ */
+class LeaseSession : public QObject
+{
+    Q_OBJECT
+public:
+    enum class State { Granting, Alive, Expiring, Lost };
+
+    LeaseSession(ClientPrivate *client, qint64 ttlSeconds);
+    ~LeaseSession() override;
+
+    State state() const { return m_state; }
+    bool isAlive() const { return m_state == State::Alive; }
+    qint64 leaseId() const { return m_leaseId; }
+    qint64 grantedTtl() const { return m_grantedTtl; }
+    qint64 requestedTtl() const { return m_ttl; }
+    //! Milliseconds (monotonic) until the margin before the lease's earliest possible expiry.
+    qint64 msUntilStepDown() const;
+    //! Asks etcd right away whether the lease still lives (e.g. after our key vanished).
+    void checkNow();
+    //! Revokes the lease now (last user gone); the session is deleted afterwards.
+    void revokeAndDelete();
+
+Q_SIGNALS:
+    void alive(qint64 leaseId);
+    void expiring();
+    void lost(Conclave::Error error, const QString &message);
+    void grantFailed(Conclave::Error error, const QString &message);
+
+private:
+    void grant();
+    void sendKeepAlive();
+    void onKeepAliveFinished(GatewayReply *reply, qint64 sentAtMs);
+    void confirmed(qint64 sentAtMs, qint64 ttl);
+    void scheduleStepDown();
+    void onStepDown();
+    void setLost(Error error, const QString &message);
+    qint64 marginMs() const;
+
+    ClientPrivate *m_client;
+    qint64 m_ttl;
+    qint64 m_grantedTtl = 0;
+    qint64 m_leaseId = 0;
+    State m_state = State::Granting;
+    QElapsedTimer m_clock;
+    qint64 m_lastAckSentMs = 0;
+    QTimer m_keepAliveTimer;
+    QTimer m_stepDownTimer;
+    QTimer m_grantTimer;
+    QPointer<GatewayReply> m_inflight;
+    int m_grantBackoffMs = 0;
+};
+
+} // namespace Conclave

@@ -1,0 +1,47 @@
+#pragma once
+
+// A conclave-candidate process driven by a test: start, read its JSON lines, send commands,
+// kill it. The binary path comes from the build (CONCLAVE_CANDIDATE_BIN).
+
+#include <QtCore/QJsonObject>
+#include <QtCore/QList>
+#include <QtCore/QObject>
+#include <QtCore/QProcess>
+#include <QtCore/QUrl>
+
+#include <memory>
+
+class CandidateProcess : public QObject
+{
+    Q_OBJECT
+public:
+    explicit CandidateProcess(QObject *parent = nullptr);
+    ~CandidateProcess() override;
+
+    bool start(const QList<QUrl> &endpoints, const QString &election, const QString &id,
+               int ttl, const QStringList &extraArgs = {});
+    void send(const QByteArray &command);
+    void kill();      //!< SIGKILL
+    void terminate(); //!< SIGTERM
+    bool waitForExit(int ms);
+    int exitCode() const;
+
+    QString role() const { return m_role; }
+    QJsonObject leader() const { return m_leader; }
+    QList<QJsonObject> events() const { return m_events; }
+    //! mono_ns of the last "role" event that reported \a role, or 0.
+    qint64 lastRoleAt(const QString &role) const;
+    QByteArray stderrText() const { return m_stderr; }
+
+Q_SIGNALS:
+    void eventReceived(const QJsonObject &event);
+
+private:
+    void onReadyRead();
+    std::unique_ptr<QProcess> m_process;
+    QByteArray m_buffer;
+    QByteArray m_stderr;
+    QString m_role = QStringLiteral("not-a-member");
+    QJsonObject m_leader;
+    QList<QJsonObject> m_events;
+};

@@ -1,0 +1,103 @@
+#include <conclave/client.h>
+#include <conclave/electionobserver.h>
+#include <conclave/elector.h>
+
+#include "etcdtestenv.h"
+
+#include <QtTest/QSignalSpy>
+#include <QtTest/QTest>
+
+using namespace Conclave;
+
+class tst_ElectionObserver : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void cleanup();
+    void followsQueueAndLeader();
+    void seesForeignCandidates();
+
+private:
+    EtcdTestEnv m_etcd;
+};
+
+void tst_ElectionObserver::initTestCase()
+{
+    QVERIFY2(m_etcd.start(), qPrintable(m_etcd.errorString()));
+}
+
+void tst_ElectionObserver::cleanup()
+{
+    m_etcd.dumpLogsIfFailed();
+}
+
+void tst_ElectionObserver::followsQueueAndLeader()
+{
+    const QString name = QString::fromUtf8(EtcdTestEnv::uniquePrefix().mid(1)) + QStringLiteral("obs");
+    Client client;
+    client.setEndpoints(m_etcd.endpoints());
+    ElectionObserver observer(&client);
+    observer.setElectionName(name);
+    QSignalSpy leaders(&observer, &ElectionObserver::leaderChanged);
+    observer.start();
+    QTRY_VERIFY_WITH_TIMEOUT(observer.isSynced(), 10000);
+    QVERIFY(!observer.leader().isValid());
+
+    std::vector<std::unique_ptr<Client>> clients;
+    std::vector<std::unique_ptr<Elector>> electors;
+    for (const char *id : {"a", "b", "c"}) {
+        clients.push_back(std::make_unique<Client>());
+        clients.back()->setEndpoints(m_etcd.endpoints());
+        electors.push_back(std::make_unique<Elector>(clients.back().get()));
+        electors.back()->setElectionName(name);
+        electors.back()->setCandidateId(QLatin1String(id));
+        electors.back()->campaign();
+        QTRY_VERIFY_WITH_TIMEOUT(electors.back()->role() != Elector::Role::NotAMember, 10000);
+    }
+    // A sub-election's candidate is not one of ours.
+    Client subClient;
+    subClient.setEndpoints(m_etcd.endpoints());
+    Elector sub(&subClient);
+    sub.setElectionName(name + QStringLiteral("/sub"));
+    sub.campaign();
+    QTRY_COMPARE_WITH_TIMEOUT(sub.role(), Elector::Role::Leader, 10000);
+
+    QTRY_COMPARE_WITH_TIMEOUT(observer.candidates().size(), 3, 10000);
+    QCOMPARE(observer.leader().id(), QStringLiteral("a"));
+    QCOMPARE(observer.candidates().at(1).id(), QStringLiteral("b"));
+    QCOMPARE(observer.candidates().at(2).id(), QStringLiteral("c"));
+    QCOMPARE(observer.leader().fencingToken(), electors[0]->fencingToken());
+    QCOMPARE(observer.candidates().at(1).leaseId(), electors[1]->leaseId());
+
+    electors[0]->resign(); // a goes to the back
+    QTRY_COMPARE_WITH_TIMEOUT(observer.leader().id(), QStringLiteral("b"), 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(observer.candidates().size(), 3, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(observer.candidates().at(2).id(), QStringLiteral("a"), 10000);
+    electors[1]->leave();
+    QTRY_COMPARE_WITH_TIMEOUT(observer.leader().id(), QStringLiteral("c"), 10000);
+    QCOMPARE(observer.leader().fencingToken(), electors[2]->fencingToken());
+    QVERIFY(leaders.count() >= 3);
+}
+
+void tst_ElectionObserver::seesForeignCandidates()
+{
+    const QString name = QString::fromUtf8(EtcdTestEnv::uniquePrefix().mid(1)) + QStringLiteral("foreign");
+    // A candidate key as Go's recipe writes it: <name>/<lease hex>, raw value.
+    const QString lease = m_etcd.etcdctl({QStringLiteral("lease"), QStringLiteral("grant"), QStringLiteral("30")})
+                                  .section(QLatin1Char(' '), 1, 1);
+    QVERIFY(!lease.isEmpty());
+    QVERIFY(!m_etcd.etcdctl({QStringLiteral("put"), name + QLatin1Char('/') + lease,
+                             QStringLiteral("go-proposal"), QStringLiteral("--lease=") + lease}).isNull());
+    Client client;
+    client.setEndpoints(m_etcd.endpoints());
+    ElectionObserver observer(&client);
+    observer.setElectionName(name);
+    observer.start();
+    QTRY_COMPARE_WITH_TIMEOUT(observer.leader().id(), QStringLiteral("go-proposal"), 10000);
+    QCOMPARE(observer.leader().value(), QByteArray("go-proposal"));
+    QCOMPARE(QByteArray::number(observer.leader().leaseId(), 16), lease.toLatin1());
+}
+
+QTEST_GUILESS_MAIN(tst_ElectionObserver)
+#include "tst_electionobserver.moc"

@@ -1,0 +1,580 @@
+#include <conclave/client.h>
+#include <conclave/elector.h>
+
+#include "candidateprocess.h"
+#include "client_p.h"
+#include "etcdtestenv.h"
+#include "gatewayreply.h"
+#include "testutil.h"
+#include "watchhub.h"
+
+#include <QtNetwork/QTcpServer>
+
+#include <csignal>
+#include <sys/types.h>
+
+#include <QtCore/QDir>
+#include <QtCore/QElapsedTimer>
+#include <QtTest/QSignalSpy>
+#include <QtTest/QTest>
+
+#include <chrono>
+
+using namespace Conclave;
+using Role = Elector::Role;
+using namespace std::chrono_literals;
+
+// A group of Electors, each on its own Client (as separate processes would be), with a watch
+// on the "never two leaders" invariant at every role change.
+struct Group
+{
+    std::vector<std::unique_ptr<Client>> clients;
+    std::vector<std::unique_ptr<Elector>> electors;
+    bool twoLeaders = false;
+
+    ~Group()
+    {
+        for (const auto &e : electors) // the invariant check must not run during teardown
+            QObject::disconnect(e.get(), &Elector::roleChanged, nullptr, nullptr);
+    }
+
+    Elector *add(const QList<QUrl> &endpoints, const QString &election, const QString &id,
+                 std::chrono::seconds ttl = 3s)
+    {
+        clients.push_back(std::make_unique<Client>());
+        clients.back()->setEndpoints(endpoints);
+        electors.push_back(std::make_unique<Elector>(clients.back().get()));
+        Elector *e = electors.back().get();
+        e->setElectionName(election);
+        e->setCandidateId(id);
+        e->setAdvertisedAddress(QStringLiteral("host-") + id, 7000 + int(electors.size()));
+        e->setTtl(ttl);
+        QObject::connect(e, &Elector::roleChanged, [this] {
+            if (leaders() > 1)
+                twoLeaders = true;
+        });
+        return e;
+    }
+    int leaders() const
+    {
+        int n = 0;
+        for (const auto &e : electors)
+            n += e->isLeader();
+        return n;
+    }
+    Elector *leader() const
+    {
+        for (const auto &e : electors)
+            if (e->isLeader())
+                return e.get();
+        return nullptr;
+    }
+    bool allSettled() const
+    {
+        for (const auto &e : electors)
+            if (e->role() == Role::NotAMember)
+                return false;
+        return leaders() == 1;
+    }
+};
+
+class tst_Elector : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void init();
+    void cleanup();
+    void fifoHandoverOverTenResigns();
+    void operatorDeleteOfLeaderKey();
+    void leaseRevokedFromOutside();
+    void pausedEtcdStepsDownBeforeTtl();
+    void etcdRestart();
+    void clusterLosesMemberInUse();
+    void killedLeaderProcessIsReplaced();
+    void interopWithEtcdctlElect();
+    void nestedElectionsSideBySide();
+    void proclaimUpdatesFollowers();
+    void threeHundredElectionsOnOneClient();
+    void invalidSettings_data();
+    void invalidSettings();
+    void sameElectionTwiceOnOneClient();
+    void unreachableEndpointBacksOff();
+    void permissionAndAuthFailures();
+
+private:
+    QString election() const { return QString::fromUtf8(m_prefix) + QStringLiteral("svc"); }
+    EtcdTestEnv m_etcd;
+    QByteArray m_prefix;
+    std::unique_ptr<EtcdTestEnv> m_own; // for tests that pause, restart or kill etcd
+};
+
+void tst_Elector::initTestCase()
+{
+    QVERIFY2(m_etcd.start(), qPrintable(m_etcd.errorString()));
+}
+
+void tst_Elector::init()
+{
+    m_prefix = EtcdTestEnv::uniquePrefix().mid(1); // election names without a leading '/'
+}
+
+void tst_Elector::cleanup()
+{
+    m_etcd.dumpLogsIfFailed();
+    if (m_own)
+        m_own->dumpLogsIfFailed();
+    m_own.reset();
+}
+
+void tst_Elector::fifoHandoverOverTenResigns()
+{
+    Group g;
+    Elector *a = g.add(m_etcd.endpoints(), election(), QStringLiteral("a"));
+    a->campaign();
+    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::Leader, 10000);
+    Elector *b = g.add(m_etcd.endpoints(), election(), QStringLiteral("b"));
+    b->campaign();
+    QTRY_COMPARE_WITH_TIMEOUT(b->role(), Role::Follower, 10000);
+    Elector *c = g.add(m_etcd.endpoints(), election(), QStringLiteral("c"));
+    c->campaign();
+    QTRY_COMPARE_WITH_TIMEOUT(c->role(), Role::Follower, 10000);
+    QCOMPARE(b->leader().id(), QStringLiteral("a"));
+    QCOMPARE(c->leader().host(), QStringLiteral("host-a"));
+    QCOMPARE(c->leader().port(), 7001);
+    QCOMPARE(c->leader().fencingToken(), a->fencingToken());
+
+    // Queue order is join order: a, b, c; each resign sends the leader to the back.
+    QList<Elector *> queue{a, b, c};
+    qint64 lastToken = a->fencingToken();
+    for (int round = 0; round < 10; ++round) {
+        Elector *old = queue.takeFirst();
+        Elector *next = queue.first();
+        QCOMPARE(old->role(), Role::Leader);
+        old->resign();
+        QCOMPARE(old->role(), Role::Follower); // stops leading at once, before handing over
+        queue.append(old);
+        QTRY_COMPARE_WITH_TIMEOUT(next->role(), Role::Leader, 10000);
+        QVERIFY(next->fencingToken() > lastToken);
+        lastToken = next->fencingToken();
+        for (Elector *e : queue)
+            QTRY_COMPARE_WITH_TIMEOUT(e->leader().id(), next->candidateId(), 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(old->leader().port(), next->advertisedPort(), 10000);
+    }
+    QVERIFY(!g.twoLeaders);
+    // etcdctl sees the same leader (interop of the key layout).
+    const QString expected = QStringLiteral("\"id\":\"%1\"").arg(queue.first()->candidateId());
+    const QString out = m_etcd.etcdctlUntil({QStringLiteral("elect"), QStringLiteral("-l"), election()},
+                                            expected, 10000);
+    QVERIFY2(out.contains(expected), qPrintable(out));
+}
+
+void tst_Elector::operatorDeleteOfLeaderKey()
+{
+    Group g;
+    Elector *a = g.add(m_etcd.endpoints(), election(), QStringLiteral("a"));
+    a->campaign();
+    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::Leader, 10000);
+    Elector *b = g.add(m_etcd.endpoints(), election(), QStringLiteral("b"));
+    b->campaign();
+    QTRY_COMPARE_WITH_TIMEOUT(b->role(), Role::Follower, 10000);
+    const QByteArray key = a->leader().key();
+    const qint64 token = a->fencingToken();
+    QSignalSpy aRoles(a, &Elector::roleChanged);
+    QVERIFY(!m_etcd.etcdctl({QStringLiteral("del"), QString::fromUtf8(key)}).isNull());
+    // Noticed through the watch on its own key, not at the next keepalive.
+    QVERIFY(aRoles.wait(2000));
+    QVERIFY(aRoles.at(0).at(0).value<Role>() != Role::Leader);
+    QTRY_COMPARE_WITH_TIMEOUT(b->role(), Role::Leader, 10000);
+    QVERIFY(b->fencingToken() > token);
+    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::Follower, 10000); // re-joined at the back
+    QCOMPARE(a->leader().id(), QStringLiteral("b"));
+    QCOMPARE(g.leaders(), 1);
+}
+
+void tst_Elector::leaseRevokedFromOutside()
+{
+    Group g;
+    Elector *a = g.add(m_etcd.endpoints(), election(), QStringLiteral("a"));
+    a->campaign();
+    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::Leader, 10000);
+    Elector *b = g.add(m_etcd.endpoints(), election(), QStringLiteral("b"));
+    b->campaign();
+    QTRY_COMPARE_WITH_TIMEOUT(b->role(), Role::Follower, 10000);
+    const qint64 oldLease = a->leaseId();
+    QSignalSpy aRoles(a, &Elector::roleChanged);
+    QVERIFY(!m_etcd.etcdctl({QStringLiteral("lease"), QStringLiteral("revoke"),
+                             QString::number(oldLease, 16)}).isNull());
+    QVERIFY(aRoles.wait(2000));
+    QCOMPARE(aRoles.at(0).at(0).value<Role>(), Role::NotAMember);
+    QTRY_COMPARE_WITH_TIMEOUT(b->role(), Role::Leader, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::Follower, 10000);
+    QVERIFY(a->leaseId() != oldLease); // a new lease, at the back of the queue
+    QCOMPARE(g.leaders(), 1);
+}
+
+void tst_Elector::pausedEtcdStepsDownBeforeTtl()
+{
+    m_own = std::make_unique<EtcdTestEnv>();
+    QVERIFY2(m_own->start(), qPrintable(m_own->errorString()));
+    Group g;
+    Elector *a = g.add(m_own->endpoints(), QStringLiteral("paused"), QStringLiteral("a"), 3s);
+    Elector *b = g.add(m_own->endpoints(), QStringLiteral("paused"), QStringLiteral("b"), 3s);
+    a->campaign();
+    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::Leader, 10000);
+    b->campaign();
+    QTRY_COMPARE_WITH_TIMEOUT(b->role(), Role::Follower, 10000);
+    QElapsedTimer sincePause;
+    QVERIFY(m_own->pause(0));
+    sincePause.start();
+    // Every renewal acknowledged before the pause was sent before it, so the lease cannot
+    // expire earlier than pause + TTL; the leader must have stepped down by then.
+    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::NotAMember, 3000);
+    const qint64 steppedDownAfter = sincePause.elapsed();
+    QVERIFY2(steppedDownAfter < 3000, qPrintable(QString::number(steppedDownAfter)));
+    QTRY_VERIFY_WITH_TIMEOUT(sincePause.elapsed() > 3500, 5000); // keep etcd paused past the TTL
+    QCOMPARE(g.leaders(), 0);
+    QVERIFY(m_own->resume(0));
+    QTRY_VERIFY_WITH_TIMEOUT(g.allSettled(), 20000);
+    QVERIFY(!g.twoLeaders);
+    qInfo("stepped down %lld ms after etcd was paused (TTL 3000 ms)", steppedDownAfter);
+}
+
+void tst_Elector::etcdRestart()
+{
+    m_own = std::make_unique<EtcdTestEnv>();
+    QVERIFY2(m_own->start(), qPrintable(m_own->errorString()));
+    Group g;
+    Elector *a = g.add(m_own->endpoints(), QStringLiteral("restart"), QStringLiteral("a"));
+    Elector *b = g.add(m_own->endpoints(), QStringLiteral("restart"), QStringLiteral("b"));
+    a->campaign();
+    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::Leader, 10000);
+    b->campaign();
+    QTRY_VERIFY_WITH_TIMEOUT(g.allSettled(), 10000);
+    QVERIFY2(m_own->restart(0), qPrintable(m_own->errorString()));
+    QTRY_VERIFY_WITH_TIMEOUT(g.allSettled(), 20000);
+    QVERIFY(!g.twoLeaders);
+    QCOMPARE(b->leader().id(), g.leader()->candidateId());
+}
+
+void tst_Elector::clusterLosesMemberInUse()
+{
+    EtcdTestEnv::Options o;
+    o.members = 3;
+    m_own = std::make_unique<EtcdTestEnv>(o);
+    QVERIFY2(m_own->start(), qPrintable(m_own->errorString()));
+    Group g;
+    Elector *a = g.add(m_own->endpoints(), QStringLiteral("cluster"), QStringLiteral("a"));
+    Elector *b = g.add(m_own->endpoints(), QStringLiteral("cluster"), QStringLiteral("b"));
+    a->campaign();
+    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::Leader, 10000);
+    b->campaign();
+    QTRY_VERIFY_WITH_TIMEOUT(g.allSettled(), 10000);
+    QVERIFY(m_own->kill(0)); // the member both Clients use
+    // The election goes on through the other members; resign still hands over.
+    QTRY_VERIFY_WITH_TIMEOUT(g.allSettled(), 20000);
+    Elector *leader = g.leader();
+    Elector *other = leader == a ? b : a;
+    leader->resign();
+    QTRY_COMPARE_WITH_TIMEOUT(other->role(), Role::Leader, 15000);
+    QTRY_VERIFY_WITH_TIMEOUT(g.allSettled(), 15000);
+    QVERIFY(!g.twoLeaders);
+}
+
+void tst_Elector::killedLeaderProcessIsReplaced()
+{
+    const int ttl = 2;
+    std::vector<std::unique_ptr<CandidateProcess>> procs;
+    for (const char *id : {"p1", "p2", "p3"}) {
+        procs.push_back(std::make_unique<CandidateProcess>());
+        QVERIFY(procs.back()->start(m_etcd.endpoints(), election(), QLatin1String(id), ttl));
+        // One at a time, so that the queue order is p1, p2, p3.
+        QTRY_VERIFY_WITH_TIMEOUT(procs.back()->role() != QLatin1String("not-a-member"), 10000);
+    }
+    QCOMPARE(procs[0]->role(), QStringLiteral("leader"));
+    QCOMPARE(procs[1]->leader().value(QLatin1String("id")).toString(), QStringLiteral("p1"));
+    const auto killedAt = std::chrono::steady_clock::now().time_since_epoch();
+    procs[0]->kill();
+    if (!QTest::qWaitFor([&] { return procs[1]->role() == QLatin1String("leader"); }, (ttl + 5) * 1000))
+        QFAIL(qPrintable(QStringLiteral("p2 did not lead; its stderr:\n") + QString::fromUtf8(procs[1]->stderrText())));
+    const double seconds = (procs[1]->lastRoleAt(QStringLiteral("leader"))
+                            - std::chrono::duration_cast<std::chrono::nanoseconds>(killedAt).count())
+            / 1e9;
+    qInfo("follower led %.2f s after kill -9 of the leader (TTL %d s)", seconds, ttl);
+    QVERIFY2(seconds <= ttl + 2, qPrintable(QString::number(seconds)));
+    QTRY_COMPARE_WITH_TIMEOUT(procs[2]->leader().value(QLatin1String("id")).toString(),
+                              QStringLiteral("p2"), 5000);
+    QCOMPARE(procs[2]->role(), QStringLiteral("follower"));
+    procs[1]->terminate(); // SIGTERM: leave cleanly, exit 0
+    QVERIFY(procs[1]->waitForExit(10000));
+    QCOMPARE(procs[1]->exitCode(), 0);
+    QTRY_COMPARE_WITH_TIMEOUT(procs[2]->role(), QStringLiteral("leader"), 5000);
+}
+
+void tst_Elector::interopWithEtcdctlElect()
+{
+    Group g;
+    Elector *ours = g.add(m_etcd.endpoints(), election(), QStringLiteral("qt-a"));
+    ours->campaign();
+    QTRY_COMPARE_WITH_TIMEOUT(ours->role(), Role::Leader, 10000);
+
+    // Our leader blocks etcdctl's candidate, and etcdctl reports ours as leader.
+    QProcess etcdctl;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("ETCDCTL_API"), QStringLiteral("3"));
+    etcdctl.setProcessEnvironment(env);
+    etcdctl.start(m_etcd.etcdctlPath(), {QStringLiteral("--endpoints"), m_etcd.endpoint().toString(),
+                                         QStringLiteral("elect"), election(), QStringLiteral("go-b")});
+    QVERIFY(etcdctl.waitForStarted(5000));
+    Elector *third = g.add(m_etcd.endpoints(), election(), QStringLiteral("qt-c"));
+    QTRY_VERIFY_WITH_TIMEOUT(m_etcd.etcdctl({QStringLiteral("get"), QStringLiteral("--prefix"),
+                                             QStringLiteral("--keys-only"), election() + QLatin1Char('/')})
+                                     .count(QLatin1Char('/')) >= 2 * m_prefix.count('/') + 2, 10000);
+    third->campaign(); // queued behind etcdctl's candidate
+    QTRY_COMPARE_WITH_TIMEOUT(third->role(), Role::Follower, 10000);
+    QVERIFY(etcdctl.readAllStandardOutput().isEmpty()); // etcdctl prints only once elected
+    const QString shown = m_etcd.etcdctlUntil({QStringLiteral("elect"), QStringLiteral("-l"), election()},
+                                              QStringLiteral("qt-a"), 10000);
+    QVERIFY2(shown.contains(QLatin1String("\"id\":\"qt-a\"")), qPrintable(shown));
+
+    // Handover to etcdctl's candidate; our follower reports it by its proposal.
+    ours->leave();
+    QByteArray elected;
+    if (!QTest::qWaitFor([&] { elected += etcdctl.readAllStandardOutput(); return elected.contains("go-b"); }, 10000))
+        QFAIL(qPrintable(QStringLiteral("etcdctl was not elected; it said: ") + QString::fromUtf8(elected + etcdctl.readAllStandardError())
+                         + m_etcd.etcdctl({QStringLiteral("get"), QStringLiteral("--prefix"), election()})));
+    QTRY_COMPARE_WITH_TIMEOUT(third->leader().id(), QStringLiteral("go-b"), 10000);
+    QCOMPARE(third->role(), Role::Follower); // etcdctl's leader blocks ours
+
+    // And back: etcdctl resigns on SIGINT, ours takes over.
+    ::kill(pid_t(etcdctl.processId()), SIGINT);
+    QVERIFY(etcdctl.waitForFinished(10000));
+    QTRY_COMPARE_WITH_TIMEOUT(third->role(), Role::Leader, 10000);
+    QCOMPARE(third->leader().id(), QStringLiteral("qt-c"));
+}
+
+void tst_Elector::nestedElectionsSideBySide()
+{
+    Group g;
+    const QString outer = election();
+    const QString inner = election() + QStringLiteral("/sub");
+    Elector *o1 = g.add(m_etcd.endpoints(), outer, QStringLiteral("o1"));
+    Elector *i1 = g.add(m_etcd.endpoints(), inner, QStringLiteral("i1"));
+    o1->campaign();
+    i1->campaign();
+    QTRY_COMPARE_WITH_TIMEOUT(o1->role(), Role::Leader, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(i1->role(), Role::Leader, 10000);
+    Elector *i2 = g.add(m_etcd.endpoints(), inner, QStringLiteral("i2"));
+    Elector *o2 = g.add(m_etcd.endpoints(), outer, QStringLiteral("o2"));
+    i2->campaign();
+    o2->campaign();
+    QTRY_COMPARE_WITH_TIMEOUT(i2->role(), Role::Follower, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(o2->role(), Role::Follower, 10000);
+    QCOMPARE(o2->leader().id(), QStringLiteral("o1"));
+    QCOMPARE(i2->leader().id(), QStringLiteral("i1"));
+    o1->resign(); // the inner election is not disturbed
+    QTRY_COMPARE_WITH_TIMEOUT(o2->role(), Role::Leader, 10000);
+    QCOMPARE(i1->role(), Role::Leader);
+    QCOMPARE(i2->leader().id(), QStringLiteral("i1"));
+}
+
+void tst_Elector::proclaimUpdatesFollowers()
+{
+    Group g;
+    Elector *a = g.add(m_etcd.endpoints(), election(), QStringLiteral("a"));
+    a->campaign();
+    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::Leader, 10000);
+    Elector *b = g.add(m_etcd.endpoints(), election(), QStringLiteral("b"));
+    b->campaign();
+    QTRY_COMPARE_WITH_TIMEOUT(b->role(), Role::Follower, 10000);
+    const qint64 token = a->fencingToken();
+    a->proclaim({{QStringLiteral("shard"), 7}});
+    QTRY_COMPARE_WITH_TIMEOUT(b->leader().attributes().value(QStringLiteral("shard")).toInt(), 7, 10000);
+    QCOMPARE(a->role(), Role::Leader);
+    QCOMPARE(a->fencingToken(), token); // no re-election
+    QCOMPARE(b->leader().fencingToken(), token);
+}
+
+static int socketsTo(quint16 port)
+{
+    // Count this process's TCP sockets connected to \a port (/proc, Linux).
+    QSet<QByteArray> inodes;
+    for (const QFileInfo &fd : QDir(QStringLiteral("/proc/self/fd")).entryInfoList(QDir::System)) {
+        const QString target = fd.symLinkTarget();
+        if (target.contains(QLatin1String("socket:[")))
+            inodes.insert(target.section(QLatin1Char('['), 1).chopped(1).toLatin1());
+    }
+    int n = 0;
+    QFile tcp(QStringLiteral("/proc/net/tcp"));
+    if (!tcp.open(QIODevice::ReadOnly))
+        return -1;
+    const QByteArray portHex = QByteArray::number(port, 16).toUpper().rightJustified(4, '0');
+    for (const QByteArray &line : tcp.readAll().split('\n')) {
+        const QList<QByteArray> f = line.simplified().split(' ');
+        if (f.size() > 9 && f[2].endsWith(':' + portHex) && f[3] == "01" && inodes.contains(f[9]))
+            ++n;
+    }
+    return n;
+}
+
+void tst_Elector::threeHundredElectionsOnOneClient()
+{
+    m_own = std::make_unique<EtcdTestEnv>();
+    QVERIFY2(m_own->start(), qPrintable(m_own->errorString()));
+    Client first;
+    Client second;
+    first.setEndpoints(m_own->endpoints());
+    second.setEndpoints(m_own->endpoints());
+    std::vector<std::unique_ptr<Elector>> leaders, standbys;
+    int leading = 0, following = 0;
+    for (int i = 0; i < 300; ++i) {
+        leaders.push_back(std::make_unique<Elector>(&first));
+        leaders.back()->setElectionName(QStringLiteral("many/e%1").arg(i));
+        leaders.back()->setCandidateId(QStringLiteral("first"));
+        connect(leaders.back().get(), &Elector::roleChanged, this,
+                [&](Role r) { leading += r == Role::Leader ? 1 : -1; });
+        leaders.back()->campaign();
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(leading, 300, 60000);
+    for (int i = 0; i < 300; ++i) {
+        standbys.push_back(std::make_unique<Elector>(&second));
+        standbys.back()->setElectionName(QStringLiteral("many/e%1").arg(i));
+        standbys.back()->setCandidateId(QStringLiteral("second"));
+        connect(standbys.back().get(), &Elector::roleChanged, this,
+                [&](Role r) { following += r == Role::Follower ? 1 : 0; });
+        standbys.back()->campaign();
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(following, 300, 60000);
+    for (int i : {0, 137, 299}) {
+        leaders[size_t(i)]->resign();
+        QTRY_COMPARE_WITH_TIMEOUT(standbys[size_t(i)]->role(), Role::Leader, 15000);
+        QCOMPARE(standbys[size_t(i)]->leader().id(), QStringLiteral("second"));
+    }
+    // One lease per Client, however many elections; connections stay bounded.
+    auto *leases = ClientPrivate::get(&first)->leases();
+    CONCLAVE_AWAIT_OK(leases);
+    QCOMPARE(leases->json().value(QLatin1String("leases")).toArray().size(), 2);
+    // Once the watch sets stop changing, each hub folds its streams back within its budget.
+    WatchHub *h1 = ClientPrivate::get(&first)->watchHub();
+    WatchHub *h2 = ClientPrivate::get(&second)->watchHub();
+    QTRY_VERIFY_WITH_TIMEOUT(h1->isSettled() && h2->isSettled() && h1->streamCount() <= 6
+                                     && h2->streamCount() <= 8, 30000);
+    int sockets = 0;
+    QTRY_VERIFY_WITH_TIMEOUT((sockets = socketsTo(quint16(m_own->endpoint().port()))) <= 30, 10000);
+    qInfo("600 electors in 300 elections on 2 Clients: %d TCP connections to etcd; watch "
+          "streams open %d + %d (opened %d + %d in all)",
+          sockets, h1->streamCount(), h2->streamCount(), h1->streamOpenings(), h2->streamOpenings());
+    QVERIFY2(sockets > 0 && sockets <= 30, qPrintable(QString::number(sockets)));
+}
+
+void tst_Elector::invalidSettings_data()
+{
+    QTest::addColumn<QString>("name");
+    QTest::addColumn<int>("ttl");
+    QTest::addColumn<QString>("hint");
+    QTest::newRow("empty name") << QString() << 10 << QStringLiteral("empty");
+    QTest::newRow("trailing slash") << QStringLiteral("svc/") << 10 << QStringLiteral("ends with '/'");
+    QTest::newRow("empty segment") << QStringLiteral("a//b") << 10 << QStringLiteral("empty segment");
+    QTest::newRow("control char") << QStringLiteral("a\nb") << 10 << QStringLiteral("control");
+    QTest::newRow("ttl 1 s") << QStringLiteral("fine") << 1 << QStringLiteral("minimum of 2 s");
+}
+
+void tst_Elector::invalidSettings()
+{
+    QFETCH(QString, name);
+    QFETCH(int, ttl);
+    QFETCH(QString, hint);
+    Client client;
+    client.setEndpoints(m_etcd.endpoints());
+    Elector e(&client);
+    e.setElectionName(name);
+    e.setTtl(std::chrono::seconds(ttl));
+    QSignalSpy errors(&e, &Elector::errorOccurred);
+    e.campaign();
+    QCOMPARE(errors.count(), 0); // reported from the event loop, never from inside campaign()
+    QVERIFY(errors.wait(2000));
+    QCOMPARE(errors.at(0).at(0).value<Error>(), Error::InvalidArgument);
+    QVERIFY2(errors.at(0).at(1).toString().contains(hint), qPrintable(errors.at(0).at(1).toString()));
+    QVERIFY(!e.isCampaigning());
+    QCOMPARE(e.role(), Role::NotAMember);
+}
+
+void tst_Elector::sameElectionTwiceOnOneClient()
+{
+    Client client;
+    client.setEndpoints(m_etcd.endpoints());
+    Elector a(&client), b(&client);
+    a.setElectionName(election());
+    b.setElectionName(election());
+    a.campaign();
+    QSignalSpy errors(&b, &Elector::errorOccurred);
+    b.campaign();
+    QVERIFY(errors.wait(2000));
+    QCOMPARE(errors.at(0).at(0).value<Error>(), Error::InvalidArgument);
+    QVERIFY(errors.at(0).at(1).toString().contains(QLatin1String("already campaigns")));
+    QTRY_COMPARE_WITH_TIMEOUT(a.role(), Role::Leader, 10000);
+}
+
+void tst_Elector::unreachableEndpointBacksOff()
+{
+    QTcpServer probe;
+    QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
+    const quint16 port = probe.serverPort();
+    probe.close();
+    Client client;
+    client.setEndpoints({QUrl(QStringLiteral("http://127.0.0.1:%1").arg(port))});
+    Elector e(&client);
+    e.setElectionName(QStringLiteral("nowhere"));
+    e.setTtl(3s);
+    QSignalSpy errors(&e, &Elector::errorOccurred);
+    QElapsedTimer t;
+    t.start();
+    e.campaign();
+    QTRY_VERIFY_WITH_TIMEOUT(errors.count() >= 4, 10000);
+    QCOMPARE(errors.at(0).at(0).value<Error>(), Error::ConnectionError);
+    QVERIFY2(errors.at(0).at(1).toString().contains(QString::number(port)),
+             qPrintable(errors.at(0).at(1).toString()));
+    // Jittered exponential backoff: four attempts take at least 0.1 + 0.2 + 0.4 s halved.
+    QVERIFY2(t.elapsed() >= 350, qPrintable(QString::number(t.elapsed())));
+    QCOMPARE(e.role(), Role::NotAMember);
+    QVERIFY(e.isCampaigning()); // keeps trying, slowly
+}
+
+void tst_Elector::permissionAndAuthFailures()
+{
+    EtcdTestEnv::Options o;
+    m_own = std::make_unique<EtcdTestEnv>(o);
+    QVERIFY2(m_own->start(), qPrintable(m_own->errorString()));
+    QVERIFY(m_own->enableAuth(QStringLiteral("app"), QStringLiteral("apppw"), "app/"));
+
+    Client allowed;
+    allowed.setEndpoints(m_own->endpoints());
+    allowed.setCredentials(QStringLiteral("app"), QStringLiteral("apppw"));
+    Elector inside(&allowed);
+    inside.setElectionName(QStringLiteral("app/scheduler"));
+    inside.campaign();
+    QTRY_COMPARE_WITH_TIMEOUT(inside.role(), Role::Leader, 10000);
+
+    Elector outside(&allowed);
+    outside.setElectionName(QStringLiteral("other/scheduler"));
+    QSignalSpy denied(&outside, &Elector::errorOccurred);
+    outside.campaign();
+    QTRY_VERIFY_WITH_TIMEOUT(!outside.isCampaigning(), 10000);
+    QCOMPARE(denied.count(), 1); // reported once, not retried
+    QCOMPARE(denied.at(0).at(0).value<Error>(), Error::PermissionDenied);
+    QVERIFY(denied.at(0).at(1).toString().contains(QLatin1String("permission denied")));
+
+    Client wrong;
+    wrong.setEndpoints(m_own->endpoints());
+    wrong.setCredentials(QStringLiteral("app"), QStringLiteral("nope"));
+    Elector rejected(&wrong);
+    rejected.setElectionName(QStringLiteral("app/other"));
+    QSignalSpy authErrors(&rejected, &Elector::errorOccurred);
+    rejected.campaign();
+    QTRY_VERIFY_WITH_TIMEOUT(!rejected.isCampaigning(), 10000);
+    QCOMPARE(authErrors.last().at(0).value<Error>(), Error::AuthenticationError);
+    QCOMPARE(inside.role(), Role::Leader);
+}
+
+QTEST_GUILESS_MAIN(tst_Elector)
+#include "tst_elector.moc"
