@@ -52,6 +52,7 @@ void tst_ElectionObserver::followsQueueAndLeader()
         electors.push_back(std::make_unique<Elector>(clients.back().get()));
         electors.back()->setElectionName(name);
         electors.back()->setCandidateId(QLatin1String(id));
+        electors.back()->setTtl(std::chrono::seconds(electors.size() + 3));
         electors.back()->campaign();
         QTRY_VERIFY_WITH_TIMEOUT(electors.back()->role() != Elector::Role::NotAMember, 10000);
     }
@@ -69,6 +70,9 @@ void tst_ElectionObserver::followsQueueAndLeader()
     QCOMPARE(observer.candidates().at(2).id(), QStringLiteral("c"));
     QCOMPARE(observer.leader().fencingToken(), electors[0]->fencingToken());
     QCOMPARE(observer.candidates().at(1).leaseId(), electors[1]->leaseId());
+    // Granted TTLs, read once per lease: a 4 s, b 5 s, c 6 s.
+    QTRY_COMPARE_WITH_TIMEOUT(observer.grantedTtl(electors[2]->leaseId()), std::chrono::seconds(6), 10000);
+    QCOMPARE(observer.grantedTtl(electors[0]->leaseId()), std::chrono::seconds(4));
 
     electors[0]->resign(); // a goes to the back
     QTRY_COMPARE_WITH_TIMEOUT(observer.leader().id(), QStringLiteral("b"), 10000);
@@ -96,7 +100,7 @@ void tst_ElectionObserver::seesForeignCandidates()
     observer.start();
     QTRY_COMPARE_WITH_TIMEOUT(observer.leader().id(), QStringLiteral("go-proposal"), 10000);
     QCOMPARE(observer.leader().value(), QByteArray("go-proposal"));
-    QCOMPARE(QByteArray::number(observer.leader().leaseId(), 16), lease.toLatin1());
+    QCOMPARE(observer.leader().leaseId(), lease.toLongLong(nullptr, 16)); // etcdctl pads the hex
 }
 
 QTEST_GUILESS_MAIN(tst_ElectionObserver)

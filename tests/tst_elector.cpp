@@ -55,6 +55,14 @@ struct Group
         });
         return e;
     }
+    //! Adds a candidate, campaigns, and waits (bounded) until it has \a role; nullptr if not.
+    Elector *join(const QList<QUrl> &endpoints, const QString &election, const QString &id,
+                  Role role)
+    {
+        Elector *e = add(endpoints, election, id);
+        e->campaign();
+        return QTest::qWaitFor([&] { return e->role() == role; }, 10000) ? e : nullptr;
+    }
     int leaders() const
     {
         int n = 0;
@@ -130,15 +138,12 @@ void tst_Elector::cleanup()
 void tst_Elector::fifoHandoverOverTenResigns()
 {
     Group g;
-    Elector *a = g.add(m_etcd.endpoints(), election(), QStringLiteral("a"));
-    a->campaign();
-    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::Leader, 10000);
-    Elector *b = g.add(m_etcd.endpoints(), election(), QStringLiteral("b"));
-    b->campaign();
-    QTRY_COMPARE_WITH_TIMEOUT(b->role(), Role::Follower, 10000);
-    Elector *c = g.add(m_etcd.endpoints(), election(), QStringLiteral("c"));
-    c->campaign();
-    QTRY_COMPARE_WITH_TIMEOUT(c->role(), Role::Follower, 10000);
+    Elector *a = g.join(m_etcd.endpoints(), election(), QStringLiteral("a"), Role::Leader);
+    QVERIFY(a);
+    Elector *b = g.join(m_etcd.endpoints(), election(), QStringLiteral("b"), Role::Follower);
+    QVERIFY(b);
+    Elector *c = g.join(m_etcd.endpoints(), election(), QStringLiteral("c"), Role::Follower);
+    QVERIFY(c);
     QCOMPARE(b->leader().id(), QStringLiteral("a"));
     QCOMPARE(c->leader().host(), QStringLiteral("host-a"));
     QCOMPARE(c->leader().port(), 7001);
@@ -172,12 +177,10 @@ void tst_Elector::fifoHandoverOverTenResigns()
 void tst_Elector::operatorDeleteOfLeaderKey()
 {
     Group g;
-    Elector *a = g.add(m_etcd.endpoints(), election(), QStringLiteral("a"));
-    a->campaign();
-    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::Leader, 10000);
-    Elector *b = g.add(m_etcd.endpoints(), election(), QStringLiteral("b"));
-    b->campaign();
-    QTRY_COMPARE_WITH_TIMEOUT(b->role(), Role::Follower, 10000);
+    Elector *a = g.join(m_etcd.endpoints(), election(), QStringLiteral("a"), Role::Leader);
+    QVERIFY(a);
+    Elector *b = g.join(m_etcd.endpoints(), election(), QStringLiteral("b"), Role::Follower);
+    QVERIFY(b);
     const QByteArray key = a->leader().key();
     const qint64 token = a->fencingToken();
     QSignalSpy aRoles(a, &Elector::roleChanged);
@@ -195,12 +198,10 @@ void tst_Elector::operatorDeleteOfLeaderKey()
 void tst_Elector::leaseRevokedFromOutside()
 {
     Group g;
-    Elector *a = g.add(m_etcd.endpoints(), election(), QStringLiteral("a"));
-    a->campaign();
-    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::Leader, 10000);
-    Elector *b = g.add(m_etcd.endpoints(), election(), QStringLiteral("b"));
-    b->campaign();
-    QTRY_COMPARE_WITH_TIMEOUT(b->role(), Role::Follower, 10000);
+    Elector *a = g.join(m_etcd.endpoints(), election(), QStringLiteral("a"), Role::Leader);
+    QVERIFY(a);
+    Elector *b = g.join(m_etcd.endpoints(), election(), QStringLiteral("b"), Role::Follower);
+    QVERIFY(b);
     const qint64 oldLease = a->leaseId();
     QSignalSpy aRoles(a, &Elector::roleChanged);
     QVERIFY(!m_etcd.etcdctl({QStringLiteral("lease"), QStringLiteral("revoke"),
@@ -381,12 +382,10 @@ void tst_Elector::nestedElectionsSideBySide()
 void tst_Elector::proclaimUpdatesFollowers()
 {
     Group g;
-    Elector *a = g.add(m_etcd.endpoints(), election(), QStringLiteral("a"));
-    a->campaign();
-    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::Leader, 10000);
-    Elector *b = g.add(m_etcd.endpoints(), election(), QStringLiteral("b"));
-    b->campaign();
-    QTRY_COMPARE_WITH_TIMEOUT(b->role(), Role::Follower, 10000);
+    Elector *a = g.join(m_etcd.endpoints(), election(), QStringLiteral("a"), Role::Leader);
+    QVERIFY(a);
+    Elector *b = g.join(m_etcd.endpoints(), election(), QStringLiteral("b"), Role::Follower);
+    QVERIFY(b);
     const qint64 token = a->fencingToken();
     a->proclaim({{QStringLiteral("shard"), 7}});
     QTRY_COMPARE_WITH_TIMEOUT(b->leader().attributes().value(QStringLiteral("shard")).toInt(), 7, 10000);

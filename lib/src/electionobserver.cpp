@@ -32,6 +32,7 @@ public:
     void onEvents(const QList<WatchEvent> &events);
     void publish();
     void setSynced(bool on);
+    void fetchGrantedTtls();
     LeaderInfo info(const KeyValue &kv) const;
 
     ElectionObserver *const q;
@@ -42,6 +43,7 @@ public:
     qint64 revision = 0;
     QList<KeyValue> queue; // oldest first
     QHash<QByteArray, QDateTime> firstSeen; // key + create revision → when first seen
+    QHash<qint64, qint64> grantedTtl;       // lease → granted TTL (-1: being read)
     LeaderInfo leader;
     std::unique_ptr<Watch> watch;
     QPointer<GatewayReply> inflight;
@@ -141,13 +143,40 @@ void ElectionObserverPrivate::publish()
     QSet<QByteArray> live;
     for (const KeyValue &kv : std::as_const(queue))
         live.insert(incarnation(kv));
+    QSet<qint64> leases;
+    for (const KeyValue &kv : std::as_const(queue))
+        leases.insert(kv.lease);
     for (auto it = firstSeen.begin(); it != firstSeen.end();)
         it = live.contains(it.key()) ? std::next(it) : firstSeen.erase(it);
+    for (auto it = grantedTtl.begin(); it != grantedTtl.end();)
+        it = leases.contains(it.key()) || it.value() < 0 ? std::next(it) : grantedTtl.erase(it);
+    fetchGrantedTtls();
     Q_EMIT q->candidatesChanged();
     const LeaderInfo now = queue.isEmpty() ? LeaderInfo() : info(queue.first());
     if (now != leader) {
         leader = now;
         Q_EMIT q->leaderChanged(leader);
+    }
+}
+
+// etcd has no lease events; a lease's granted TTL never changes, so read it once per lease.
+void ElectionObserverPrivate::fetchGrantedTtls()
+{
+    for (const KeyValue &kv : std::as_const(queue)) {
+        if (kv.lease == 0 || grantedTtl.contains(kv.lease))
+            continue;
+        grantedTtl.insert(kv.lease, -1);
+        const qint64 lease = kv.lease;
+        GatewayReply *reply = c->leaseTimeToLive(lease);
+        connect(reply, &GatewayReply::finished, this, [this, reply, lease] {
+            reply->deleteLater();
+            if (reply->error() != Error::NoError) {
+                grantedTtl.remove(lease); // gone or unreachable: tried again on the next change
+                return;
+            }
+            grantedTtl.insert(lease, Codec::decodeInt(reply->json().value(QLatin1String("grantedTTL"))));
+            Q_EMIT q->candidatesChanged();
+        });
     }
 }
 
@@ -172,6 +201,11 @@ bool ElectionObserver::isRunning() const { return d_func()->running; }
 bool ElectionObserver::isSynced() const { return d_func()->synced; }
 LeaderInfo ElectionObserver::leader() const { return d_func()->leader; }
 qint64 ElectionObserver::revision() const { return d_func()->revision; }
+
+std::chrono::seconds ElectionObserver::grantedTtl(qint64 leaseId) const
+{
+    return std::chrono::seconds(qMax<qint64>(0, d_func()->grantedTtl.value(leaseId)));
+}
 
 QList<LeaderInfo> ElectionObserver::candidates() const
 {

@@ -6,6 +6,7 @@
 #include <QtCore/QList>
 #include <QtCore/QObject>
 
+#include <chrono>
 #include <memory>
 
 namespace Conclave {
@@ -45,6 +46,8 @@ public:
     Conclave::LeaderInfo leader() const;
     //! Every candidate, oldest (the leader) first.
     QList<Conclave::LeaderInfo> candidates() const;
+    //! The TTL granted to a candidate's lease (read once per lease); 0 s until known.
+    std::chrono::seconds grantedTtl(qint64 leaseId) const;
     //! The store revision the view reflects.
     qint64 revision() const;
 
