@@ -60,10 +60,7 @@ void ElectorPrivate::campaign()
                                  "both would share one key").arg(name);
     if (!problem.isEmpty()) {
         QMetaObject::invokeMethod(this, [this, problem] {
-            error = Error::InvalidArgument;
-            errorString = problem;
-            qCWarning(lcElector).noquote() << problem;
-            Q_EMIT q_ptr->errorOccurred(error, problem);
+            report(Error::InvalidArgument, problem);
         }, Qt::QueuedConnection);
         return;
     }
@@ -82,9 +79,7 @@ void ElectorPrivate::campaign()
             fail(e, message); // reported, not retried forever
             return;
         }
-        error = e;
-        errorString = message;
-        Q_EMIT q_ptr->errorOccurred(e, message);
+        report(e, message);
     });
     if (session->isAlive()) {
         const qint64 id = session->leaseId();
@@ -126,9 +121,7 @@ void ElectorPrivate::onSessionLost(Error e, const QString &message)
     dropWatches();
     myRevision = 0;
     myLease = 0;
-    error = e;
-    errorString = message;
-    Q_EMIT q_ptr->errorOccurred(e, message);
+    report(e, message);
     setRole(Elector::Role::NotAMember);
     // The session grants a new lease (jittered backoff); onSessionAlive re-joins at the back.
 }
@@ -205,9 +198,7 @@ void ElectorPrivate::onQueueRead(GatewayReply *reply)
     bool ok = false;
     const RangeResult r = Codec::parseRange(reply->json(), &ok);
     if (!ok) {
-        error = Error::ProtocolError;
-        errorString = reply->call() + QStringLiteral(": malformed key or value in the reply");
-        Q_EMIT q_ptr->errorOccurred(error, errorString);
+        report(Error::ProtocolError, reply->call() + QStringLiteral(": malformed key or value in the reply"));
         retryLater(&ElectorPrivate::readQueue);
         return;
     }
@@ -330,9 +321,7 @@ void ElectorPrivate::deleteOwnKey(bool thenRejoin)
             if (gen != generation)
                 return;
             if (reply->error() != Error::NoError) {
-                error = reply->error();
-                errorString = reply->errorString();
-                Q_EMIT q_ptr->errorOccurred(error, errorString);
+                report(reply->error(), reply->errorString());
             }
             createKey();
         });
@@ -368,12 +357,17 @@ void ElectorPrivate::leave()
     setCampaigning(false);
 }
 
+void ElectorPrivate::report(Error e, const QString &message)
+{
+    error = e; // sticky until the next campaign(); set before any role change that follows
+    errorString = message;
+    Q_EMIT q_ptr->errorOccurred(e, message);
+}
+
 void ElectorPrivate::fail(Error e, const QString &message)
 {
-    error = e;
-    errorString = message;
     qCWarning(lcElector).noquote() << "giving up campaigning in" << name << "-" << message;
-    Q_EMIT q_ptr->errorOccurred(e, message);
+    report(e, message);
     leave();
 }
 
@@ -393,9 +387,7 @@ void ElectorPrivate::proclaim(const QVariantMap &attrs)
         if (gen != generation)
             return;
         if (reply->error() != Error::NoError) {
-            error = reply->error();
-            errorString = reply->errorString();
-            Q_EMIT q_ptr->errorOccurred(error, errorString);
+            report(reply->error(), reply->errorString());
             return;
         }
         if (role == Elector::Role::Leader)
@@ -417,9 +409,7 @@ bool ElectorPrivate::handleFailure(GatewayReply *reply, void (ElectorPrivate::*s
         fail(e, reply->errorString()); // reported, not retried forever
         return true;
     }
-    error = e;
-    errorString = reply->errorString();
-    Q_EMIT q_ptr->errorOccurred(e, errorString);
+    report(e, reply->errorString());
     if (e == Error::LeaseLost) {
         if (session)
             session->checkNow(); // the session reports the loss; we re-join on its new lease

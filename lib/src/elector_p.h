@@ -46,6 +46,7 @@ public:
     void deleteOwnKey(bool thenRejoin);
     bool handleFailure(GatewayReply *reply, void (ElectorPrivate::*step)());
     void retryLater(void (ElectorPrivate::*step)());
+    void report(Error error, const QString &message);
     void fail(Error error, const QString &message);
     void setRole(Elector::Role role);
     void setLeader(const LeaderInfo &leader);
