@@ -285,10 +285,13 @@ void WatchHub::onStreamFinished(WatchStream *s)
         return;
     }
     // The last object (an in-stream error) may come without a trailing newline; a partial
-    // one cut off by a dropped connection is the connection's fault, not a protocol error.
-    const bool cut = reply->error() != QNetworkReply::NoError
-            && !QJsonDocument::fromJson(rest).isObject();
-    if (!rest.isEmpty() && !cut && !handleLine(s, rest))
+    // one means the stream was cut mid-message: the connection's fault, whatever Qt reports
+    // (a close inside a chunk ends some replies with NoError).
+    if (!rest.isEmpty() && !QJsonDocument::fromJson(rest).isObject()) {
+        streamBroken(s, Error::ConnectionError, QStringLiteral("stream ended in the middle of a message"));
+        return;
+    }
+    if (!rest.isEmpty() && !handleLine(s, rest))
         return;
     if (reply->error() == QNetworkReply::SslHandshakeFailedError)
         streamBroken(s, Error::TlsError, reply->errorString());
