@@ -17,6 +17,10 @@ constexpr int QuietMs = 300;
 constexpr int FirstReplyMs = 5000;
 constexpr int StreamsPerNam = 5; // QNAM allows 6 connections per host
 constexpr int CoalesceMs = 5;
+// Bodies stay small: the gateway drops the unread tail of large ones more often.
+constexpr int MaxCreatesPerStream = 128;
+// Merging again too soon can chase its own spills; leave streams alone for a while.
+constexpr int MergeCooldownMs = 2000;
 } // namespace
 
 struct WatchStream
@@ -50,6 +54,8 @@ WatchHub::WatchHub(ClientPrivate *client)
 {
     m_retryTimer.setSingleShot(true);
     connect(&m_retryTimer, &QTimer::timeout, this, &WatchHub::assign);
+    m_mergeTimer.setSingleShot(true);
+    connect(&m_mergeTimer, &QTimer::timeout, this, &WatchHub::maybeMerge);
 }
 
 WatchHub::~WatchHub()
@@ -147,7 +153,8 @@ void WatchHub::assign()
         return;
     }
     m_unassigned.clear();
-    openStream(ids);
+    for (qsizetype i = 0; i < ids.size(); i += MaxCreatesPerStream)
+        openStream(ids.mid(i, MaxCreatesPerStream));
     if (m_mergePending) {
         m_mergePending = false;
         m_merging = m_streams.last();
@@ -485,9 +492,15 @@ void WatchHub::maybeMerge()
     int dropped = 0;
     for (const WatchStream *s : std::as_const(m_streams))
         dropped += s->dropped;
-    const int budget = 2 + int(m_watches.size()) / 128;
+    const int budget = 3 + int(m_watches.size()) / 64;
     if (m_streams.size() <= budget && dropped <= 16 + int(m_watches.size()))
         return;
+    if (m_lastMerge.isValid() && m_lastMerge.elapsed() < MergeCooldownMs) {
+        if (!m_mergeTimer.isActive())
+            m_mergeTimer.start(int(MergeCooldownMs - m_lastMerge.elapsed()));
+        return;
+    }
+    m_lastMerge.start();
     qCDebug(lcWatch) << "merging" << m_streams.size() << "watch streams";
     for (WatchStream *s : std::as_const(m_streams))
         s->dropped = 0;

@@ -3,6 +3,7 @@
 #include "client_p.h"
 #include "codec.h"
 
+#include <QtCore/QElapsedTimer>
 #include <QtCore/QHash>
 #include <QtCore/QObject>
 #include <QtCore/QPointer>
@@ -133,6 +134,8 @@ private:
     bool m_wasSettled = true;
     bool m_mergePending = false;
     WatchStream *m_merging = nullptr;
+    QElapsedTimer m_lastMerge;
+    QTimer m_mergeTimer;
     int m_openings = 0;
 };
 
