@@ -4,12 +4,12 @@
 #include "client_p.h"
 #include "election.h"
 #include "gatewayreply.h"
+#include "backoff.h"
 #include "logging.h"
 #include "watchhub.h"
 
 #include <QtCore/QHash>
 #include <QtCore/QPointer>
-#include <QtCore/QRandomGenerator>
 #include <QtCore/QTimer>
 
 #include <algorithm>
@@ -89,8 +89,7 @@ void ElectionObserverPrivate::onListed(GatewayReply *reply)
                 : reply->errorString();
         Q_EMIT q->errorOccurred(e, message);
         setSynced(false);
-        backoffMs = int(qBound(200, backoffMs * 2, 10000));
-        retryTimer.start(backoffMs / 2 + int(QRandomGenerator::global()->bounded(backoffMs / 2 + 1)));
+        retryTimer.start(nextBackoffMs(backoffMs, 200, 10000));
         return;
     }
     backoffMs = 0;

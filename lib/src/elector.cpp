@@ -7,11 +7,11 @@
 #include "election.h"
 #include "gatewayreply.h"
 #include "leasesession.h"
+#include "backoff.h"
 #include "logging.h"
 #include "watchhub.h"
 
 #include <QtCore/QCoreApplication>
-#include <QtCore/QRandomGenerator>
 #include <QtCore/QSysInfo>
 
 namespace Conclave {
@@ -422,8 +422,7 @@ bool ElectorPrivate::handleFailure(GatewayReply *reply, void (ElectorPrivate::*s
 void ElectorPrivate::retryLater(void (ElectorPrivate::*step)())
 {
     // Jittered exponential backoff, capped at the TTL: no retry storms against a failing etcd.
-    backoffMs = int(qBound<qint64>(100, qint64(backoffMs) * 2, qint64(ttl.count()) * 1000));
-    const int delay = backoffMs / 2 + int(QRandomGenerator::global()->bounded(backoffMs / 2 + 1));
+    const int delay = nextBackoffMs(backoffMs, 100, qint64(ttl.count()) * 1000);
     retryTimer.disconnect(this);
     connect(&retryTimer, &QTimer::timeout, this, step);
     retryTimer.start(delay);

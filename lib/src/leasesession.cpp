@@ -1,9 +1,9 @@
 #include "leasesession.h"
 
 #include "gatewayreply.h"
+#include "backoff.h"
 #include "logging.h"
 
-#include <QtCore/QRandomGenerator>
 
 namespace Conclave {
 
@@ -54,9 +54,7 @@ void LeaseSession::grant()
             return;
         m_inflight = nullptr;
         if (reply->error() != Error::NoError) {
-            m_grantBackoffMs = int(qBound<qint64>(200, qint64(m_grantBackoffMs) * 2, m_ttl * 1000));
-            const int delay = m_grantBackoffMs / 2
-                    + int(QRandomGenerator::global()->bounded(m_grantBackoffMs / 2 + 1));
+            const int delay = nextBackoffMs(m_grantBackoffMs, 200, m_ttl * 1000);
             qCWarning(lcLease).noquote() << reply->errorString() << "- granting again in" << delay << "ms";
             m_grantTimer.start(delay);
             Q_EMIT grantFailed(reply->error(), reply->errorString());
@@ -148,9 +146,7 @@ void LeaseSession::setLost(Error error, const QString &message)
     m_keepAliveTimer.stop();
     m_stepDownTimer.stop();
     Q_EMIT lost(error, message);
-    m_grantBackoffMs = int(qBound<qint64>(100, qint64(m_grantBackoffMs) * 2, m_ttl * 1000));
-    m_grantTimer.start(m_grantBackoffMs / 2
-                       + int(QRandomGenerator::global()->bounded(m_grantBackoffMs / 2 + 1)));
+    m_grantTimer.start(nextBackoffMs(m_grantBackoffMs, 100, m_ttl * 1000));
 }
 
 void LeaseSession::revokeAndDelete()

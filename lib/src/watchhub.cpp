@@ -1,10 +1,10 @@
 #include "watchhub.h"
 
 #include "gatewayreply.h"
+#include "backoff.h"
 #include "logging.h"
 
 #include <QtCore/QJsonDocument>
-#include <QtCore/QRandomGenerator>
 #include <QtNetwork/QNetworkAccessManager>
 #include <QtNetwork/QNetworkReply>
 
@@ -540,8 +540,7 @@ void WatchHub::streamBroken(WatchStream *s, Error error, const QString &message)
     if (error == Error::AuthenticationError)
         m_client->invalidateToken(m_client->token);
     m_wasSettled = false;
-    m_backoffMs = qBound(50, m_backoffMs * 2, 2000);
-    const int delay = m_backoffMs / 2 + int(QRandomGenerator::global()->bounded(m_backoffMs / 2 + 1));
+    const int delay = nextBackoffMs(m_backoffMs, 50, 2000);
     qCWarning(lcWatch).noquote() << text << "- resuming in" << delay << "ms";
     m_retryTimer.start(delay);
     Q_EMIT streamLost(error, text);
