@@ -2,16 +2,15 @@
 // benchmarks and the demo. One JSON object per line on stdout for every change; commands on
 // stdin (resign, proclaim TEXT, leave, quit); SIGINT/SIGTERM leave cleanly and exit 0.
 #include <conclave/client.h>
+#include <conclave/connectionsettings.h>
 #include <conclave/elector.h>
 
 #include <QtCore/QCommandLineParser>
 #include <QtCore/QCoreApplication>
-#include <QtCore/QFile>
 #include <QtCore/QJsonDocument>
 #include <QtCore/QJsonObject>
 #include <QtCore/QSocketNotifier>
 #include <QtCore/QTimer>
-#include <QtNetwork/QSslKey>
 
 #include <chrono>
 #include <csignal>
@@ -46,27 +45,18 @@ static int usage(const QString &message)
     return 2;
 }
 
-static QString option(const QCommandLineParser &p, const char *name, const char *env)
-{
-    return p.isSet(QLatin1String(name)) ? p.value(QLatin1String(name)) : qEnvironmentVariable(env);
-}
-
 int main(int argc, char **argv)
 {
     QCoreApplication app(argc, argv);
     QCommandLineParser p;
     p.setApplicationDescription(QStringLiteral("Joins one etcd election and reports every change as JSON lines."));
     p.addHelpOption();
-    p.addOptions({{QStringLiteral("endpoints"), QStringLiteral("etcd URLs, comma-separated ($ETCDCTL_ENDPOINTS)"), QStringLiteral("urls")},
-                  {QStringLiteral("election"), QStringLiteral("election name"), QStringLiteral("name")},
+    p.addOptions(Conclave::ConnectionSettings::commandLineOptions());
+    p.addOptions({{QStringLiteral("election"), QStringLiteral("election name"), QStringLiteral("name")},
                   {QStringLiteral("id"), QStringLiteral("candidate id (default hostname:pid)"), QStringLiteral("id")},
                   {QStringLiteral("ttl"), QStringLiteral("lease TTL in seconds (default 10)"), QStringLiteral("seconds")},
                   {QStringLiteral("host"), QStringLiteral("advertised host"), QStringLiteral("host")},
-                  {QStringLiteral("port"), QStringLiteral("advertised port"), QStringLiteral("port")},
-                  {QStringLiteral("cacert"), QStringLiteral("CA bundle ($ETCDCTL_CACERT)"), QStringLiteral("file")},
-                  {QStringLiteral("cert"), QStringLiteral("client certificate ($ETCDCTL_CERT)"), QStringLiteral("file")},
-                  {QStringLiteral("key"), QStringLiteral("client key ($ETCDCTL_KEY)"), QStringLiteral("file")},
-                  {QStringLiteral("user"), QStringLiteral("USER[:PASSWORD] ($ETCDCTL_USER, $ETCDCTL_PASSWORD)"), QStringLiteral("user")}});
+                  {QStringLiteral("port"), QStringLiteral("advertised port"), QStringLiteral("port")}});
     if (!p.parse(app.arguments()))
         return usage(p.errorText());
     if (p.isSet(QStringLiteral("help")))
@@ -74,16 +64,6 @@ int main(int argc, char **argv)
     if (!p.positionalArguments().isEmpty())
         return usage(QStringLiteral("unexpected argument ") + p.positionalArguments().first());
 
-    const QString endpoints = option(p, "endpoints", "ETCDCTL_ENDPOINTS");
-    if (endpoints.isEmpty())
-        return usage(QStringLiteral("--endpoints is required (or set ETCDCTL_ENDPOINTS)"));
-    QList<QUrl> urls;
-    for (const QString &e : endpoints.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
-        const QUrl url(e.trimmed(), QUrl::StrictMode);
-        if (!url.isValid() || url.port() <= 0 || (url.scheme() != QLatin1String("http") && url.scheme() != QLatin1String("https")))
-            return usage(QStringLiteral("invalid endpoint \"%1\" (expected http[s]://host:port)").arg(e));
-        urls << url;
-    }
     if (!p.isSet(QStringLiteral("election")) || p.value(QStringLiteral("election")).isEmpty())
         return usage(QStringLiteral("--election is required"));
     bool ok = true;
@@ -95,40 +75,9 @@ int main(int argc, char **argv)
         return usage(QStringLiteral("--port must be 0..65535"));
 
     Conclave::Client client;
-    client.setEndpoints(urls);
-    const QString cacert = option(p, "cacert", "ETCDCTL_CACERT");
-    const QString cert = option(p, "cert", "ETCDCTL_CERT");
-    const QString keyFile = option(p, "key", "ETCDCTL_KEY");
-    if (!cacert.isEmpty() || !cert.isEmpty()) {
-        QSslConfiguration ssl = QSslConfiguration::defaultConfiguration();
-        if (!cacert.isEmpty()) {
-            const auto cas = QSslCertificate::fromPath(cacert);
-            if (cas.isEmpty())
-                return usage(QStringLiteral("no certificate readable in --cacert %1").arg(cacert));
-            ssl.setCaCertificates(cas);
-        }
-        if (!cert.isEmpty()) {
-            const auto certs = QSslCertificate::fromPath(cert);
-            QFile kf(keyFile);
-            if (certs.isEmpty() || !kf.open(QIODevice::ReadOnly))
-                return usage(QStringLiteral("--cert and --key must name readable PEM files"));
-            const QByteArray pem = kf.readAll();
-            QSslKey key(pem, QSsl::Rsa);
-            if (key.isNull())
-                key = QSslKey(pem, QSsl::Ec);
-            if (key.isNull())
-                return usage(QStringLiteral("cannot read the private key in %1").arg(keyFile));
-            ssl.setLocalCertificate(certs.first());
-            ssl.setPrivateKey(key);
-        }
-        client.setSslConfiguration(ssl);
-    }
-    const QString user = option(p, "user", "ETCDCTL_USER");
-    if (!user.isEmpty()) {
-        const qsizetype colon = user.indexOf(QLatin1Char(':'));
-        client.setCredentials(colon < 0 ? user : user.left(colon),
-                              colon < 0 ? qEnvironmentVariable("ETCDCTL_PASSWORD") : user.mid(colon + 1));
-    }
+    QString problem;
+    if (!Conclave::ConnectionSettings::fromCommandLine(p).applyTo(&client, &problem))
+        return usage(problem);
 
     Conclave::Elector elector(&client);
     elector.setElectionName(p.value(QStringLiteral("election")));

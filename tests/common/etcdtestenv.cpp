@@ -371,6 +371,14 @@ QString EtcdTestEnv::etcdctlUntil(const QStringList &args, const QString &expect
     return QString::fromUtf8(out + p.readAllStandardOutput());
 }
 
+std::unique_ptr<QProcess> EtcdTestEnv::startEtcdctl(const QStringList &args) const
+{
+    auto p = std::make_unique<QProcess>();
+    setApi3(*p);
+    p->start(etcdctlPath(), etcdctlArgs(args, {}));
+    return p;
+}
+
 bool EtcdTestEnv::addUser(const QString &user, const QString &password, const QByteArray &prefix,
                           bool readOnly)
 {

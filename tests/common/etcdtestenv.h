@@ -74,6 +74,9 @@ public:
     //! \a expected or \a timeoutMs pass, stops it and returns what it printed.
     QString etcdctlUntil(const QStringList &args, const QString &expected, int timeoutMs) const;
 
+    //! Starts a long-lived etcdctl (e.g. `elect NAME PROPOSAL`) that runs until deleted.
+    std::unique_ptr<QProcess> startEtcdctl(const QStringList &args) const;
+
     //! Whether a member's log mentions \a text (e.g. an event etcd logs).
     bool logContains(int member, const QByteArray &text) const;
     //! The last lines of a member's log.

@@ -28,6 +28,7 @@ enum class Error {
     ProtocolError,       //!< the gateway's reply could not be understood (malformed, truncated)
     GatewayError,        //!< any other error answer from the gateway
     Cancelled,           //!< the call was aborted by its owner
+    Conflict,            //!< a guarded change found the key changed (e.g. that leader already left)
 };
 Q_ENUM_NS(Error)
 

@@ -1,0 +1,162 @@
+#pragma once
+
+#include <conclave/conclaveglobal.h>
+#include <conclave/leaderinfo.h>
+
+#include <QtCore/QDateTime>
+#include <QtCore/QList>
+#include <QtCore/QObject>
+#include <QtCore/QSet>
+#include <QtCore/QStringList>
+
+#include <chrono>
+#include <memory>
+
+namespace Conclave {
+
+class Client;
+class Operation;
+class ElectionDirectoryPrivate;
+
+//! What the directory last learned about one lease (etcd has no lease events: it is polled).
+struct CONCLAVE_EXPORT LeaseStatus
+{
+    enum class State { Unknown, Alive, Gone };
+    State state = State::Unknown;
+    qint64 grantedTtl = 0;                 //!< seconds, as granted
+    std::chrono::milliseconds remaining{0}; //!< counted down locally since checkedAt
+    QDateTime checkedAt;                   //!< when etcd last answered for this lease
+};
+
+//! One change of leader in one election, with the directory's best reading of its cause.
+struct CONCLAVE_EXPORT Handover
+{
+    enum class Cause {
+        Elected,      //!< the election had no leader before (or the directory just started)
+        Resigned,     //!< the leader's key was deleted while its lease lived on
+        LeaseExpired, //!< the leader's lease ran out (its last known TTL had reached ~0)
+        LeaseRevoked, //!< the leader's lease was revoked with time left on it
+        Evicted,      //!< removed through this directory (resignLeader() or evict())
+        Unknown,      //!< changed while disconnected, or the lease was never observed
+    };
+    QString election;
+    LeaderInfo previous; //!< invalid when there was no leader
+    LeaderInfo next;     //!< invalid when nobody leads now
+    Cause cause = Cause::Unknown;
+    QDateTime at;        //!< when the directory saw it (UTC)
+    qint64 revision = 0; //!< the store revision of the change
+};
+
+CONCLAVE_EXPORT QString causeName(Handover::Cause cause);
+
+/*!
+ * \class Conclave::ElectionDirectory
+ * Every election under a key prefix, discovered and kept live from one range read and one
+ * prefix watch: candidates in queue order, leaders, handovers and their causes, lease TTLs of
+ * the leases you ask about, and the administrative actions an operator needs.
+ *
+ * An election is recognised the way etcd's election recipe lays it out: a key
+ * `<name>/<lease id in hex>` attached to that very lease. Elections run by Conclave, Go's
+ * clientv3/concurrency and `etcdctl elect` all appear. Keys under a known election whose hex
+ * suffix does not match their lease are reported by strays().
+ *
+ * An election stays listed once seen (with no candidates it shows no leader), so an election
+ * whose every candidate died remains visible.
+ */
+class CONCLAVE_EXPORT ElectionDirectory : public QObject
+{
+    Q_OBJECT
+    Q_PROPERTY(bool running READ isRunning NOTIFY runningChanged)
+    Q_PROPERTY(bool synced READ isSynced NOTIFY syncedChanged)
+    Q_PROPERTY(bool connected READ isConnected NOTIFY connectedChanged)
+public:
+    explicit ElectionDirectory(Conclave::Client *client, QObject *parent = nullptr);
+    ~ElectionDirectory() override;
+
+    QString prefix() const;
+    //! Only keys under \a prefix are read and watched (empty: the whole keyspace). While stopped.
+    void setPrefix(const QString &prefix);
+
+    bool isRunning() const;
+    //! True once the listing has arrived and the watch runs; false while re-listing.
+    bool isSynced() const;
+    //! True while etcd answers (status is polled every 2 s while running).
+    bool isConnected() const;
+    //! The store revision the view reflects.
+    qint64 revision() const;
+    //! etcd's version as reported by its status call (empty until known).
+    QString serverVersion() const;
+    //! When etcd last answered anything (listing, event, status); invalid before the first.
+    QDateTime lastUpdate() const;
+
+    //! Names of every election seen, sorted.
+    QStringList elections() const;
+    bool contains(const QString &election) const;
+    //! Candidates oldest (the leader) first.
+    QList<Conclave::LeaderInfo> candidates(const QString &election) const;
+    Conclave::LeaderInfo leader(const QString &election) const;
+    //! Keys `<election>/<hex>` whose lease does not match their suffix (not candidates).
+    QList<Conclave::LeaderInfo> strays(const QString &election) const;
+    //! Handovers seen in this election, oldest first (the last 200 are kept).
+    QList<Conclave::Handover> history(const QString &election) const;
+
+    //! Leases whose TTL is polled (replaces the previous set); the leases on screen, say.
+    void setTrackedLeases(const QSet<qint64> &leases);
+    QSet<qint64> trackedLeases() const;
+    /*!
+     * At most \a perSecond timetolive requests per second (default 50). Each tracked lease is
+     * refreshed every second while that allows, less often beyond; remaining TTLs are
+     * counted down locally in between.
+     */
+    void setLeasePollRate(int perSecond);
+    int leasePollRate() const;
+    Conclave::LeaseStatus leaseStatus(qint64 leaseId) const;
+
+    /*!
+     * Deletes the current leader's key, guarded by its create revision so that only that
+     * incarnation of that leader goes (a re-joined candidate is never hit). Fails with
+     * Conflict if it left meanwhile, InvalidArgument when the election has no leader.
+     */
+    Conclave::Operation *resignLeader(const QString &election);
+    //! Deletes one candidate's key, guarded by its create revision (fencing token).
+    Conclave::Operation *evict(const Conclave::LeaderInfo &candidate);
+    //! Revokes a lease: every key attached to it goes, in every election.
+    Conclave::Operation *revokeLease(qint64 leaseId);
+    //! Every key attached to a lease (Operation::keys()).
+    Conclave::Operation *leaseKeys(qint64 leaseId);
+    /*!
+     * Finds out whether the user may delete keys under the prefix, writing nothing: a txn
+     * whose compare can never hold carries a delete of the unused key
+     * `<prefix>.conclave-write-probe`, and etcd checks permissions for both branches before
+     * evaluating compares. PermissionDenied means read-only.
+     */
+    Conclave::Operation *checkWriteAccess();
+
+public Q_SLOTS:
+    void start();
+    void stop();
+
+Q_SIGNALS:
+    void runningChanged(bool running);
+    void syncedChanged(bool synced);
+    void connectedChanged(bool connected);
+    void electionAdded(const QString &election);
+    //! Candidates, leader or strays of \a election changed.
+    void electionChanged(const QString &election);
+    //! Emitted once the cause is known (it may need one lease lookup).
+    void handoverRecorded(const Conclave::Handover &handover);
+    //! New lease TTL readings arrived.
+    void leasesUpdated();
+    //! Version, revision or freshness changed.
+    void statusChanged();
+    void errorOccurred(Conclave::Error error, const QString &message);
+
+private:
+    Q_DISABLE_COPY_MOVE(ElectionDirectory)
+    Q_DECLARE_PRIVATE(ElectionDirectory)
+    std::unique_ptr<ElectionDirectoryPrivate> const d_ptr;
+};
+
+} // namespace Conclave
+
+Q_DECLARE_METATYPE(Conclave::Handover)

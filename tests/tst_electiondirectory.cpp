@@ -1,0 +1,314 @@
+#include <conclave/client.h>
+#include <conclave/electiondirectory.h>
+#include <conclave/elector.h>
+#include <conclave/operation.h>
+
+#include "etcdtestenv.h"
+
+#include <QtTest/QSignalSpy>
+#include <QtTest/QTest>
+
+using namespace Conclave;
+using namespace Qt::StringLiterals;
+
+class tst_ElectionDirectory : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void cleanup();
+    void discoversElections();
+    void handoverCauses();
+    void staleResignIsRefused();
+    void writeAccess();
+    void survivesEtcdRestart();
+    void badEndpoint();
+
+private:
+    // A lease granted with etcdctl, as hex (etcdctl pads it to 16 digits; etcd's recipe does not).
+    QString grant(int ttl);
+    bool putOnLease(const QString &key, const QString &value, const QString &leaseHex);
+    static QString hex(const QString &padded) { return QString::number(padded.toLongLong(nullptr, 16), 16); }
+    static bool await(Operation *op, int ms = 20000)
+    {
+        QSignalSpy spy(op, &Operation::finished);
+        return op->isFinished() ? (spy.count() > 0 || spy.wait(ms)) : spy.wait(ms);
+    }
+    static QList<Handover::Cause> causes(const ElectionDirectory &dir, const QString &name)
+    {
+        QList<Handover::Cause> out;
+        for (const Handover &h : dir.history(name))
+            out.append(h.cause);
+        return out;
+    }
+
+    EtcdTestEnv m_etcd;
+};
+
+void tst_ElectionDirectory::initTestCase()
+{
+    QVERIFY2(m_etcd.start(), qPrintable(m_etcd.errorString()));
+}
+
+void tst_ElectionDirectory::cleanup()
+{
+    m_etcd.dumpLogsIfFailed();
+}
+
+QString tst_ElectionDirectory::grant(int ttl)
+{
+    return m_etcd.etcdctl({u"lease"_s, u"grant"_s, QString::number(ttl)}).section(u' ', 1, 1);
+}
+
+bool tst_ElectionDirectory::putOnLease(const QString &key, const QString &value, const QString &leaseHex)
+{
+    return !m_etcd.etcdctl({u"put"_s, key, value, u"--lease="_s + leaseHex}).isNull();
+}
+
+void tst_ElectionDirectory::discoversElections()
+{
+    const QString p = QString::fromUtf8(EtcdTestEnv::uniquePrefix());
+    Client client;
+    client.setEndpoints(m_etcd.endpoints());
+
+    // Conclave candidates in one election, written before the directory starts (one Client
+    // each: two Electors of one Client cannot share an election).
+    std::vector<std::unique_ptr<Client>> clients;
+    std::vector<std::unique_ptr<Elector>> electors;
+    for (const QString &id : {u"a1"_s, u"a2"_s}) {
+        clients.push_back(std::make_unique<Client>());
+        clients.back()->setEndpoints(m_etcd.endpoints());
+        electors.push_back(std::make_unique<Elector>(clients.back().get()));
+        electors.back()->setElectionName(p + u"svc-a"_s);
+        electors.back()->setCandidateId(id);
+        electors.back()->setAdvertisedAddress(u"10.0.0.1"_s, 8080);
+        electors.back()->campaign();
+        QTRY_VERIFY_WITH_TIMEOUT(electors.back()->role() != Elector::Role::NotAMember, 10000);
+    }
+    // Noise: a key with a hex suffix but no lease, and keys that are no election at all.
+    QVERIFY(!m_etcd.etcdctl({u"put"_s, p + u"svc-a/abc"_s, u"stray"_s}).isNull());
+    QVERIFY(!m_etcd.etcdctl({u"put"_s, p + u"config/abc"_s, u"x"_s}).isNull());
+    QVERIFY(!m_etcd.etcdctl({u"put"_s, p + u"config/name"_s, u"y"_s}).isNull());
+
+    ElectionDirectory dir(&client);
+    dir.setPrefix(p);
+    QSignalSpy added(&dir, &ElectionDirectory::electionAdded);
+    dir.start();
+    QTRY_VERIFY_WITH_TIMEOUT(dir.isSynced(), 10000);
+    QCOMPARE(dir.elections(), QStringList{p + u"svc-a"_s});
+    QCOMPARE(dir.leader(p + u"svc-a"_s).id(), u"a1"_s);
+    QCOMPARE(dir.leader(p + u"svc-a"_s).host(), u"10.0.0.1"_s);
+    QCOMPARE(dir.leader(p + u"svc-a"_s).fencingToken(), electors[0]->fencingToken());
+    QCOMPARE(dir.candidates(p + u"svc-a"_s).size(), 2);
+    QCOMPARE(dir.candidates(p + u"svc-a"_s).at(1).id(), u"a2"_s);
+    QCOMPARE(dir.strays(p + u"svc-a"_s).size(), 1);
+    QCOMPARE(dir.strays(p + u"svc-a"_s).first().key(), (p + u"svc-a/abc"_s).toUtf8());
+    QTRY_VERIFY_WITH_TIMEOUT(dir.isConnected() && !dir.serverVersion().isEmpty(), 10000);
+    QVERIFY(dir.serverVersion().startsWith(u"3."_s));
+    QVERIFY(dir.lastUpdate().isValid());
+
+    // An `etcdctl elect` candidate appears live, its proposal as id.
+    std::unique_ptr<QProcess> elect = m_etcd.startEtcdctl({u"elect"_s, p + u"svc-b"_s, u"go-proposal"_s});
+    QTRY_COMPARE_WITH_TIMEOUT(dir.elections().size(), 2, 10000);
+    QCOMPARE(dir.elections().at(1), p + u"svc-b"_s);
+    QCOMPARE(dir.leader(p + u"svc-b"_s).id(), u"go-proposal"_s);
+    QVERIFY(added.count() >= 2);
+
+    // A candidate in a sub-election is its own election.
+    Elector sub(&client);
+    sub.setElectionName(p + u"svc-a/sub"_s);
+    sub.setCandidateId(u"s1"_s);
+    sub.campaign();
+    QTRY_COMPARE_WITH_TIMEOUT(dir.leader(p + u"svc-a/sub"_s).id(), u"s1"_s, 10000);
+    QCOMPARE(dir.candidates(p + u"svc-a"_s).size(), 2);
+
+    // Lease TTLs of tracked leases: granted and counting down.
+    dir.setTrackedLeases({electors[0]->leaseId()});
+    QTRY_COMPARE_WITH_TIMEOUT(dir.leaseStatus(electors[0]->leaseId()).state, LeaseStatus::State::Alive, 10000);
+    QCOMPARE(dir.leaseStatus(electors[0]->leaseId()).grantedTtl, qint64(10));
+    QVERIFY(dir.leaseStatus(electors[0]->leaseId()).remaining <= std::chrono::seconds(10));
+    QCOMPARE(dir.leaseStatus(electors[1]->leaseId()).state, LeaseStatus::State::Unknown); // not tracked
+
+    elect->kill();
+    elect->waitForFinished(5000);
+}
+
+void tst_ElectionDirectory::handoverCauses()
+{
+    const QString name = QString::fromUtf8(EtcdTestEnv::uniquePrefix()) + u"jobs"_s;
+    Client client;
+    client.setEndpoints(m_etcd.endpoints());
+    ElectionDirectory dir(&client);
+    dir.setPrefix(name);
+    dir.start();
+    QTRY_VERIFY_WITH_TIMEOUT(dir.isSynced(), 10000);
+
+    // Three candidates written the way Go's recipe writes them.
+    const QString l1 = grant(60), l2 = grant(60), l3 = grant(3);
+    QVERIFY(!l1.isEmpty() && !l2.isEmpty() && !l3.isEmpty());
+    QVERIFY(putOnLease(name + u'/' + hex(l1), u"one"_s, l1));
+    QVERIFY(putOnLease(name + u'/' + hex(l2), u"two"_s, l2));
+    QTRY_COMPARE_WITH_TIMEOUT(dir.candidates(name).size(), 2, 10000);
+    QCOMPARE(dir.leader(name).id(), u"one"_s);
+    dir.setTrackedLeases({hex(l1).toLongLong(nullptr, 16), hex(l2).toLongLong(nullptr, 16),
+                          hex(l3).toLongLong(nullptr, 16)});
+    QTRY_COMPARE_WITH_TIMEOUT(dir.leaseStatus(l2.toLongLong(nullptr, 16)).state, LeaseStatus::State::Alive, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(causes(dir, name), QList<Handover::Cause>{Handover::Cause::Elected}, 10000);
+
+    // The leader's key deleted while its lease lives on: a resign.
+    QVERIFY(!m_etcd.etcdctl({u"del"_s, name + u'/' + hex(l1)}).isNull());
+    QTRY_COMPARE_WITH_TIMEOUT(dir.leader(name).id(), u"two"_s, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(dir.history(name).size(), 2, 10000);
+    QCOMPARE(dir.history(name).last().cause, Handover::Cause::Resigned);
+    QCOMPARE(dir.history(name).last().previous.id(), u"one"_s);
+    QCOMPARE(dir.history(name).last().next.id(), u"two"_s);
+
+    // A third candidate on a short lease, then the leader's lease revoked with time left.
+    QVERIFY(putOnLease(name + u'/' + hex(l3), u"three"_s, l3));
+    QVERIFY(!m_etcd.etcdctl({u"lease"_s, u"keep-alive"_s, u"--once"_s, l3}).isNull());
+    QTRY_COMPARE_WITH_TIMEOUT(dir.candidates(name).size(), 2, 10000);
+    QVERIFY(!m_etcd.etcdctl({u"lease"_s, u"revoke"_s, l2}).isNull());
+    QTRY_COMPARE_WITH_TIMEOUT(dir.history(name).size(), 3, 10000);
+    QCOMPARE(dir.history(name).last().cause, Handover::Cause::LeaseRevoked);
+    QCOMPARE(dir.leader(name).id(), u"three"_s);
+
+    // Nobody keeps "three" alive: its lease expires and the election is left without a leader.
+    QTRY_COMPARE_WITH_TIMEOUT(dir.history(name).size(), 4, 15000);
+    QCOMPARE(dir.history(name).last().cause, Handover::Cause::LeaseExpired);
+    QVERIFY(!dir.leader(name).isValid());
+    QVERIFY(dir.contains(name)); // still listed: an election whose candidates all died
+
+    // A Conclave candidate joins; an operator resigns it through the directory.
+    Client electorClient;
+    electorClient.setEndpoints(m_etcd.endpoints());
+    Elector four(&electorClient);
+    four.setElectionName(name);
+    four.setCandidateId(u"four"_s);
+    four.campaign();
+    QTRY_COMPARE_WITH_TIMEOUT(four.role(), Elector::Role::Leader, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(dir.leader(name).id(), u"four"_s, 10000);
+    const qint64 firstTerm = four.fencingToken();
+    std::unique_ptr<Operation> op(dir.resignLeader(name));
+    QVERIFY(await(op.get()));
+    QVERIFY2(op->error() == Error::NoError, qPrintable(op->errorString()));
+    QVERIFY(op->revision() > firstTerm);
+    // The Elector notices and re-joins (alone, so it leads again with a new fencing token).
+    QTRY_VERIFY_WITH_TIMEOUT(four.fencingToken() > op->revision(), 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(dir.leader(name).fencingToken(), four.fencingToken(), 10000);
+    const QList<Handover::Cause> all = causes(dir, name);
+    QVERIFY2(all.contains(Handover::Cause::Evicted), qPrintable(QString::number(all.size())));
+    QCOMPARE(all.last(), Handover::Cause::Elected);
+}
+
+void tst_ElectionDirectory::staleResignIsRefused()
+{
+    const QString name = QString::fromUtf8(EtcdTestEnv::uniquePrefix()) + u"stale"_s;
+    Client client;
+    client.setEndpoints(m_etcd.endpoints());
+    Elector e(&client);
+    e.setElectionName(name);
+    e.campaign();
+    ElectionDirectory dir(&client);
+    dir.setPrefix(name);
+    dir.start();
+    QTRY_VERIFY_WITH_TIMEOUT(dir.leader(name).isValid(), 10000);
+    const LeaderInfo seen = dir.leader(name);
+
+    // The leader resigns and re-joins on the same lease, hence the same key: only the create
+    // revision tells the two incarnations apart.
+    e.resign();
+    QTRY_VERIFY_WITH_TIMEOUT(dir.leader(name).isValid() && dir.leader(name).fencingToken() != seen.fencingToken(), 10000);
+    QCOMPARE(dir.leader(name).key(), seen.key());
+    std::unique_ptr<Operation> op(dir.evict(seen));
+    QVERIFY(await(op.get()));
+    QCOMPARE(op->error(), Error::Conflict);
+    QVERIFY(op->errorString().contains(u"nothing was deleted"_s));
+    QCOMPARE(e.role(), Elector::Role::Leader);
+    QVERIFY(!m_etcd.etcdctl({u"get"_s, QString::fromUtf8(seen.key())}).trimmed().isEmpty());
+
+    std::unique_ptr<Operation> none(dir.resignLeader(name + u"-nobody"_s));
+    QVERIFY(await(none.get()));
+    QCOMPARE(none->error(), Error::InvalidArgument);
+}
+
+void tst_ElectionDirectory::writeAccess()
+{
+    {
+        Client client;
+        client.setEndpoints(m_etcd.endpoints());
+        ElectionDirectory dir(&client);
+        std::unique_ptr<Operation> op(dir.checkWriteAccess());
+        QVERIFY(await(op.get()));
+        QVERIFY2(op->error() == Error::NoError, qPrintable(op->errorString()));
+    }
+    // A separate etcd with auth: a read-only user and a read-write user on one prefix.
+    EtcdTestEnv secured;
+    QVERIFY2(secured.start(), qPrintable(secured.errorString()));
+    QVERIFY(secured.enableAuth(u"viewer"_s, u"viewerpw"_s, "/svc/", true));
+    QVERIFY(secured.addUser(u"operator"_s, u"operatorpw"_s, "/svc/"));
+    const QString before = secured.etcdctl({u"get"_s, u"/svc/"_s, u"--prefix"_s, u"-w"_s, u"json"_s});
+    for (const auto &[user, expected] : {std::pair{u"viewer"_s, Error::PermissionDenied},
+                                         std::pair{u"operator"_s, Error::NoError}}) {
+        Client client;
+        client.setEndpoints(secured.endpoints());
+        client.setCredentials(user, user + u"pw"_s);
+        ElectionDirectory dir(&client);
+        dir.setPrefix(u"/svc/"_s);
+        std::unique_ptr<Operation> op(dir.checkWriteAccess());
+        QVERIFY(await(op.get()));
+        QVERIFY2(op->error() == expected, qPrintable(user + u": "_s + op->errorString()));
+    }
+    // Nothing was written: the store revision did not move.
+    const QString after = secured.etcdctl({u"get"_s, u"/svc/"_s, u"--prefix"_s, u"-w"_s, u"json"_s});
+    QVERIFY(!before.isEmpty());
+    QCOMPARE(after, before);
+}
+
+void tst_ElectionDirectory::survivesEtcdRestart()
+{
+    const QString name = QString::fromUtf8(EtcdTestEnv::uniquePrefix()) + u"restart"_s;
+    Client client;
+    client.setEndpoints(m_etcd.endpoints());
+    Client electorClient;
+    electorClient.setEndpoints(m_etcd.endpoints());
+    Elector a(&electorClient);
+    a.setElectionName(name);
+    a.setCandidateId(u"a"_s);
+    a.setTtl(std::chrono::seconds(30));
+    a.campaign();
+    QTRY_COMPARE_WITH_TIMEOUT(a.role(), Elector::Role::Leader, 10000);
+    ElectionDirectory dir(&client);
+    dir.setPrefix(name);
+    dir.start();
+    QTRY_COMPARE_WITH_TIMEOUT(dir.leader(name).id(), u"a"_s, 10000);
+    QVERIFY(dir.history(name).isEmpty()); // a leader found by the first listing is no handover
+
+    QVERIFY(m_etcd.stop(0));
+    QTRY_VERIFY_WITH_TIMEOUT(!dir.isConnected(), 15000);
+    QVERIFY(m_etcd.restart(0));
+    QTRY_VERIFY_WITH_TIMEOUT(dir.isConnected(), 20000);
+    a.resign();
+    // Events flow again on the resumed watch: a's new incarnation leads.
+    QTRY_VERIFY_WITH_TIMEOUT(a.fencingToken() > 0 && dir.leader(name).fencingToken() == a.fencingToken(), 20000);
+    QTRY_VERIFY_WITH_TIMEOUT(!dir.history(name).isEmpty(), 10000);
+    QCOMPARE(dir.history(name).last().next.fencingToken(), a.fencingToken());
+}
+
+void tst_ElectionDirectory::badEndpoint()
+{
+    Client client;
+    client.setEndpoints({QUrl(u"http://127.0.0.1:1"_s)});
+    client.setRequestTimeout(std::chrono::seconds(2));
+    ElectionDirectory dir(&client);
+    QSignalSpy errors(&dir, &ElectionDirectory::errorOccurred);
+    dir.start();
+    QTRY_VERIFY_WITH_TIMEOUT(!errors.isEmpty(), 10000);
+    QCOMPARE(errors.first().at(0).value<Error>(), Error::ConnectionError);
+    QVERIFY(errors.first().at(1).toString().contains(u"127.0.0.1:1"_s));
+    QVERIFY(!dir.isSynced());
+    QVERIFY(!dir.isConnected());
+    QVERIFY(dir.elections().isEmpty());
+}
+
+QTEST_GUILESS_MAIN(tst_ElectionDirectory)
+#include "tst_electiondirectory.moc"
