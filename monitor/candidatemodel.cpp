@@ -1,0 +1,165 @@
+#include "candidatemodel.h"
+
+#include "format.h"
+
+#include <conclave/electiondirectory.h>
+
+#include <QtCore/QJsonDocument>
+#include <QtCore/QJsonObject>
+#include <QtGui/QBrush>
+#include <QtGui/QColor>
+#include <QtGui/QFont>
+
+namespace Monitor {
+
+CandidateModel::CandidateModel(Conclave::ElectionDirectory *directory, QObject *parent)
+    : QAbstractTableModel(parent)
+    , m_directory(directory)
+{
+    connect(directory, &Conclave::ElectionDirectory::electionChanged, this, [this](const QString &e) {
+        if (e == m_election)
+            reload();
+    });
+    connect(directory, &Conclave::ElectionDirectory::electionAdded, this, [this](const QString &e) {
+        if (e == m_election)
+            reload();
+    });
+    connect(directory, &Conclave::ElectionDirectory::leasesUpdated, this, &CandidateModel::refreshLiveColumns);
+    auto all = [this] {
+        if (!m_rows.isEmpty())
+            Q_EMIT dataChanged(index(0, 0), index(int(m_rows.size()) - 1, ColumnCount - 1));
+    };
+    connect(directory, &Conclave::ElectionDirectory::syncedChanged, this, all);
+    connect(directory, &Conclave::ElectionDirectory::connectedChanged, this, all);
+}
+
+void CandidateModel::setElection(const QString &election)
+{
+    beginResetModel();
+    m_election = election;
+    m_rows.clear();
+    m_candidates = 0;
+    if (m_directory && !election.isEmpty()) {
+        m_rows = m_directory->candidates(election);
+        m_candidates = int(m_rows.size());
+        m_rows += m_directory->strays(election);
+    }
+    endResetModel();
+}
+
+// Same keys and incarnations in the same order: update in place (keeps the selection);
+// otherwise rows move, and a reset is the honest signal.
+void CandidateModel::reload()
+{
+    QList<Conclave::LeaderInfo> rows = m_directory->candidates(m_election);
+    const int candidates = int(rows.size());
+    rows += m_directory->strays(m_election);
+    bool same = rows.size() == m_rows.size() && candidates == m_candidates;
+    for (int i = 0; same && i < rows.size(); ++i)
+        same = rows.at(i).key() == m_rows.at(i).key() && rows.at(i).fencingToken() == m_rows.at(i).fencingToken();
+    if (!same) {
+        beginResetModel();
+        m_rows = rows;
+        m_candidates = candidates;
+        endResetModel();
+        return;
+    }
+    m_rows = rows;
+    if (!m_rows.isEmpty())
+        Q_EMIT dataChanged(index(0, 0), index(int(m_rows.size()) - 1, ColumnCount - 1));
+}
+
+void CandidateModel::refreshLiveColumns()
+{
+    if (!m_rows.isEmpty())
+        Q_EMIT dataChanged(index(0, TtlColumn), index(int(m_rows.size()) - 1, JoinedColumn));
+}
+
+int CandidateModel::rowCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : int(m_rows.size());
+}
+
+int CandidateModel::columnCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : ColumnCount;
+}
+
+Conclave::LeaderInfo CandidateModel::candidateAt(int row) const
+{
+    return row >= 0 && row < m_rows.size() ? m_rows.at(row) : Conclave::LeaderInfo();
+}
+
+bool CandidateModel::stale() const
+{
+    return !m_directory || !m_directory->isSynced() || !m_directory->isConnected();
+}
+
+QVariant CandidateModel::data(const QModelIndex &index, int role) const
+{
+    if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid) || !m_directory)
+        return {};
+    const Conclave::LeaderInfo &c = m_rows.at(index.row());
+    const bool stray = index.row() >= m_candidates;
+    const bool leader = index.row() == 0 && !stray;
+    const Conclave::LeaseStatus lease = m_directory->leaseStatus(c.leaseId());
+    switch (role) {
+    case TtlFractionRole: return stray ? -1.0 : ttlFraction(lease);
+    case IsStrayRole: return stray;
+    case IsLeaderRole: return leader;
+    case Qt::ForegroundRole:
+        if (stale() || stray)
+            return QBrush(QColor(Qt::gray));
+        return {};
+    case Qt::FontRole:
+        if (leader) {
+            QFont f;
+            f.setBold(true);
+            return f;
+        }
+        return {};
+    case Qt::DisplayRole:
+    case Qt::ToolTipRole:
+        break;
+    default:
+        return {};
+    }
+    switch (index.column()) {
+    case PositionColumn: return stray ? QString() : QString::number(index.row() + 1);
+    case RoleColumn: return stray ? tr("stray (lease mismatch)") : leader ? tr("leader") : tr("follower");
+    case IdColumn: return c.id();
+    case AddressColumn:
+        return c.host().isEmpty() ? QString() : QStringLiteral("%1:%2").arg(c.host()).arg(c.port());
+    case DetailsColumn:
+        if (!c.attributes().isEmpty())
+            return QString::fromUtf8(QJsonDocument(QJsonObject::fromVariantMap(c.attributes())).toJson(QJsonDocument::Compact));
+        if (c.value().startsWith("{\"conclave\"") && role == Qt::DisplayRole)
+            return QString(); // a Conclave candidate without attributes: its value is the other columns
+        return role == Qt::ToolTipRole ? QString::fromUtf8(c.value()) : QString::fromUtf8(c.value().left(200));
+    case LeaseColumn: return leaseHex(c.leaseId());
+    case TtlColumn: return stray ? QString() : formatTtl(lease);
+    case FencingColumn: return QString::number(c.fencingToken());
+    case JoinedColumn: return c.since().isValid() ? c.since().toLocalTime().toString(QStringLiteral("HH:mm:ss")) : QString();
+    }
+    return {};
+}
+
+QVariant CandidateModel::headerData(int section, Qt::Orientation orientation, int role) const
+{
+    if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
+        return QAbstractTableModel::headerData(section, orientation, role);
+    switch (section) {
+    case PositionColumn: return tr("#");
+    case RoleColumn: return tr("Role");
+    case IdColumn: return tr("Id");
+    case AddressColumn: return tr("Address");
+    case DetailsColumn: return tr("Attributes / value");
+    case LeaseColumn: return tr("Lease");
+    case TtlColumn: return tr("TTL");
+    case FencingColumn: return tr("Fencing token");
+    case JoinedColumn: return tr("Joined");
+    }
+    return {};
+}
+
+} // namespace Monitor

@@ -1,0 +1,59 @@
+#include "electionhealth.h"
+
+#include <conclave/electiondirectory.h>
+
+#include <QtCore/QHash>
+
+namespace Monitor {
+
+using Conclave::LeaseStatus;
+
+QString statusName(Status status)
+{
+    switch (status) {
+    case Status::Healthy: return QStringLiteral("healthy");
+    case Status::LeaseLow: return QStringLiteral("leader lease low");
+    case Status::NoLeader: return QStringLiteral("no leader");
+    case Status::Anomaly: return QStringLiteral("anomaly");
+    }
+    return {};
+}
+
+Health assess(const Conclave::ElectionDirectory &directory, const QString &election)
+{
+    Health h;
+    const QList<Conclave::LeaderInfo> candidates = directory.candidates(election);
+    if (candidates.isEmpty())
+        h.status = Status::NoLeader;
+
+    QHash<QString, int> ids;
+    for (int i = 0; i < candidates.size(); ++i) {
+        const Conclave::LeaderInfo &c = candidates.at(i);
+        ++ids[c.id()];
+        if (directory.leaseStatus(c.leaseId()).state == LeaseStatus::State::Gone)
+            h.anomalies << (i == 0 ? QStringLiteral("no live leader: the first candidate's lease %1 is gone but its key %2 remains")
+                                   : QStringLiteral("candidate %3's lease %1 is gone but its key %2 remains"))
+                                   .arg(QString::number(c.leaseId(), 16), QString::fromUtf8(c.key()), c.id());
+    }
+    for (auto it = ids.cbegin(); it != ids.cend(); ++it)
+        if (it.value() > 1)
+            h.anomalies << QStringLiteral("id \"%1\" campaigns %2 times").arg(it.key()).arg(it.value());
+    const QList<Conclave::LeaderInfo> strays = directory.strays(election);
+    for (const Conclave::LeaderInfo &s : strays)
+        h.anomalies << QStringLiteral("key %1 is not attached to lease %2 (lease %3): not a candidate")
+                               .arg(QString::fromUtf8(s.key()), QString::fromUtf8(s.key().mid(s.key().lastIndexOf('/') + 1)),
+                                    s.leaseId() ? QString::number(s.leaseId(), 16) : QStringLiteral("none"));
+    if (!h.anomalies.isEmpty()) {
+        h.status = Status::Anomaly;
+        return h;
+    }
+    if (!candidates.isEmpty()) {
+        const LeaseStatus lease = directory.leaseStatus(candidates.first().leaseId());
+        if (lease.state == LeaseStatus::State::Alive && lease.grantedTtl > 0
+            && lease.remaining.count() * 3 < lease.grantedTtl * 1000)
+            h.status = Status::LeaseLow;
+    }
+    return h;
+}
+
+} // namespace Monitor

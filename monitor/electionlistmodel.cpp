@@ -1,0 +1,147 @@
+#include "electionlistmodel.h"
+
+#include "electionhealth.h"
+#include "format.h"
+
+#include <conclave/electiondirectory.h>
+
+#include <QtGui/QBrush>
+#include <QtGui/QColor>
+
+#include <algorithm>
+
+namespace Monitor {
+
+ElectionListModel::ElectionListModel(Conclave::ElectionDirectory *directory, QObject *parent)
+    : QAbstractTableModel(parent)
+    , m_directory(directory)
+{
+    m_names = directory->elections();
+    connect(directory, &Conclave::ElectionDirectory::electionAdded, this, &ElectionListModel::onAdded);
+    connect(directory, &Conclave::ElectionDirectory::electionChanged, this, &ElectionListModel::onChanged);
+    connect(directory, &Conclave::ElectionDirectory::syncedChanged, this, &ElectionListModel::refreshAll);
+    connect(directory, &Conclave::ElectionDirectory::connectedChanged, this, &ElectionListModel::refreshAll);
+    connect(directory, &Conclave::ElectionDirectory::leasesUpdated, this, &ElectionListModel::refreshLiveColumns);
+}
+
+int ElectionListModel::rowCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : int(m_names.size());
+}
+
+int ElectionListModel::columnCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : ColumnCount;
+}
+
+QString ElectionListModel::electionAt(int row) const
+{
+    return row >= 0 && row < m_names.size() ? m_names.at(row) : QString();
+}
+
+int ElectionListModel::rowOf(const QString &election) const
+{
+    const auto it = std::lower_bound(m_names.cbegin(), m_names.cend(), election);
+    return it != m_names.cend() && *it == election ? int(it - m_names.cbegin()) : -1;
+}
+
+bool ElectionListModel::stale() const
+{
+    return !m_directory || !m_directory->isSynced() || !m_directory->isConnected();
+}
+
+QVariant ElectionListModel::data(const QModelIndex &index, int role) const
+{
+    if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid) || !m_directory)
+        return {};
+    const QString name = m_names.at(index.row());
+    if (role == ElectionRole)
+        return name;
+    if (role == StaleRole)
+        return stale();
+    if (role == Qt::ForegroundRole && stale())
+        return QBrush(QColor(Qt::gray)); // stale data is never shown as live
+    const Conclave::LeaderInfo leader = m_directory->leader(name);
+    if (role == StatusRole || (index.column() == StatusColumn && (role == Qt::DisplayRole || role == Qt::ToolTipRole || role == Qt::BackgroundRole))) {
+        const Health h = assess(*m_directory, name);
+        if (role == StatusRole)
+            return int(h.status);
+        if (role == Qt::ToolTipRole)
+            return h.anomalies.join(QLatin1Char('\n'));
+        if (role == Qt::BackgroundRole) {
+            switch (h.status) {
+            case Status::Healthy: return {};
+            case Status::LeaseLow: return QBrush(QColor(255, 236, 179));
+            case Status::NoLeader:
+            case Status::Anomaly: return QBrush(QColor(255, 205, 210));
+            }
+        }
+        return statusName(h.status);
+    }
+    if (role != Qt::DisplayRole && role != Qt::ToolTipRole)
+        return {};
+    switch (index.column()) {
+    case NameColumn:
+        return name;
+    case LeaderColumn:
+        if (!leader.isValid())
+            return QStringLiteral("(none)");
+        if (role == Qt::ToolTipRole && !leader.host().isEmpty())
+            return QStringLiteral("%1 at %2:%3").arg(leader.id(), leader.host()).arg(leader.port());
+        return leader.id();
+    case CandidatesColumn:
+        return int(m_directory->candidates(name).size());
+    case LeaderTtlColumn:
+        return leader.isValid() ? formatTtl(m_directory->leaseStatus(leader.leaseId())) : QString();
+    case InOfficeColumn:
+        return leader.isValid() ? age(leader.since()) : QString();
+    }
+    return {};
+}
+
+QVariant ElectionListModel::headerData(int section, Qt::Orientation orientation, int role) const
+{
+    if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
+        return QAbstractTableModel::headerData(section, orientation, role);
+    switch (section) {
+    case NameColumn: return tr("Election");
+    case LeaderColumn: return tr("Leader");
+    case CandidatesColumn: return tr("Candidates");
+    case LeaderTtlColumn: return tr("Leader TTL");
+    case InOfficeColumn: return tr("In office");
+    case StatusColumn: return tr("Status");
+    }
+    return {};
+}
+
+void ElectionListModel::onAdded(const QString &election)
+{
+    const auto it = std::lower_bound(m_names.begin(), m_names.end(), election);
+    if (it != m_names.end() && *it == election)
+        return;
+    const int row = int(it - m_names.begin());
+    beginInsertRows({}, row, row);
+    m_names.insert(row, election);
+    endInsertRows();
+}
+
+void ElectionListModel::onChanged(const QString &election)
+{
+    const int row = rowOf(election);
+    if (row >= 0)
+        Q_EMIT dataChanged(index(row, 0), index(row, ColumnCount - 1));
+}
+
+void ElectionListModel::refreshAll()
+{
+    if (!m_names.isEmpty())
+        Q_EMIT dataChanged(index(0, 0), index(int(m_names.size()) - 1, ColumnCount - 1));
+}
+
+void ElectionListModel::refreshLiveColumns()
+{
+    if (!m_names.isEmpty())
+        Q_EMIT dataChanged(index(0, LeaderTtlColumn), index(int(m_names.size()) - 1, StatusColumn));
+}
+
+} // namespace Monitor

@@ -1,0 +1,43 @@
+#pragma once
+
+#include <QtCore/QAbstractTableModel>
+#include <QtCore/QPointer>
+
+namespace Conclave {
+class ElectionDirectory;
+}
+
+namespace Monitor {
+
+//! One row per election of an ElectionDirectory, sorted by name; rows are never removed.
+class ElectionListModel : public QAbstractTableModel
+{
+    Q_OBJECT
+public:
+    enum Column { NameColumn, LeaderColumn, CandidatesColumn, LeaderTtlColumn, InOfficeColumn,
+                  StatusColumn, ColumnCount };
+    enum Role { ElectionRole = Qt::UserRole + 1, StatusRole, StaleRole };
+
+    explicit ElectionListModel(Conclave::ElectionDirectory *directory, QObject *parent = nullptr);
+
+    int rowCount(const QModelIndex &parent = {}) const override;
+    int columnCount(const QModelIndex &parent = {}) const override;
+    QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
+    QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
+
+    QString electionAt(int row) const;
+    int rowOf(const QString &election) const;
+    //! Live columns (TTL, time in office, status) change with the clock: call about once a second.
+    void refreshLiveColumns();
+
+private:
+    void onAdded(const QString &election);
+    void onChanged(const QString &election);
+    void refreshAll();
+    bool stale() const;
+
+    QPointer<Conclave::ElectionDirectory> m_directory;
+    QStringList m_names; // sorted
+};
+
+} // namespace Monitor

@@ -1,0 +1,122 @@
+#pragma once
+
+#include <conclave/connectionsettings.h>
+
+#include <QtCore/QPointer>
+#include <QtCore/QTimer>
+#include <QtWidgets/QMainWindow>
+
+#include <functional>
+#include <memory>
+
+QT_BEGIN_NAMESPACE
+class QAction;
+class QLabel;
+class QTableView;
+class QTextBrowser;
+QT_END_NAMESPACE
+
+namespace Conclave {
+class Client;
+class ElectionDirectory;
+class Operation;
+}
+
+namespace Monitor {
+
+class CandidateModel;
+class ElectionListModel;
+class TimelineModel;
+
+/*!
+ * The dashboard: elections on the left, the selected election's queue and anomalies on the
+ * right, its timeline below, freshness in the status bar. Views stay thin: the models and the
+ * library's ElectionDirectory hold the state.
+ */
+class MainWindow : public QMainWindow
+{
+    Q_OBJECT
+public:
+    struct Options
+    {
+        Conclave::ConnectionSettings connection;
+        QString prefix;
+        bool readOnly = false;   //!< --read-only
+        bool remember = false;   //!< save connection settings (not the password) with QSettings
+    };
+    explicit MainWindow(const Options &options, QWidget *parent = nullptr);
+    ~MainWindow() override;
+
+    Conclave::ElectionDirectory *directory() const { return m_directory; }
+    Conclave::Client *client() const { return m_client.get(); }
+    ElectionListModel *electionModel() const { return m_electionModel; }
+    CandidateModel *candidateModel() const { return m_candidateModel; }
+    TimelineModel *timelineModel() const { return m_timelineModel; }
+    QTableView *electionView() const { return m_electionView; }
+    QTableView *candidateView() const { return m_candidateView; }
+    QAction *resignAction() const { return m_resign; }
+    QAction *evictAction() const { return m_evict; }
+    QAction *revokeAction() const { return m_revoke; }
+    bool isReadOnly() const { return !m_readOnlyReason.isEmpty(); }
+    QString readOnlyReason() const { return m_readOnlyReason; }
+    //! The last action's outcome as shown under the queue.
+    QString feedback() const;
+    //! The freshness line of the status bar.
+    QString statusText() const;
+    void selectElection(const QString &election);
+    QString selectedElection() const;
+    //! True once listed, connected, and every lease on screen has a TTL reading.
+    bool isDataComplete() const;
+
+    //! Replaces the confirmation dialog (tests, scripted use); returns whether to proceed.
+    void setConfirmer(std::function<bool(const QString &title, const QString &text)> confirmer);
+
+public Q_SLOTS:
+    void resignSelectedLeader();
+    void evictSelectedCandidate();
+    void revokeSelectedLease();
+    void editConnection();
+
+Q_SIGNALS:
+    void dataComplete();
+
+private:
+    void connectTo(const Conclave::ConnectionSettings &settings);
+    void tick();
+    void updateActions();
+    void updateStatus();
+    void updateDetails();
+    void trackVisibleLeases();
+    void setFeedback(const QString &text, bool error = false);
+    void setReadOnly(const QString &reason);
+    void probeWriteAccess();
+    bool confirm(const QString &title, const QString &text);
+    void watchOperation(Conclave::Operation *op, const QString &pending,
+                        std::function<void()> onSuccess);
+
+    Options m_options;
+    std::unique_ptr<Conclave::Client> m_client;
+    QPointer<Conclave::ElectionDirectory> m_directory;
+    ElectionListModel *m_electionModel = nullptr;
+    CandidateModel *m_candidateModel = nullptr;
+    TimelineModel *m_timelineModel = nullptr;
+    QTableView *m_electionView = nullptr;
+    QTableView *m_candidateView = nullptr;
+    QTableView *m_timelineView = nullptr;
+    QLabel *m_title = nullptr;
+    QLabel *m_anomalies = nullptr;
+    QLabel *m_feedback = nullptr;
+    QLabel *m_status = nullptr;
+    QAction *m_connection = nullptr;
+    QAction *m_resign = nullptr;
+    QAction *m_evict = nullptr;
+    QAction *m_revoke = nullptr;
+    QString m_readOnlyReason;
+    QString m_awaitingHandover; // election whose resign we wait to see completed
+    QString m_lastError;
+    QTimer m_tick;
+    bool m_completeSignalled = false;
+    std::function<bool(const QString &, const QString &)> m_confirmer;
+};
+
+} // namespace Monitor

@@ -1,0 +1,177 @@
+// conclave-monitor's headless modes as a user runs them: --once --json, --resign, bad input.
+#include <conclave/client.h>
+#include <conclave/elector.h>
+
+#include "etcdtestenv.h"
+
+#include <QtCore/QJsonArray>
+#include <QtCore/QJsonDocument>
+#include <QtCore/QJsonObject>
+#include <QtTest/QTest>
+
+using namespace Conclave;
+using namespace Qt::StringLiterals;
+
+class tst_MonitorCli : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void cleanup();
+    void onceJson();
+    void resignHeadless();
+    void badInput_data();
+    void badInput();
+
+private:
+    struct Run
+    {
+        int exitCode = -1;
+        QByteArray out;
+        QByteArray err;
+    };
+    // Runs the monitor while this test's event loop keeps serving the in-process Electors.
+    static Run run(const QStringList &args)
+    {
+        QProcess p;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.remove(u"ETCDCTL_ENDPOINTS"_s);
+        env.insert(u"QT_QPA_PLATFORM"_s, u"offscreen"_s);
+        env.insert(u"XDG_CONFIG_HOME"_s, QDir::tempPath() + u"/conclave-monitor-test-config"_s);
+        p.setProcessEnvironment(env);
+        p.start(QStringLiteral(CONCLAVE_MONITOR_BIN), args);
+        Run r;
+        if (!p.waitForStarted(10000))
+            return r;
+        QElapsedTimer clock;
+        clock.start();
+        while (p.state() != QProcess::NotRunning && clock.elapsed() < 60000)
+            QTest::qWait(20);
+        if (p.state() != QProcess::NotRunning) {
+            p.kill();
+            p.waitForFinished(5000);
+            r.err = "still running after 60 s";
+            return r;
+        }
+        r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2;
+        r.out = p.readAllStandardOutput();
+        r.err = p.readAllStandardError();
+        return r;
+    }
+    std::vector<std::unique_ptr<Client>> m_clients;
+    std::vector<std::unique_ptr<Elector>> m_electors;
+    void join(const QString &election, const QString &id, int port);
+    EtcdTestEnv m_etcd;
+};
+
+void tst_MonitorCli::initTestCase()
+{
+    QVERIFY2(m_etcd.start(), qPrintable(m_etcd.errorString()));
+}
+
+void tst_MonitorCli::cleanup()
+{
+    m_etcd.dumpLogsIfFailed();
+    m_electors.clear();
+    m_clients.clear();
+}
+
+void tst_MonitorCli::join(const QString &election, const QString &id, int port)
+{
+    m_clients.push_back(std::make_unique<Client>());
+    m_clients.back()->setEndpoints(m_etcd.endpoints());
+    m_electors.push_back(std::make_unique<Elector>(m_clients.back().get()));
+    Elector *e = m_electors.back().get();
+    e->setElectionName(election);
+    e->setCandidateId(id);
+    e->setAdvertisedAddress(u"192.0.2.7"_s, port);
+    e->setTtl(std::chrono::seconds(10));
+    e->campaign();
+    QTRY_VERIFY_WITH_TIMEOUT(e->role() != Elector::Role::NotAMember, 10000);
+}
+
+void tst_MonitorCli::onceJson()
+{
+    const QString p = QString::fromUtf8(EtcdTestEnv::uniquePrefix());
+    join(p + u"billing"_s, u"alpha"_s, 9001);
+    join(p + u"billing"_s, u"beta"_s, 9002);
+    const Run r = run({u"--endpoints"_s, m_etcd.endpoints().first().toString(), u"--prefix"_s, p,
+                       u"--once"_s, u"--json"_s});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    QJsonParseError error;
+    const QJsonObject snap = QJsonDocument::fromJson(r.out, &error).object();
+    QVERIFY2(error.error == QJsonParseError::NoError, r.out.constData());
+    QVERIFY(snap.value(u"revision"_s).toInteger() >= m_electors[1]->fencingToken());
+    const QJsonArray elections = snap.value(u"elections"_s).toArray();
+    QCOMPARE(elections.size(), 1);
+    const QJsonObject billing = elections.first().toObject();
+    QCOMPARE(billing.value(u"name"_s).toString(), p + u"billing"_s);
+    QCOMPARE(billing.value(u"leader"_s).toString(), u"alpha"_s);
+    const QJsonArray candidates = billing.value(u"candidates"_s).toArray();
+    QCOMPARE(candidates.size(), 2);
+    for (int i = 0; i < 2; ++i) {
+        const QJsonObject c = candidates.at(i).toObject();
+        const Elector &e = *m_electors[size_t(i)];
+        QCOMPARE(c.value(u"id"_s).toString(), e.candidateId());
+        QCOMPARE(c.value(u"role"_s).toString(), i == 0 ? u"leader"_s : u"follower"_s);
+        QCOMPARE(c.value(u"host"_s).toString(), u"192.0.2.7"_s);
+        QCOMPARE(c.value(u"port"_s).toInt(), 9001 + i);
+        QCOMPARE(c.value(u"lease"_s).toString(), QString::number(e.leaseId(), 16));
+        QCOMPARE(c.value(u"key"_s).toString(), p + u"billing/"_s + QString::number(e.leaseId(), 16));
+        if (i == 0) // an Elector has a fencing token only while it leads
+            QCOMPARE(c.value(u"fencing"_s).toInteger(), e.fencingToken());
+        else
+            QVERIFY(c.value(u"fencing"_s).toInteger() > m_electors[0]->fencingToken());
+        QCOMPARE(c.value(u"granted_ttl"_s).toInteger(), 10);
+        QVERIFY(c.value(u"ttl"_s).toInteger() >= 0 && c.value(u"ttl"_s).toInteger() <= 10);
+        QVERIFY(c.value(u"value"_s).toString().contains(u"\"conclave\":1"_s));
+    }
+}
+
+void tst_MonitorCli::resignHeadless()
+{
+    const QString p = QString::fromUtf8(EtcdTestEnv::uniquePrefix());
+    join(p + u"primary"_s, u"one"_s, 1);
+    join(p + u"primary"_s, u"two"_s, 2);
+    const Run r = run({u"--endpoints"_s, m_etcd.endpoints().first().toString(), u"--resign"_s, p + u"primary"_s});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    QVERIFY2(r.out.contains("resigned one") && r.out.contains("new leader: two"), r.out.constData());
+    QTRY_COMPARE_WITH_TIMEOUT(m_electors[1]->role(), Elector::Role::Leader, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(m_electors[0]->role(), Elector::Role::Follower, 10000);
+
+    const Run missing = run({u"--endpoints"_s, m_etcd.endpoints().first().toString(), u"--resign"_s, p + u"nope"_s});
+    QCOMPARE(missing.exitCode, 1);
+    QVERIFY2(missing.err.contains("no election"), missing.err.constData());
+}
+
+void tst_MonitorCli::badInput_data()
+{
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<int>("exitCode");
+    QTest::addColumn<QString>("message");
+    QTest::newRow("refused") << QStringList{u"--endpoints"_s, u"http://127.0.0.1:1"_s, u"--once"_s, u"--timeout"_s, u"2"_s}
+                             << 1 << u"127.0.0.1:1"_s;
+    QTest::newRow("not a url") << QStringList{u"--endpoints"_s, u"etcd:notaport"_s, u"--once"_s}
+                               << 2 << u"invalid endpoint"_s;
+    QTest::newRow("json alone") << QStringList{u"--json"_s} << 2 << u"--json goes with --once"_s;
+    QTest::newRow("bad timeout") << QStringList{u"--once"_s, u"--timeout"_s, u"soon"_s} << 2 << u"--timeout"_s;
+    QTest::newRow("unknown option") << QStringList{u"--frobnicate"_s} << 2 << u"frobnicate"_s;
+    QTest::newRow("resign read-only") << QStringList{u"--resign"_s, u"x"_s, u"--read-only"_s} << 2 << u"--read-only"_s;
+    QTest::newRow("unreadable ca") << QStringList{u"--endpoints"_s, u"https://127.0.0.1:2379"_s, u"--cacert"_s,
+                                                  u"/nonexistent/ca.pem"_s, u"--once"_s}
+                                   << 2 << u"no certificate readable"_s;
+}
+
+void tst_MonitorCli::badInput()
+{
+    QFETCH(QStringList, args);
+    QFETCH(int, exitCode);
+    QFETCH(QString, message);
+    const Run r = run(args);
+    QVERIFY2(r.exitCode == exitCode, qPrintable(u"exit %1: %2"_s.arg(r.exitCode).arg(QString::fromUtf8(r.err))));
+    QVERIFY2(QString::fromUtf8(r.err).contains(message), r.err.constData());
+    QVERIFY(r.out.isEmpty());
+}
+
+QTEST_GUILESS_MAIN(tst_MonitorCli)
+#include "tst_monitorcli.moc"

@@ -1,0 +1,215 @@
+// The monitor's models over a live run: candidates join, resign, leave, expire and are
+// revoked; QAbstractItemModelTester checks every signal, and the rows always match etcd.
+#include <conclave/client.h>
+#include <conclave/electiondirectory.h>
+#include <conclave/elector.h>
+
+#include "candidatemodel.h"
+#include "electionhealth.h"
+#include "electionlistmodel.h"
+#include "snapshot.h"
+#include "timelinemodel.h"
+
+#include "etcdtestenv.h"
+
+#include <QtCore/QJsonArray>
+#include <QtTest/QAbstractItemModelTester>
+#include <QtTest/QSignalSpy>
+#include <QtTest/QTest>
+
+using namespace Conclave;
+using namespace Monitor;
+using namespace Qt::StringLiterals;
+
+class tst_MonitorModels : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void cleanup();
+    void modelsFollowEtcd();
+    void healthAndSnapshot();
+
+private:
+    //! Why the candidate model differs from etcd's queue for \a election (empty: it matches).
+    QString mismatch(const CandidateModel &model, const ElectionListModel &list, const QString &election) const;
+    EtcdTestEnv m_etcd;
+};
+
+void tst_MonitorModels::initTestCase()
+{
+    QVERIFY2(m_etcd.start(), qPrintable(m_etcd.errorString()));
+}
+
+void tst_MonitorModels::cleanup()
+{
+    m_etcd.dumpLogsIfFailed();
+}
+
+QString tst_MonitorModels::mismatch(const CandidateModel &model, const ElectionListModel &list,
+                                    const QString &election) const
+{
+    const QString out = m_etcd.etcdctl({u"get"_s, election + u'/', u"--prefix"_s, u"--keys-only"_s,
+                                        u"--sort-by=CREATE"_s, u"--order=ASCEND"_s});
+    if (out.isNull())
+        return u"etcdctl failed"_s;
+    const QStringList keys = out.split(u'\n', Qt::SkipEmptyParts);
+    QStringList shown;
+    for (int row = 0; row < model.rowCount(); ++row)
+        if (!model.isStray(row))
+            shown << QString::fromUtf8(model.candidateAt(row).key());
+    if (shown != keys)
+        return u"queue %1, etcd %2"_s.arg(shown.join(u','), keys.join(u','));
+    if (!keys.isEmpty()) {
+        if (model.data(model.index(0, CandidateModel::RoleColumn)).toString() != u"leader"_s)
+            return u"row 0 is not marked leader"_s;
+        for (int row = 1; row < model.rowCount(); ++row)
+            if (!model.isStray(row) && model.data(model.index(row, CandidateModel::RoleColumn)).toString() != u"follower"_s)
+                return u"row %1 is not marked follower"_s.arg(row);
+        const int listRow = list.rowOf(election);
+        const QString leaderId = model.candidateAt(0).id();
+        if (listRow < 0 || list.data(list.index(listRow, ElectionListModel::LeaderColumn)).toString() != leaderId)
+            return u"the elections list does not show %1 as leader"_s.arg(leaderId);
+        if (list.data(list.index(listRow, ElectionListModel::CandidatesColumn)).toInt() != keys.size())
+            return u"the elections list shows a wrong candidate count"_s;
+    }
+    return {};
+}
+
+void tst_MonitorModels::modelsFollowEtcd()
+{
+    const QString p = QString::fromUtf8(EtcdTestEnv::uniquePrefix());
+    const QString svc = p + u"svc"_s;
+    Client client;
+    client.setEndpoints(m_etcd.endpoints());
+    ElectionDirectory dir(&client);
+    dir.setPrefix(p);
+    ElectionListModel list(&dir);
+    CandidateModel candidates(&dir);
+    TimelineModel timeline(&dir);
+    QAbstractItemModelTester t1(&list, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QAbstractItemModelTester t2(&candidates, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QAbstractItemModelTester t3(&timeline, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    candidates.setElection(svc);
+    dir.start();
+    QTRY_VERIFY_WITH_TIMEOUT(dir.isSynced(), 10000);
+    QCOMPARE(list.rowCount(), 0);
+
+    std::vector<std::unique_ptr<Client>> clients;
+    std::vector<std::unique_ptr<Elector>> electors;
+    for (const QString &id : {u"a"_s, u"b"_s, u"c"_s}) {
+        clients.push_back(std::make_unique<Client>());
+        clients.back()->setEndpoints(m_etcd.endpoints());
+        electors.push_back(std::make_unique<Elector>(clients.back().get()));
+        electors.back()->setElectionName(svc);
+        electors.back()->setCandidateId(id);
+        electors.back()->setTtl(std::chrono::seconds(10));
+        electors.back()->campaign();
+        QTRY_VERIFY_WITH_TIMEOUT(electors.back()->role() != Elector::Role::NotAMember, 10000);
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(list.rowCount(), 1, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(mismatch(candidates, list, svc), QString(), 10000);
+    QCOMPARE(candidates.candidateAt(0).id(), u"a"_s);
+
+    // A second election (a Go-style candidate) sorts before "svc" in the list.
+    const QString lease = m_etcd.etcdctl({u"lease"_s, u"grant"_s, u"60"_s}).section(u' ', 1, 1);
+    const QString hex = QString::number(lease.toLongLong(nullptr, 16), 16);
+    QVERIFY(!m_etcd.etcdctl({u"put"_s, p + u"api/"_s + hex, u"go-1"_s, u"--lease="_s + lease}).isNull());
+    QTRY_COMPARE_WITH_TIMEOUT(list.rowCount(), 2, 10000);
+    QCOMPARE(list.electionAt(0), p + u"api"_s);
+    QCOMPARE(list.data(list.index(0, ElectionListModel::LeaderColumn)).toString(), u"go-1"_s);
+
+    // Resign: a goes to the back.
+    electors[0]->resign();
+    QTRY_COMPARE_WITH_TIMEOUT(mismatch(candidates, list, svc), QString(), 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(candidates.candidateAt(0).id(), u"b"_s, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(mismatch(candidates, list, svc), QString(), 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(candidates.candidateAt(2).id(), u"a"_s, 10000);
+
+    // Leave: b's key goes.
+    electors[1]->leave();
+    QTRY_COMPARE_WITH_TIMEOUT(candidates.rowCount(), 2, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(mismatch(candidates, list, svc), QString(), 10000);
+
+    // A candidate nobody keeps alive expires.
+    const QString shortLease = m_etcd.etcdctl({u"lease"_s, u"grant"_s, u"2"_s}).section(u' ', 1, 1);
+    const QString shortHex = QString::number(shortLease.toLongLong(nullptr, 16), 16);
+    QVERIFY(!m_etcd.etcdctl({u"put"_s, svc + u'/' + shortHex, u"ephemeral"_s, u"--lease="_s + shortLease}).isNull());
+    QTRY_COMPARE_WITH_TIMEOUT(candidates.rowCount(), 3, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(candidates.rowCount(), 2, 15000);
+    QTRY_COMPARE_WITH_TIMEOUT(mismatch(candidates, list, svc), QString(), 10000);
+
+    // The leader's lease is revoked: its Elector loses, re-grants and re-joins at the back.
+    const QString leaderId = candidates.candidateAt(0).id();
+    const qint64 leaderLease = candidates.candidateAt(0).leaseId();
+    QVERIFY(!m_etcd.etcdctl({u"lease"_s, u"revoke"_s, QString::number(leaderLease, 16)}).isNull());
+    QTRY_VERIFY_WITH_TIMEOUT(candidates.rowCount() == 2 && candidates.candidateAt(0).id() != leaderId, 15000);
+    QTRY_COMPARE_WITH_TIMEOUT(mismatch(candidates, list, svc), QString(), 10000);
+
+    // The timeline saw every handover of svc, in order, with a cause.
+    timeline.setElection(svc);
+    QVERIFY(timeline.rowCount() >= 3);
+    QCOMPARE(timeline.handoverAt(0).cause, Handover::Cause::Elected);
+    QList<Handover::Cause> causes;
+    for (int row = 0; row < timeline.rowCount(); ++row)
+        causes << timeline.handoverAt(row).cause;
+    QVERIFY(causes.contains(Handover::Cause::Resigned));
+    QVERIFY(!timeline.data(timeline.index(1, TimelineModel::CauseColumn)).toString().isEmpty());
+
+    // Switching elections resets the candidate model cleanly.
+    candidates.setElection(p + u"api"_s);
+    QCOMPARE(candidates.rowCount(), 1);
+    candidates.setElection(QString());
+    QCOMPARE(candidates.rowCount(), 0);
+}
+
+void tst_MonitorModels::healthAndSnapshot()
+{
+    const QString p = QString::fromUtf8(EtcdTestEnv::uniquePrefix());
+    Client client;
+    client.setEndpoints(m_etcd.endpoints());
+    // One healthy election, one with a duplicate id and a stray key.
+    const QString l1 = m_etcd.etcdctl({u"lease"_s, u"grant"_s, u"60"_s}).section(u' ', 1, 1);
+    const QString l2 = m_etcd.etcdctl({u"lease"_s, u"grant"_s, u"60"_s}).section(u' ', 1, 1);
+    auto hex = [](const QString &padded) { return QString::number(padded.toLongLong(nullptr, 16), 16); };
+    QVERIFY(!m_etcd.etcdctl({u"put"_s, p + u"ok/"_s + hex(l1), u"solo"_s, u"--lease="_s + l1}).isNull());
+    QVERIFY(!m_etcd.etcdctl({u"put"_s, p + u"odd/"_s + hex(l1), u"twin"_s, u"--lease="_s + l1}).isNull());
+    QVERIFY(!m_etcd.etcdctl({u"put"_s, p + u"odd/"_s + hex(l2), u"twin"_s, u"--lease="_s + l2}).isNull());
+    QVERIFY(!m_etcd.etcdctl({u"put"_s, p + u"odd/beef"_s, u"not-on-a-lease"_s}).isNull());
+
+    ElectionDirectory dir(&client);
+    dir.setPrefix(p);
+    dir.start();
+    QTRY_COMPARE_WITH_TIMEOUT(dir.elections().size(), 2, 10000);
+    dir.setTrackedLeases({hex(l1).toLongLong(nullptr, 16), hex(l2).toLongLong(nullptr, 16)});
+    QTRY_VERIFY_WITH_TIMEOUT(dir.leaseStatus(hex(l2).toLongLong(nullptr, 16)).state == LeaseStatus::State::Alive
+                             && dir.leaseStatus(hex(l1).toLongLong(nullptr, 16)).state == LeaseStatus::State::Alive, 10000);
+    QCOMPARE(assess(dir, p + u"ok"_s).status, Status::Healthy);
+    const Health odd = assess(dir, p + u"odd"_s);
+    QCOMPARE(odd.status, Status::Anomaly);
+    QCOMPARE(odd.anomalies.size(), 2);
+    QVERIFY(odd.anomalies.join(u'\n').contains(u"campaigns 2 times"_s));
+    QVERIFY(odd.anomalies.join(u'\n').contains(p + u"odd/beef"_s));
+
+    const QJsonObject snap = snapshot(dir);
+    QCOMPARE(snap.value(u"revision"_s).toInteger(), dir.revision());
+    const QJsonArray elections = snap.value(u"elections"_s).toArray();
+    QCOMPARE(elections.size(), 2);
+    const QJsonObject ok = elections.at(1).toObject();
+    QCOMPARE(ok.value(u"name"_s).toString(), p + u"ok"_s);
+    QCOMPARE(ok.value(u"leader"_s).toString(), u"solo"_s);
+    const QJsonObject solo = ok.value(u"candidates"_s).toArray().first().toObject();
+    QCOMPARE(solo.value(u"lease"_s).toString(), hex(l1));
+    QCOMPARE(solo.value(u"granted_ttl"_s).toInteger(), 60);
+    QVERIFY(solo.value(u"ttl"_s).toInteger() > 50);
+    QCOMPARE(solo.value(u"role"_s).toString(), u"leader"_s);
+    QVERIFY(solo.value(u"host"_s).isNull());
+
+    // Once the leases are revoked the election has no leader, and says so.
+    QVERIFY(!m_etcd.etcdctl({u"lease"_s, u"revoke"_s, l1}).isNull());
+    QTRY_COMPARE_WITH_TIMEOUT(assess(dir, p + u"ok"_s).status, Status::NoLeader, 10000);
+    QVERIFY(snapshot(dir).value(u"elections"_s).toArray().at(1).toObject().value(u"leader"_s).isNull());
+}
+
+QTEST_MAIN(tst_MonitorModels)
+#include "tst_monitormodels.moc"
