@@ -131,6 +131,14 @@ MainWindow::MainWindow(const Options &options, QWidget *parent)
         menu.exec(m_candidateView->viewport()->mapToGlobal(pos));
     });
 
+    m_relayout.setSingleShot(true);
+    m_relayout.setInterval(0);
+    connect(&m_relayout, &QTimer::timeout, this, [this] {
+        if (!m_electionView->currentIndex().isValid() && m_electionModel->rowCount() > 0)
+            m_electionView->selectRow(0);
+        m_electionView->resizeColumnToContents(ElectionListModel::NameColumn);
+        trackVisibleLeases();
+    });
     m_tick.setInterval(1000);
     connect(&m_tick, &QTimer::timeout, this, &MainWindow::tick);
     m_tick.start();
@@ -191,13 +199,8 @@ void MainWindow::connectTo(const Conclave::ConnectionSettings &settings)
         m_candidateView->resizeColumnsToContents();
         m_candidateView->setColumnWidth(CandidateModel::TtlColumn, qMax(140, m_candidateView->columnWidth(CandidateModel::TtlColumn)));
     });
-    connect(m_electionModel, &QAbstractItemModel::rowsInserted, this, [this] {
-        if (!m_electionView->currentIndex().isValid() && m_electionModel->rowCount() > 0)
-            m_electionView->selectRow(0);
-        if (m_electionModel->rowCount() < 200)
-            m_electionView->resizeColumnsToContents();
-        trackVisibleLeases();
-    });
+    // A listing inserts hundreds of rows one by one: lay out once, after the burst.
+    connect(m_electionModel, &QAbstractItemModel::rowsInserted, &m_relayout, qOverload<>(&QTimer::start));
     connect(m_directory, &Conclave::ElectionDirectory::electionChanged, this, [this](const QString &e) {
         if (e == selectedElection())
             updateDetails();

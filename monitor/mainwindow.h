@@ -115,6 +115,7 @@ private:
     QString m_awaitingHandover; // election whose resign we wait to see completed
     QString m_lastError;
     QTimer m_tick;
+    QTimer m_relayout;
     bool m_completeSignalled = false;
     std::function<bool(const QString &, const QString &)> m_confirmer;
 };

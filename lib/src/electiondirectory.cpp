@@ -475,9 +475,12 @@ void ElectionDirectoryPrivate::pollLeases()
     }
     std::sort(due.begin(), due.end());
     for (const auto &[asked, lease] : std::as_const(due)) {
-        Q_UNUSED(asked)
-        if (budget-- <= 0 || pollsInFlight >= MaxPollsInFlight)
+        // Leases never read go first and only wait for a free slot: the first view of the
+        // screen should not trickle in at the sustained rate.
+        if (pollsInFlight >= MaxPollsInFlight || (asked >= 0 && budget <= 0))
             break;
+        if (asked >= 0)
+            --budget;
         Lease &l = leases[lease];
         l.inflight = true;
         l.lastAsked = now;

@@ -104,9 +104,10 @@ public:
     void setTrackedLeases(const QSet<qint64> &leases);
     QSet<qint64> trackedLeases() const;
     /*!
-     * At most \a perSecond timetolive requests per second (default 50). Each tracked lease is
+     * At most \a perSecond timetolive refreshes per second (default 50). Each tracked lease is
      * refreshed every second while that allows, less often beyond; remaining TTLs are
-     * counted down locally in between.
+     * counted down locally in between. The first reading of a newly tracked lease is not
+     * rate-limited, only bounded (16 requests in flight), so that a new screen fills at once.
      */
     void setLeasePollRate(int perSecond);
     int leasePollRate() const;
