@@ -93,8 +93,17 @@ QVariant ElectionListModel::data(const QModelIndex &index, int role) const
         return int(m_directory->candidates(name).size());
     case LeaderTtlColumn:
         return leader.isValid() ? formatTtl(m_directory->leaseStatus(leader.leaseId())) : QString();
-    case InOfficeColumn:
-        return leader.isValid() ? age(leader.since()) : QString();
+    case InOfficeColumn: {
+        if (!leader.isValid())
+            return QString();
+        // Exact only when this monitor saw the handover; a leader found by the first listing
+        // has led at least since then (etcd keeps no timestamps).
+        const QList<Conclave::Handover> history = m_directory->history(name);
+        if (!history.isEmpty() && history.last().next.key() == leader.key()
+            && history.last().next.fencingToken() == leader.fencingToken())
+            return age(history.last().at);
+        return QStringLiteral("≥ ") + age(leader.since());
+    }
     }
     return {};
 }

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# README command one, run as a test: scripts/run on this build, headless, for a few seconds.
+# Checks the demo's story (handover on resign), the headless monitor's outputs, and that
+# Ctrl+C-style shutdown leaves no process behind.
+#   tests/demo.sh SOURCE_DIR BUILD_DIR
+set -euo pipefail
+src=$1 build=$2
+out=$(mktemp -d /tmp/conclave-demo-test.XXXXXX)
+trap 'rm -rf "$out"' EXIT
+fail() { echo "FAIL: $*"; echo "---- scripts/run output ----"; cat "$out/log"; exit 1; }
+
+env -u DISPLAY -u WAYLAND_DISPLAY -u ETCDCTL_ENDPOINTS \
+    CONCLAVE_BUILD_DIR="$build" CONCLAVE_SKIP_BUILD=1 CONCLAVE_DEMO_OUTPUT="$out/output" \
+    timeout 180 "$src/scripts/run" --duration 2 > "$out/log" 2>&1 || fail "scripts/run exited with $?"
+
+grep -q "started a local etcd at http://127.0.0.1:" "$out/log" || fail "no local etcd"
+grep -q "billing/scheduler  leader: .*\"id\":\"billing-1\"" "$out/log" || fail "billing-1 did not lead first"
+grep -q "billing/scheduler  leader: .*\"id\":\"billing-2\"" "$out/log" || fail "no handover to billing-2 after resign"
+grep -q "demo/worker        leader: .*\"id\":\"worker-" "$out/log" || fail "no worker leads"
+grep -Eq '\[worker-2\] \{.*"event":"connected".*"leader":"worker-1"' "$out/log" \
+    || grep -Eq '\[worker-1\] \{.*"event":"connected".*"leader":"worker-2"' "$out/log" || fail "the worker follower did not connect to its leader"
+grep -q "no display" "$out/log" || fail "did not say that there is no display"
+[ -s "$out/output/monitor.png" ] || fail "no screenshot"
+[ "$(head -c 8 "$out/output/monitor.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] || fail "screenshot is not a PNG"
+for e in billing/scheduler search/indexer demo/worker; do
+    grep -q "\"name\": \"$e\"" "$out/output/snapshot.json" || fail "snapshot lacks $e"
+done
+grep -q "stopped every process this script started" "$out/log" || fail "no clean stop"
+etcd_port=$(sed -n 's/.*started a local etcd at http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$out/log" | head -1)
+if pgrep -f "listen-client-urls http://127.0.0.1:$etcd_port" >/dev/null; then fail "the demo's etcd is still running"; fi
+echo "demo ok"
