@@ -155,6 +155,7 @@ int main(int argc, char **argv)
             {QStringLiteral("json"), QStringLiteral("with --once: print the snapshot as JSON")},
             {QStringLiteral("resign"), QStringLiteral("resign the leader of this election (guarded), report the next leader, exit"), QStringLiteral("election")},
             {QStringLiteral("screenshot"), QStringLiteral("render the window to this PNG once data has loaded, then exit"), QStringLiteral("file")},
+            {QStringLiteral("screenshot-after"), QStringLiteral("with --screenshot: seconds to stay live after the data has loaded, before rendering (default 1)"), QStringLiteral("seconds")},
             {QStringLiteral("select"), QStringLiteral("election to select at start"), QStringLiteral("election")},
             {QStringLiteral("timeout"), QStringLiteral("seconds to wait for etcd in --once/--resign/--screenshot (default 10)"), QStringLiteral("seconds")},
     });
@@ -170,12 +171,17 @@ int main(int argc, char **argv)
         return fail(QStringLiteral("unexpected argument %1 (see --help)").arg(p.positionalArguments().first()), 2);
     if (p.isSet(QStringLiteral("json")) && !p.isSet(QStringLiteral("once")))
         return fail(QStringLiteral("--json goes with --once"), 2);
+    if (p.isSet(QStringLiteral("screenshot-after")) && !p.isSet(QStringLiteral("screenshot")))
+        return fail(QStringLiteral("--screenshot-after goes with --screenshot"), 2);
     if (p.isSet(QStringLiteral("resign")) && p.isSet(QStringLiteral("read-only")))
         return fail(QStringLiteral("--resign writes; it cannot be combined with --read-only"), 2);
     bool ok = true;
     const int timeoutS = p.isSet(QStringLiteral("timeout")) ? p.value(QStringLiteral("timeout")).toInt(&ok) : 10;
     if (!ok || timeoutS < 1 || timeoutS > 3600)
         return fail(QStringLiteral("--timeout must be 1..3600 seconds"), 2);
+    const double shotAfterS = p.isSet(QStringLiteral("screenshot-after")) ? p.value(QStringLiteral("screenshot-after")).toDouble(&ok) : 1.0;
+    if (!ok || shotAfterS < 0 || shotAfterS > 3600)
+        return fail(QStringLiteral("--screenshot-after must be 0..3600 seconds"), 2);
 
     // Connection: command line, then ETCDCTL_* (both in fromCommandLine), then what the
     // monitor remembered, then etcdctl's default endpoint.
@@ -305,10 +311,10 @@ int main(int argc, char **argv)
             app.exit(exitCode);
         };
         QObject::connect(&window, &Monitor::MainWindow::dataComplete, &app, [&] {
-            // Let TTL bars and the status line repaint with the complete data first.
-            QTimer::singleShot(1200, &app, shoot);
+            // Stay live a while: TTL bars, the status line and any handover repaint first.
+            QTimer::singleShot(qRound(shotAfterS * 1000) + 200, &app, shoot);
         });
-        QTimer::singleShot(timeoutS * 1000, &app, shoot);
+        QTimer::singleShot(timeoutS * 1000 + qRound(shotAfterS * 1000), &app, shoot);
     }
     return app.exec();
 }

@@ -21,7 +21,7 @@ QJsonObject snapshot(const Conclave::ElectionDirectory &directory)
             const Conclave::LeaseStatus lease = directory.leaseStatus(c.leaseId());
             QJsonValue ttl, granted;
             if (lease.state == Conclave::LeaseStatus::State::Alive) {
-                ttl = qint64(lease.remaining.count() / 1000);
+                ttl = qRound64(double(lease.remaining.count()) / 1000.0);
                 granted = lease.grantedTtl;
             } else if (lease.state == Conclave::LeaseStatus::State::Gone) {
                 ttl = -1;

@@ -19,6 +19,8 @@ grep -q "billing/scheduler  leader: .*\"id\":\"billing-2\"" "$out/log" || fail "
 grep -q "demo/worker        leader: .*\"id\":\"worker-" "$out/log" || fail "no worker leads"
 grep -Eq '\[worker-2\] \{.*"event":"connected".*"leader":"worker-1"' "$out/log" \
     || grep -Eq '\[worker-1\] \{.*"event":"connected".*"leader":"worker-2"' "$out/log" || fail "the worker follower did not connect to its leader"
+grep -q "resigned billing-2 from billing/scheduler (fencing token [0-9]*); new leader: billing-3" "$out/log" \
+    || fail "conclave-monitor --resign did not hand billing over to billing-3"
 grep -q "no display" "$out/log" || fail "did not say that there is no display"
 [ -s "$out/output/monitor.png" ] || fail "no screenshot"
 [ "$(head -c 8 "$out/output/monitor.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] || fail "screenshot is not a PNG"

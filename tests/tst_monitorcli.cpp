@@ -155,6 +155,9 @@ void tst_MonitorCli::badInput_data()
                                << 2 << u"invalid endpoint"_s;
     QTest::newRow("json alone") << QStringList{u"--json"_s} << 2 << u"--json goes with --once"_s;
     QTest::newRow("bad timeout") << QStringList{u"--once"_s, u"--timeout"_s, u"soon"_s} << 2 << u"--timeout"_s;
+    QTest::newRow("screenshot-after alone") << QStringList{u"--screenshot-after"_s, u"2"_s} << 2 << u"goes with --screenshot"_s;
+    QTest::newRow("bad screenshot-after") << QStringList{u"--screenshot"_s, u"/tmp/x.png"_s, u"--screenshot-after"_s, u"-1"_s}
+                                          << 2 << u"--screenshot-after must be"_s;
     QTest::newRow("unknown option") << QStringList{u"--frobnicate"_s} << 2 << u"frobnicate"_s;
     QTest::newRow("resign read-only") << QStringList{u"--resign"_s, u"x"_s, u"--read-only"_s} << 2 << u"--read-only"_s;
     QTest::newRow("unreadable ca") << QStringList{u"--endpoints"_s, u"https://127.0.0.1:2379"_s, u"--cacert"_s,

@@ -76,6 +76,13 @@ public:
         QElapsedTimer sinceCheck;
         qint64 lastAsked = -1; // pollClock ms
         bool inflight = false;
+        // etcd reports whole seconds rounded down (4 means 4.0 to 4.99 s): count down from the
+        // middle of that second, never above the granted TTL.
+        qint64 remainingMs() const
+        {
+            const qint64 estimate = qMin(ttl * 1000 + 500, granted * 1000);
+            return qMax<qint64>(0, estimate - sinceCheck.elapsed());
+        }
     };
 
     ElectionDirectoryPrivate(ElectionDirectory *q, Client *client)
@@ -399,7 +406,7 @@ void ElectionDirectoryPrivate::recordHandover(const QString &name, const LeaderI
     const qint64 lease = previous.leaseId();
     const auto known = leases.constFind(lease);
     const bool wasAlive = known != leases.constEnd() && known->state == LeaseStatus::State::Alive;
-    const qint64 leftMs = wasAlive ? known->ttl * 1000 - known->sinceCheck.elapsed() : 0;
+    const qint64 leftMs = wasAlive ? known->remainingMs() : 0;
     GatewayReply *reply = c->leaseTimeToLive(lease);
     connect(reply, &GatewayReply::finished, this, [this, reply, h, wasAlive, leftMs]() mutable {
         reply->deleteLater();
@@ -676,7 +683,7 @@ LeaseStatus ElectionDirectory::leaseStatus(qint64 leaseId) const
     s.grantedTtl = it->granted;
     s.checkedAt = it->checkedAt;
     if (it->state == LeaseStatus::State::Alive)
-        s.remaining = std::chrono::milliseconds(qMax<qint64>(0, it->ttl * 1000 - it->sinceCheck.elapsed()));
+        s.remaining = std::chrono::milliseconds(it->remainingMs());
     return s;
 }
 

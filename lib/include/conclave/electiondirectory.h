@@ -24,7 +24,7 @@ struct CONCLAVE_EXPORT LeaseStatus
     enum class State { Unknown, Alive, Gone };
     State state = State::Unknown;
     qint64 grantedTtl = 0;                 //!< seconds, as granted
-    std::chrono::milliseconds remaining{0}; //!< counted down locally since checkedAt
+    std::chrono::milliseconds remaining{0}; //!< estimate counted down locally since checkedAt (etcd reports whole seconds)
     QDateTime checkedAt;                   //!< when etcd last answered for this lease
 };
 
