@@ -6,6 +6,7 @@
 #include "etcdtestenv.h"
 
 #include <QtTest/QSignalSpy>
+#include <QtCore/QRegularExpression>
 #include <QtTest/QTest>
 
 using namespace Conclave;
@@ -22,6 +23,7 @@ private Q_SLOTS:
     void staleResignIsRefused();
     void writeAccess();
     void survivesEtcdRestart();
+    void relistsAfterCompaction();
     void badEndpoint();
 
 private:
@@ -292,6 +294,64 @@ void tst_ElectionDirectory::survivesEtcdRestart()
     QTRY_VERIFY_WITH_TIMEOUT(a.fencingToken() > 0 && dir.leader(name).fencingToken() == a.fencingToken(), 20000);
     QTRY_VERIFY_WITH_TIMEOUT(!dir.history(name).isEmpty(), 10000);
     QCOMPARE(dir.history(name).last().next.fencingToken(), a.fencingToken());
+}
+
+// The directory's member goes away; meanwhile the leader resigns and the cluster compacts past
+// everything the directory saw. When the member is back, the watch cannot resume (compacted):
+// the directory lists again and records the handover it missed, with its cause.
+void tst_ElectionDirectory::relistsAfterCompaction()
+{
+    EtcdTestEnv::Options options;
+    options.members = 3;
+    EtcdTestEnv cluster(options);
+    QVERIFY2(cluster.start(), qPrintable(cluster.errorString()));
+    const QString name = QString::fromUtf8(EtcdTestEnv::uniquePrefix()) + u"compacted"_s;
+
+    Client c1, c2;
+    c1.setEndpoints({cluster.endpoint(1), cluster.endpoint(2)});
+    c2.setEndpoints({cluster.endpoint(2), cluster.endpoint(1)});
+    Elector a(&c1), b(&c2);
+    a.setElectionName(name);
+    a.setCandidateId(u"a"_s);
+    b.setElectionName(name);
+    b.setCandidateId(u"b"_s);
+    a.campaign();
+    QTRY_COMPARE_WITH_TIMEOUT(a.role(), Elector::Role::Leader, 10000);
+    b.campaign();
+    QTRY_COMPARE_WITH_TIMEOUT(b.role(), Elector::Role::Follower, 10000);
+
+    Client dirClient;
+    dirClient.setEndpoints({cluster.endpoint(0)}); // only the member that will go away
+    ElectionDirectory dir(&dirClient);
+    dir.setPrefix(name);
+    dir.start();
+    QTRY_VERIFY_WITH_TIMEOUT(dir.isSynced() && dir.candidates(name).size() == 2, 10000);
+    QCOMPARE(dir.leader(name).id(), u"a"_s);
+    const qint64 seenToken = dir.leader(name).fencingToken();
+
+    QVERIFY(cluster.stop(0));
+    QTRY_VERIFY_WITH_TIMEOUT(!dir.isConnected(), 15000);
+    a.resign();
+    QTRY_COMPARE_WITH_TIMEOUT(b.role(), Elector::Role::Leader, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(a.role(), Elector::Role::Follower, 10000);
+    const QString status = cluster.etcdctl({u"get"_s, u"x"_s, u"-w"_s, u"json"_s});
+    const QRegularExpressionMatch m = QRegularExpression(u"\"revision\":(\\d+)"_s).match(status);
+    QVERIFY2(m.hasMatch(), qPrintable(status));
+    QVERIFY(m.captured(1).toLongLong() > dir.revision());
+    cluster.etcdctl({u"compact"_s, m.captured(1)});
+
+    QTest::ignoreMessage(QtInfoMsg, QRegularExpression(u"watch compacted, listing again"_s));
+    QVERIFY(cluster.restart(0));
+    QTRY_VERIFY_WITH_TIMEOUT(dir.isSynced() && dir.leader(name).id() == u"b"_s, 30000);
+    QTRY_VERIFY_WITH_TIMEOUT(!dir.history(name).isEmpty() && dir.history(name).last().cause != Handover::Cause::Unknown, 10000);
+    const Handover h = dir.history(name).last();
+    QCOMPARE(h.previous.id(), u"a"_s);
+    QCOMPARE(h.previous.fencingToken(), seenToken);
+    QCOMPARE(h.next.id(), u"b"_s);
+    QCOMPARE(h.cause, Handover::Cause::Resigned);
+    // a is queued again behind b: the relisted queue matches etcd.
+    QTRY_COMPARE_WITH_TIMEOUT(dir.candidates(name).size(), 2, 10000);
+    QCOMPARE(dir.candidates(name).at(1).id(), u"a"_s);
 }
 
 void tst_ElectionDirectory::badEndpoint()

@@ -320,7 +320,10 @@ QSslConfiguration EtcdTestEnv::clientSsl(bool withClientCert, bool withRightCa) 
 
 QStringList EtcdTestEnv::etcdctlArgs(const QStringList &args, const QString &asUser) const
 {
-    QStringList all{u"--endpoints"_s, endpoint(0).toString(), u"--dial-timeout"_s, u"5s"_s};
+    int member = 0; // the first member that runs: a test may have stopped member 0
+    while (member + 1 < size() && !isRunning(member))
+        ++member;
+    QStringList all{u"--endpoints"_s, endpoint(member).toString(), u"--dial-timeout"_s, u"5s"_s};
     if (m_options.tls)
         all << u"--cacert"_s << caFile() << u"--cert"_s << clientCertFile() << u"--key"_s
             << clientKeyFile();
