@@ -46,14 +46,20 @@ public:
             return;
         }
         QStyleOptionProgressBar bar;
+        static_cast<QStyleOption &>(bar) = option; // palette, font metrics, direction
         bar.rect = option.rect.adjusted(2, 2, -2, -2);
+        bar.textAlignment = Qt::AlignCenter;
         bar.minimum = 0;
         bar.maximum = 1000;
         bar.progress = int(fraction * 1000);
         bar.text = index.data().toString();
         bar.textVisible = true;
         bar.state = option.state | QStyle::State_Horizontal;
-        QApplication::style()->drawControl(QStyle::CE_ProgressBar, &bar, painter);
+        painter->save();
+        painter->setFont(option.font);
+        QStyle *style = option.widget ? option.widget->style() : QApplication::style();
+        style->drawControl(QStyle::CE_ProgressBar, &bar, painter, option.widget);
+        painter->restore();
     }
 };
 
@@ -77,7 +83,7 @@ MainWindow::MainWindow(const Options &options, QWidget *parent)
 {
     setWindowTitle(tr("Conclave monitor"));
     setWindowIcon(QIcon::fromTheme(QStringLiteral("conclave-monitor")));
-    resize(1280, 760);
+    resize(1440, 800);
 
     QToolBar *toolbar = addToolBar(tr("Actions"));
     toolbar->setObjectName(QStringLiteral("actions"));
@@ -112,7 +118,7 @@ MainWindow::MainWindow(const Options &options, QWidget *parent)
     detailLayout->addWidget(m_feedback);
     m_timelineView = makeTable(vertical);
     m_timelineView->setObjectName(QStringLiteral("timeline"));
-    horizontal->setSizes({560, 720});
+    horizontal->setSizes({640, 800});
     vertical->setStretchFactor(0, 3);
     vertical->setStretchFactor(1, 1);
     setCentralWidget(vertical);
