@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # README command one, run as a test: scripts/run on this build, headless, for a few seconds.
 # Checks the demo's story (handover on resign), the headless monitor's outputs, and that
-# Ctrl+C-style shutdown leaves no process behind.
+# Ctrl+C (SIGINT to its process group) stops it cleanly and leaves no process behind.
 #   tests/demo.sh SOURCE_DIR BUILD_DIR
 set -euo pipefail
 src=$1 build=$2
@@ -9,9 +9,24 @@ out=$(mktemp -d /tmp/conclave-demo-test.XXXXXX)
 trap 'rm -rf "$out"' EXIT
 fail() { echo "FAIL: $*"; echo "---- scripts/run output ----"; cat "$out/log"; exit 1; }
 
+# Job control: the demo gets its own process group, as in a terminal, and SIGINT is not
+# ignored by it (bash ignores SIGINT in background jobs without job control).
+set -m
 env -u DISPLAY -u WAYLAND_DISPLAY -u ETCDCTL_ENDPOINTS \
     CONCLAVE_BUILD_DIR="$build" CONCLAVE_SKIP_BUILD=1 CONCLAVE_DEMO_OUTPUT="$out/output" \
-    timeout 180 "$src/scripts/run" --duration 2 > "$out/log" 2>&1 || fail "scripts/run exited with $?"
+    "$src/scripts/run" --duration 170 > "$out/log" 2>&1 &
+run_pid=$!
+for _ in $(seq 1500); do
+    grep -q "==> running; Ctrl+C stops everything" "$out/log" && break
+    kill -0 "$run_pid" 2>/dev/null || break
+    sleep 0.1
+done
+grep -q "==> running; Ctrl+C stops everything" "$out/log" || { kill -KILL -- -"$run_pid" 2>/dev/null; fail "the demo did not get running"; }
+# Ctrl+C: SIGINT to the whole process group, as a terminal sends it.
+kill -INT -- -"$run_pid"
+for _ in $(seq 300); do kill -0 "$run_pid" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$run_pid" 2>/dev/null; then kill -KILL -- -"$run_pid"; fail "scripts/run did not stop within 30 s of Ctrl+C"; fi
+wait "$run_pid" || fail "scripts/run exited with $? after Ctrl+C"
 
 grep -q "started a local etcd at http://127.0.0.1:" "$out/log" || fail "no local etcd"
 grep -q "billing/scheduler  leader: .*\"id\":\"billing-1\"" "$out/log" || fail "billing-1 did not lead first"
@@ -30,4 +45,5 @@ done
 grep -q "stopped every process this script started" "$out/log" || fail "no clean stop"
 etcd_port=$(sed -n 's/.*started a local etcd at http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$out/log" | head -1)
 if pgrep -f "listen-client-urls http://127.0.0.1:$etcd_port" >/dev/null; then fail "the demo's etcd is still running"; fi
+if pgrep -f -- "--endpoints http://127.0.0.1:$etcd_port" >/dev/null; then fail "a demo process is still running: $(pgrep -af -- "--endpoints http://127.0.0.1:$etcd_port")"; fi
 echo "demo ok"
