@@ -12,7 +12,8 @@ fail() { echo "FAIL: $*"; echo "---- scripts/run output ----"; cat "$out/log"; e
 # Job control: the demo gets its own process group, as in a terminal, and SIGINT is not
 # ignored by it (bash ignores SIGINT in background jobs without job control).
 set -m
-env -u DISPLAY -u WAYLAND_DISPLAY -u ETCDCTL_ENDPOINTS \
+# An unreachable etcd in the environment: the demo must say so and start its own.
+env -u DISPLAY -u WAYLAND_DISPLAY ETCDCTL_ENDPOINTS=http://127.0.0.1:1 \
     CONCLAVE_BUILD_DIR="$build" CONCLAVE_SKIP_BUILD=1 CONCLAVE_DEMO_OUTPUT="$out/output" \
     "$src/scripts/run" --duration 170 > "$out/log" 2>&1 &
 run_pid=$!
@@ -21,13 +22,14 @@ for _ in $(seq 1500); do
     kill -0 "$run_pid" 2>/dev/null || break
     sleep 0.1
 done
-grep -q "==> running; Ctrl+C stops everything" "$out/log" || { kill -KILL -- -"$run_pid" 2>/dev/null; fail "the demo did not get running"; }
+grep -q "==> running; Ctrl+C stops everything" "$out/log" || { kill -KILL -- -"$run_pid" 2>/dev/null || true; fail "the demo did not get running"; }
 # Ctrl+C: SIGINT to the whole process group, as a terminal sends it.
 kill -INT -- -"$run_pid"
 for _ in $(seq 300); do kill -0 "$run_pid" 2>/dev/null || break; sleep 0.1; done
-if kill -0 "$run_pid" 2>/dev/null; then kill -KILL -- -"$run_pid"; fail "scripts/run did not stop within 30 s of Ctrl+C"; fi
+if kill -0 "$run_pid" 2>/dev/null; then kill -KILL -- -"$run_pid" || true; fail "scripts/run did not stop within 30 s of Ctrl+C"; fi
 wait "$run_pid" || fail "scripts/run exited with $? after Ctrl+C"
 
+grep -q "etcd at http://127.0.0.1:1 does not answer; starting a local one" "$out/log" || fail "did not report the unreachable etcd"
 grep -q "started a local etcd at http://127.0.0.1:" "$out/log" || fail "no local etcd"
 grep -q "billing/scheduler  leader: .*\"id\":\"billing-1\"" "$out/log" || fail "billing-1 did not lead first"
 grep -q "billing/scheduler  leader: .*\"id\":\"billing-2\"" "$out/log" || fail "no handover to billing-2 after resign"
@@ -46,4 +48,27 @@ grep -q "stopped every process this script started" "$out/log" || fail "no clean
 etcd_port=$(sed -n 's/.*started a local etcd at http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$out/log" | head -1)
 if pgrep -f "listen-client-urls http://127.0.0.1:$etcd_port" >/dev/null; then fail "the demo's etcd is still running"; fi
 if pgrep -f -- "--endpoints http://127.0.0.1:$etcd_port" >/dev/null; then fail "a demo process is still running: $(pgrep -af -- "--endpoints http://127.0.0.1:$etcd_port")"; fi
+
+# Second run: an etcd that answers is used, not replaced, and left running; the candidates
+# leave their elections on the way out (no key of theirs remains).
+port=$(( 25000 + RANDOM % 5000 ))
+given=http://127.0.0.1:$port
+etcd --name given --data-dir "$out/given-etcd" --listen-client-urls "$given" --advertise-client-urls "$given" \
+    --listen-peer-urls "http://127.0.0.1:$((port + 1))" --initial-advertise-peer-urls "http://127.0.0.1:$((port + 1))" \
+    --initial-cluster "given=http://127.0.0.1:$((port + 1))" --log-outputs "$out/given-etcd.log" --logger zap >/dev/null 2>&1 &
+given_pid=$!
+trap 'kill -KILL "$given_pid" 2>/dev/null || true; rm -rf "$out"' EXIT
+ctl() { ETCDCTL_API=3 etcdctl --endpoints "$given" --dial-timeout 2s "$@"; }
+for _ in $(seq 100); do ctl endpoint health >/dev/null 2>&1 && break; sleep 0.1; done
+ctl endpoint health >/dev/null 2>&1 || fail "could not start the test's own etcd on $given: $(tail -3 "$out/given-etcd.log")"
+env -u DISPLAY -u WAYLAND_DISPLAY -u ETCDCTL_ENDPOINTS \
+    CONCLAVE_BUILD_DIR="$build" CONCLAVE_SKIP_BUILD=1 CONCLAVE_DEMO_OUTPUT="$out/output2" \
+    timeout 120 "$src/scripts/run" --endpoints "$given" --duration 1 > "$out/log" 2>&1 || fail "scripts/run --endpoints exited with $?"
+grep -q "using etcd at $given" "$out/log" || fail "did not use the etcd given by --endpoints"
+grep -q "started a local etcd" "$out/log" && fail "started its own etcd although one was given"
+grep -q "billing/scheduler  leader: .*\"id\":\"billing-" "$out/log" || fail "no billing leader on the given etcd"
+kill -0 "$given_pid" 2>/dev/null || fail "the demo stopped an etcd it did not start"
+left=$(ctl get --prefix --keys-only billing/; ctl get --prefix --keys-only search/; ctl get --prefix --keys-only demo/)
+[ -z "$left" ] || fail "candidate keys left behind after the demo stopped: $left"
+kill -TERM "$given_pid"; wait "$given_pid" 2>/dev/null || true
 echo "demo ok"
