@@ -9,6 +9,16 @@ out=$(mktemp -d /tmp/conclave-demo-test.XXXXXX)
 trap 'rm -rf "$out"' EXIT
 fail() { echo "FAIL: $*"; echo "---- scripts/run output ----"; cat "$out/log"; exit 1; }
 
+# Bad options: a clear message and exit status 2, before anything is installed or started.
+for bad in "--frobnicate|unknown option --frobnicate" "--duration soon|--duration takes whole seconds" "--endpoints|--endpoints needs a value"; do
+    args=${bad%%|*} expected=${bad#*|}
+    rc=0
+    # shellcheck disable=SC2086
+    "$src/scripts/run" $args > "$out/bad" 2>&1 || rc=$?
+    [ $rc -eq 2 ] || fail "scripts/run $args: exit status $rc, not 2: $(cat "$out/bad")"
+    grep -q -- "$expected" "$out/bad" || fail "scripts/run $args did not say '$expected': $(cat "$out/bad")"
+done
+
 # Job control: the demo gets its own process group, as in a terminal, and SIGINT is not
 # ignored by it (bash ignores SIGINT in background jobs without job control).
 set -m
