@@ -61,16 +61,12 @@ if pgrep -f -- "--endpoints http://127.0.0.1:$etcd_port" >/dev/null; then fail "
 
 # Second run: an etcd that answers is used, not replaced, and left running; the candidates
 # leave their elections on the way out (no key of theirs remains).
-port=$(( 25000 + RANDOM % 5000 ))
-given=http://127.0.0.1:$port
-etcd --name given --data-dir "$out/given-etcd" --listen-client-urls "$given" --advertise-client-urls "$given" \
-    --listen-peer-urls "http://127.0.0.1:$((port + 1))" --initial-advertise-peer-urls "http://127.0.0.1:$((port + 1))" \
-    --initial-cluster "given=http://127.0.0.1:$((port + 1))" --log-outputs "$out/given-etcd.log" --logger zap >/dev/null 2>&1 &
-given_pid=$!
+source "$src/scripts/lib/common.sh"
+conclave_start_etcd given "$out/given-etcd" "$out/given-etcd.log" 25790 \
+    || { kill -KILL "${CONCLAVE_ETCD_PID:-}" 2>/dev/null || true; fail "could not start the test's own etcd"; }
+given=$CONCLAVE_ETCD_URL given_pid=$CONCLAVE_ETCD_PID
 trap 'kill -KILL "$given_pid" 2>/dev/null || true; rm -rf "$out"' EXIT
 ctl() { ETCDCTL_API=3 etcdctl --endpoints "$given" --dial-timeout 2s "$@"; }
-for _ in $(seq 100); do ctl endpoint health >/dev/null 2>&1 && break; sleep 0.1; done
-ctl endpoint health >/dev/null 2>&1 || fail "could not start the test's own etcd on $given: $(tail -3 "$out/given-etcd.log")"
 env -u DISPLAY -u WAYLAND_DISPLAY -u ETCDCTL_ENDPOINTS \
     CONCLAVE_BUILD_DIR="$build" CONCLAVE_SKIP_BUILD=1 CONCLAVE_DEMO_OUTPUT="$out/output2" \
     timeout 120 "$src/scripts/run" --endpoints "$given" --duration 1 > "$out/log" 2>&1 || fail "scripts/run --endpoints exited with $?"

@@ -32,3 +32,34 @@ conclave_build() {
     cmake -S "$CONCLAVE_ROOT" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
     cmake --build "$dir" -j2
 }
+
+# conclave_etcd_answers URL: true if an etcd answers its health check there.
+conclave_etcd_answers() {
+    ETCDCTL_API=3 etcdctl --endpoints "$1" --dial-timeout 2s endpoint health >/dev/null 2>&1
+}
+
+# conclave_start_etcd NAME DATA_DIR LOG FIRST_PORT: a single-member etcd on the first free pair
+# of loopback ports from FIRST_PORT (client, peer), in the background. Sets CONCLAVE_ETCD_URL
+# and CONCLAVE_ETCD_PID (call it in this shell, not in $(…)); fails with the log's tail on
+# stderr if it does not answer within 10 s.
+conclave_start_etcd() {
+    local name=$1 data=$2 log=$3 port=$4
+    while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || (exec 3<>"/dev/tcp/127.0.0.1/$((port + 1))") 2>/dev/null; do
+        port=$((port + 2))
+    done
+    local peer=http://127.0.0.1:$((port + 1))
+    CONCLAVE_ETCD_URL=http://127.0.0.1:$port
+    etcd --name "$name" --data-dir "$data" \
+        --listen-client-urls "$CONCLAVE_ETCD_URL" --advertise-client-urls "$CONCLAVE_ETCD_URL" \
+        --listen-peer-urls "$peer" --initial-advertise-peer-urls "$peer" --initial-cluster "$name=$peer" \
+        --logger zap --log-outputs "$log" >/dev/null 2>&1 &
+    CONCLAVE_ETCD_PID=$!
+    for _ in $(seq 100); do
+        conclave_etcd_answers "$CONCLAVE_ETCD_URL" && return 0
+        kill -0 "$CONCLAVE_ETCD_PID" 2>/dev/null || break # it exited: no use waiting
+        sleep 0.1
+    done
+    echo "error: etcd did not start on $CONCLAVE_ETCD_URL; log:" >&2
+    tail "$log" >&2
+    return 1
+}
