@@ -5,6 +5,7 @@
 #include "client_p.h"
 #include "etcdtestenv.h"
 #include "gatewayreply.h"
+#include "tcpproxy.h"
 #include "testutil.h"
 #include "watchhub.h"
 
@@ -14,6 +15,8 @@
 #include <sys/types.h>
 
 #include <QtCore/QDir>
+#include <QtCore/QJsonArray>
+#include <QtCore/QJsonDocument>
 #include <QtCore/QElapsedTimer>
 #include <QtTest/QSignalSpy>
 #include <QtTest/QTest>
@@ -109,6 +112,8 @@ private Q_SLOTS:
     void sameElectionTwiceOnOneClient();
     void unreachableEndpointBacksOff();
     void permissionAndAuthFailures();
+    void ownWatchCompactedThenOperatorDelete();
+    void silentStreamOfNextInLine();
 
 private:
     QString election() const { return QString::fromUtf8(m_prefix) + QStringLiteral("svc"); }
@@ -573,6 +578,74 @@ void tst_Elector::permissionAndAuthFailures()
     QTRY_VERIFY_WITH_TIMEOUT(!rejected.isCampaigning(), 10000);
     QCOMPARE(authErrors.last().at(0).value<Error>(), Error::AuthenticationError);
     QCOMPARE(inside.role(), Role::Leader);
+}
+
+// The leader's own-key watch is re-opened after a compaction past its start (one reset
+// connection is enough): the Elector must watch its key again, or it never learns of a delete.
+void tst_Elector::ownWatchCompactedThenOperatorDelete()
+{
+    m_own = std::make_unique<EtcdTestEnv>();
+    QVERIFY2(m_own->start(), qPrintable(m_own->errorString()));
+    TcpProxy proxy;
+    QVERIFY(proxy.listen(m_own->endpoint()));
+    Group g;
+    Elector *a = g.add({proxy.url()}, QStringLiteral("compacted"), QStringLiteral("a"));
+    a->campaign();
+    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::Leader, 10000);
+    Elector *b = g.add(m_own->endpoints(), QStringLiteral("compacted"), QStringLiteral("b"));
+    b->campaign();
+    QTRY_COMPARE_WITH_TIMEOUT(b->role(), Role::Follower, 10000);
+    QVERIFY(!m_own->etcdctl({QStringLiteral("put"), QStringLiteral("unrelated"), QStringLiteral("x")}).isNull());
+    const QString status = m_own->etcdctl({QStringLiteral("endpoint"), QStringLiteral("status"),
+                                           QStringLiteral("-w"), QStringLiteral("json")});
+    const qint64 revision = QJsonDocument::fromJson(status.toUtf8()).array().at(0).toObject()
+            .value(QLatin1String("Status")).toObject().value(QLatin1String("header")).toObject()
+            .value(QLatin1String("revision")).toInteger();
+    QVERIFY2(revision > a->fencingToken(), qPrintable(status));
+    QVERIFY(!m_own->etcdctl({QStringLiteral("compact"), QString::number(revision)}).isNull());
+
+    LogCatcher compactions(QStringLiteral("compacted at"));
+    proxy.resetAll(); // a's watch stream re-opens at its old start revision: compacted
+    QTRY_VERIFY_WITH_TIMEOUT(compactions.hits() > 0, 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(ClientPrivate::get(g.clients[0].get())->watchHub()->isSettled(), 10000);
+    QCOMPARE(a->role(), Role::Leader);
+
+    QSignalSpy aRoles(a, &Elector::roleChanged);
+    QVERIFY(!m_own->etcdctl({QStringLiteral("del"), QString::fromUtf8(a->leader().key())}).isNull());
+    QTRY_COMPARE_WITH_TIMEOUT(b->role(), Role::Leader, 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(aRoles.count() > 0, 2000); // before: still Leader for good
+    QVERIFY(aRoles.at(0).at(0).value<Role>() != Role::Leader);
+    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::Follower, 10000);
+    QCOMPARE(g.leaders(), 1);
+}
+
+// The next-in-line follower's connections go half-dead (bytes dropped, never reset): it must
+// notice that its watch stream says nothing and replace it, and lead within TTL + 2 s once
+// the leader's key is gone.
+void tst_Elector::silentStreamOfNextInLine()
+{
+    m_own = std::make_unique<EtcdTestEnv>();
+    QVERIFY2(m_own->start(), qPrintable(m_own->errorString()));
+    TcpProxy proxy;
+    QVERIFY(proxy.listen(m_own->endpoint()));
+    Group g;
+    Elector *a = g.add(m_own->endpoints(), QStringLiteral("silent"), QStringLiteral("a"));
+    a->campaign();
+    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::Leader, 10000);
+    Elector *b = g.add({proxy.url()}, QStringLiteral("silent"), QStringLiteral("b"));
+    b->campaign();
+    QTRY_COMPARE_WITH_TIMEOUT(b->role(), Role::Follower, 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(ClientPrivate::get(g.clients[1].get())->watchHub()->isSettled(), 10000);
+
+    proxy.freezeExisting();
+    QVERIFY(proxy.frozenCount() > 0);
+    a->leave(); // the leader's key is deleted; b's watch stream cannot tell it
+    QElapsedTimer t;
+    t.start();
+    QTRY_COMPARE_WITH_TIMEOUT(b->role(), Role::Leader, 5000); // TTL 3 s + 2 s
+    qInfo("next-in-line behind half-dead connections led %lld ms after the leader left",
+          t.elapsed());
+    QVERIFY(!g.twoLeaders);
 }
 
 QTEST_GUILESS_MAIN(tst_Elector)

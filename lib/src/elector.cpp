@@ -16,6 +16,10 @@
 
 namespace Conclave {
 
+namespace {
+constexpr int OwnWatchGraceMs = 500;
+} // namespace
+
 ElectorPrivate::ElectorPrivate(Elector *q, Client *client)
     : q_ptr(q)
     , client(client)
@@ -24,6 +28,8 @@ ElectorPrivate::ElectorPrivate(Elector *q, Client *client)
                   + QString::number(QCoreApplication::applicationPid()))
 {
     retryTimer.setSingleShot(true);
+    ownWatchGrace.setSingleShot(true);
+    connect(&ownWatchGrace, &QTimer::timeout, this, &ElectorPrivate::onOwnWatchGraceOver);
 }
 
 ElectorPrivate::~ElectorPrivate() = default;
@@ -211,14 +217,24 @@ void ElectorPrivate::onQueueRead(GatewayReply *reply)
         onOwnKeyDeleted();
         return;
     }
+    if (!ownWatch || !ownWatch->isActive()) // it ended (compacted, cancelled): anchor it again
+        watchOwnKey(r.header.revision + 1);
     const KeyValue &head = queue.first();
     setLeader(LeaderInfo::fromKeyValue(head.key, head.value, head.lease, head.createRevision,
                                        QDateTime::currentDateTimeUtc()));
     if (me == 0) {
         predecessorWatch.reset();
         leaderWatch.reset();
-        if (!suspended && session && session->isAlive())
+        if (suspended || !session || !session->isAlive())
+            return;
+        // First in the queue at this read's revision. Our key existed here and where its watch
+        // starts, so the watch covers every later change: once it is live, a delete of our key
+        // reaches us as soon as it reaches our successor. Without it we must not lead.
+        awaitingOwnWatch = !ownKeyWatched();
+        if (!awaitingOwnWatch)
             setRole(Elector::Role::Leader);
+        else if (role == Elector::Role::Leader && !ownWatchGrace.isActive())
+            setRole(Elector::Role::Follower);
         return;
     }
     watchOthers(queue[me - 1], head, r.header.revision + 1);
@@ -229,10 +245,55 @@ void ElectorPrivate::onQueueRead(GatewayReply *reply)
 
 void ElectorPrivate::watchOwnKey(qint64 fromRevision)
 {
-    ownWatch.reset(c->watchHub()->watch(myKey, {}, fromRevision, false, nullptr));
+    ownWatch.reset(c->watchHub()->watchAnchored(myKey, fromRevision, nullptr));
     connect(ownWatch.get(), &Watch::eventsReceived, this, &ElectorPrivate::onOwnKeyEvents);
-    connect(ownWatch.get(), &Watch::compacted, this, [this] { readQueue(); });
-    connect(ownWatch.get(), &Watch::failed, this, &ElectorPrivate::onWatchEnded);
+    connect(ownWatch.get(), &Watch::liveChanged, this, &ElectorPrivate::onOwnWatchLive);
+    connect(ownWatch.get(), &Watch::compacted, this, [this](qint64 compactRevision) {
+        onOwnWatchEnded(Error::NoError, QStringLiteral("compacted at %1").arg(compactRevision));
+    });
+    connect(ownWatch.get(), &Watch::failed, this, &ElectorPrivate::onOwnWatchEnded);
+}
+
+bool ElectorPrivate::ownKeyWatched() const
+{
+    return ownWatch && ownWatch->isLive();
+}
+
+void ElectorPrivate::onOwnWatchLive(bool live)
+{
+    if (live) {
+        ownWatchGrace.stop();
+        if (awaitingOwnWatch)
+            readQueue();
+    } else if (role == Elector::Role::Leader && !ownWatchGrace.isActive()) {
+        ownWatchGrace.start(OwnWatchGraceMs);
+    }
+}
+
+void ElectorPrivate::onOwnWatchEnded(Error e, const QString &message)
+{
+    if (e == Error::PermissionDenied || e == Error::AuthenticationError) {
+        fail(e, message);
+        return;
+    }
+    // The watch is over for good (its start revision was compacted away, or etcd cancelled
+    // it): a fresh read of the queue finds our key again and watches it from there.
+    qCInfo(lcElector).noquote() << "the watch on our key in" << name << "ended (" << message
+                                << "); watching it again from a fresh read";
+    ownWatch.reset();
+    if (role == Elector::Role::Leader && !ownWatchGrace.isActive())
+        ownWatchGrace.start(OwnWatchGraceMs);
+    readQueue();
+}
+
+void ElectorPrivate::onOwnWatchGraceOver()
+{
+    if (role != Elector::Role::Leader || ownKeyWatched())
+        return;
+    qCWarning(lcElector).noquote() << "the watch on our key in" << name << "has not been back for"
+                                   << OwnWatchGraceMs << "ms; not leading until it is";
+    awaitingOwnWatch = true;
+    setRole(Elector::Role::Follower);
 }
 
 void ElectorPrivate::watchOthers(const KeyValue &predecessor, const KeyValue &head,
@@ -243,7 +304,7 @@ void ElectorPrivate::watchOthers(const KeyValue &predecessor, const KeyValue &he
     auto follow = [&](std::unique_ptr<Watch> &watch, const QByteArray &key) {
         if (watch && watch->key() == key && watch->isActive())
             return;
-        watch.reset(c->watchHub()->watch(key, {}, fromRevision, false, nullptr));
+        watch.reset(c->watchHub()->watchAnchored(key, fromRevision, nullptr));
         connect(watch.get(), &Watch::eventsReceived, this, [this] { readQueue(); });
         connect(watch.get(), &Watch::compacted, this, [this] { readQueue(); });
         connect(watch.get(), &Watch::failed, this, &ElectorPrivate::onWatchEnded);
@@ -257,6 +318,8 @@ void ElectorPrivate::watchOthers(const KeyValue &predecessor, const KeyValue &he
 
 void ElectorPrivate::dropWatches()
 {
+    ownWatchGrace.stop();
+    awaitingOwnWatch = false;
     ownWatch.reset();
     predecessorWatch.reset();
     leaderWatch.reset();

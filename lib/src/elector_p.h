@@ -39,6 +39,10 @@ public:
     void onQueueRead(GatewayReply *reply);
     void onOwnKeyEvents(const QList<WatchEvent> &events);
     void onOwnKeyDeleted();
+    void onOwnWatchLive(bool live);
+    void onOwnWatchEnded(Error error, const QString &message);
+    void onOwnWatchGraceOver();
+    bool ownKeyWatched() const;
     void onWatchEnded(Error error, const QString &message);
     void watchOwnKey(qint64 fromRevision);
     void watchOthers(const KeyValue &predecessor, const KeyValue &leader, qint64 fromRevision);
@@ -80,6 +84,10 @@ public:
     std::unique_ptr<Watch> leaderWatch;
     QPointer<GatewayReply> inflight;
     QTimer retryTimer;
+    // A leader whose own-key watch lost its stream stays leader this long while the watch is
+    // re-placed; then it steps down until the watch is live again.
+    QTimer ownWatchGrace;
+    bool awaitingOwnWatch = false; // at the head, but may lead only once our key is watched
     int backoffMs = 0;
     Error error = Error::NoError;
     QString errorString;

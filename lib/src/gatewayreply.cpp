@@ -96,7 +96,7 @@ void GatewayReply::sendWithToken()
         for (const QSslError &e : errors)
             m_sslErrors.append(e.errorString());
     });
-    m_timer.start(m_client->timeout);
+    m_timer.start(m_timeout.count() > 0 ? m_timeout : m_client->timeout);
 }
 
 void GatewayReply::onTimeout()
@@ -122,7 +122,7 @@ void GatewayReply::onNetworkFinished()
         qCWarning(lcGateway) << m_call << "timed out at" << m_endpoint.toDisplayString();
         if (!retryElsewhere(true))
             finish(Error::TimeoutError,
-                   QStringLiteral("no reply within %1 ms").arg(m_client->timeout.count()));
+                   QStringLiteral("no reply within %1 ms").arg(m_timer.interval()));
         return;
     }
     if (m_httpStatus == 0 || (netError != QNetworkReply::NoError && m_httpStatus < 300)) {

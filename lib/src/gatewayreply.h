@@ -42,6 +42,8 @@ public:
     ResponseHeader header() const;
 
     void abort();
+    //! A deadline for this call other than the Client's request timeout (set before it starts).
+    void setTimeout(std::chrono::milliseconds timeout) { m_timeout = timeout; }
 
 Q_SIGNALS:
     void finished();
@@ -72,6 +74,7 @@ private:
     QByteArray m_usedToken;
     QPointer<QNetworkReply> m_reply;
     QTimer m_timer;
+    std::chrono::milliseconds m_timeout{0}; // 0: the Client's
     QStringList m_sslErrors;
     QUrl m_endpoint;
     Error m_error = Error::NoError;

@@ -33,6 +33,8 @@ struct WatchStream
     int dropped = 0;        // watches cancelled locally but still open on the server
     int endpoint = 0;
     bool settled = false;
+    bool replacing = false; // its watches are being moved to a new stream
+    QPointer<GatewayReply> audit;
     QTimer quiet;
 };
 
@@ -56,6 +58,7 @@ WatchHub::WatchHub(ClientPrivate *client)
     connect(&m_retryTimer, &QTimer::timeout, this, &WatchHub::assign);
     m_mergeTimer.setSingleShot(true);
     connect(&m_mergeTimer, &QTimer::timeout, this, &WatchHub::maybeMerge);
+    connect(&m_auditTimer, &QTimer::timeout, this, &WatchHub::audit);
 }
 
 WatchHub::~WatchHub()
@@ -82,6 +85,15 @@ Watch *WatchHub::watch(const QByteArray &key, const QByteArray &rangeEnd, qint64
     m_unassigned.append(w->m_id);
     qCDebug(lcWatch) << "watch" << w->m_id << "from revision" << w->m_next;
     scheduleAssign();
+    return w;
+}
+
+Watch *WatchHub::watchAnchored(const QByteArray &key, qint64 startRevision, QObject *parent)
+{
+    Watch *w = watch(key, {}, startRevision, false, parent);
+    w->m_anchored = true;
+    if (!m_auditTimer.isActive())
+        m_auditTimer.start(AuditIntervalMs);
     return w;
 }
 
@@ -260,6 +272,10 @@ void WatchHub::closeStream(WatchStream *s)
         reply->abort();
         reply->deleteLater();
     }
+    if (s->audit) {
+        s->audit->disconnect(this);
+        s->audit->abort();
+    }
     delete s;
 }
 
@@ -415,6 +431,10 @@ void WatchHub::handleCreated(WatchStream *s, const QJsonObject &result)
         w->m_confirmed = true;
         Q_EMIT w->created();
     }
+    if (w && !w->m_live) {
+        w->m_live = true;
+        Q_EMIT w->liveChanged(true);
+    }
 }
 
 void WatchHub::handleCanceled(WatchStream *s, const QJsonObject &result, qint64 watchId)
@@ -462,12 +482,14 @@ void WatchHub::handleEvents(WatchStream *s, const QJsonObject &result, qint64 wa
         return;
     }
     w->m_next = events.last().kv.modRevision + 1;
+    w->m_lastWasDelete = events.last().type == WatchEvent::Type::Delete;
     Q_EMIT w->eventsReceived(events);
 }
 
 void WatchHub::endWatch(Watch *watch)
 {
     watch->m_active = false;
+    watch->m_live = false;
     m_watches.remove(watch->m_id);
     m_unassigned.removeAll(watch->m_id);
     if (WatchStream *s = m_owner.take(watch->m_id)) {
@@ -527,10 +549,12 @@ void WatchHub::streamBroken(WatchStream *s, Error error, const QString &message)
                                  .arg(s ? where(s) : m_client->endpoints.value(m_client->current)
                                                              .toDisplayString(),
                                       message);
+    QList<qint64> interrupted;
     if (s) {
         for (auto it = m_owner.cbegin(); it != m_owner.cend(); ++it)
             if (it.value() == s)
-                m_unassigned.append(it.key());
+                interrupted.append(it.key());
+        m_unassigned += interrupted;
         m_unassigned += s->awaiting;
         if (error == Error::ConnectionError || error == Error::Unavailable
             || error == Error::TimeoutError)
@@ -544,6 +568,109 @@ void WatchHub::streamBroken(WatchStream *s, Error error, const QString &message)
     qCWarning(lcWatch).noquote() << text << "- resuming in" << delay << "ms";
     m_retryTimer.start(delay);
     Q_EMIT streamLost(error, text);
+    setLive(interrupted, false);
+}
+
+void WatchHub::setLive(const QList<qint64> &ids, bool live)
+{
+    QList<QPointer<Watch>> changed;
+    for (qint64 id : ids)
+        if (Watch *w = m_watches.value(id); w && w->m_live != live)
+            changed.append(w);
+    for (const QPointer<Watch> &w : std::as_const(changed)) {
+        if (!w) // a receiver deleted it
+            continue;
+        w->m_live = live;
+        Q_EMIT w->liveChanged(live);
+    }
+}
+
+// A stream whose connection went half-dead (bytes dropped, never reset) says nothing, and with
+// HTTP/1.1 nothing can be sent on it to ask. So about once a second each stream's anchored
+// watches are checked against etcd with one read-only txn (keys only): a key whose revisions
+// show a change the stream has not delivered, or an audit that hangs, gets the stream replaced
+// (make-before-break: its watches resume elsewhere from where they were, nothing is lost).
+// A key unchanged since the watch's resume point proves that nothing was missed up to the
+// txn's revision, so the resume point moves there: a stream re-opened after a compaction then
+// starts at a recent revision and is not refused as compacted.
+void WatchHub::audit()
+{
+    bool anchored = false;
+    for (WatchStream *s : std::as_const(m_streams)) {
+        if (s->audit || s->replacing)
+            continue;
+        QList<qint64> ids;
+        QJsonArray ops;
+        for (auto it = m_owner.cbegin(); it != m_owner.cend() && ops.size() < MaxCreatesPerStream; ++it) {
+            const Watch *w = it.value() == s ? m_watches.value(it.key()) : nullptr;
+            if (!w || !w->m_anchored)
+                continue;
+            RangeOptions o = RangeOptions::ofKey(w->m_key);
+            o.keysOnly = true;
+            ops.append(Codec::opRange(Codec::rangeRequest(o)));
+            ids.append(w->m_id);
+        }
+        if (ids.isEmpty())
+            continue;
+        anchored = true;
+        GatewayReply *reply = m_client->txn({}, ops, {});
+        reply->setTimeout(std::chrono::milliseconds(AuditTimeoutMs));
+        s->audit = reply;
+        connect(reply, &GatewayReply::finished, reply, &QObject::deleteLater);
+        connect(reply, &GatewayReply::finished, this, [this, s, reply, ids] {
+            s->audit = nullptr;
+            onAudited(s, reply, ids);
+        });
+    }
+    for (const Watch *w : std::as_const(m_watches))
+        anchored = anchored || w->m_anchored;
+    if (!anchored)
+        m_auditTimer.stop();
+}
+
+void WatchHub::onAudited(WatchStream *s, GatewayReply *reply, const QList<qint64> &ids)
+{
+    if (reply->error() == Error::TimeoutError) {
+        replaceStream(s, QStringLiteral("its audit got no answer within %1 ms").arg(AuditTimeoutMs));
+        return;
+    }
+    if (reply->error() != Error::NoError)
+        return; // etcd unreachable or refusing: the stream breaks or recovers on its own
+    const TxnResult t = Codec::parseTxn(reply->json());
+    const qint64 revision = t.header.revision;
+    QString missed;
+    for (qsizetype i = 0; i < ids.size() && i < t.responses.size(); ++i) {
+        Watch *w = m_watches.value(ids[i]);
+        if (!w || m_owner.value(ids[i]) != s)
+            continue;
+        bool ok = false;
+        const RangeResult r = Codec::parseRange(
+                t.responses[i].toObject().value(QLatin1String("response_range")).toObject(), &ok);
+        if (!ok)
+            return;
+        const bool agrees = r.kvs.isEmpty() ? (w->m_lastWasDelete || w->m_next > revision)
+                                            : r.kvs.first().modRevision < w->m_next;
+        if (!agrees)
+            missed = QString::fromUtf8(w->m_key);
+        else if (w->m_next <= revision)
+            w->m_next = revision + 1; // nothing happened to the key up to here
+    }
+    if (!missed.isEmpty())
+        replaceStream(s, QStringLiteral("it has not delivered a change of %1 that etcd shows at "
+                                        "revision %2").arg(missed).arg(revision));
+}
+
+void WatchHub::replaceStream(WatchStream *s, const QString &why)
+{
+    if (s->replacing || !m_streams.contains(s))
+        return;
+    s->replacing = true;
+    ++m_replacements;
+    qCWarning(lcWatch).noquote() << "replacing the watch stream via" << where(s) << "-" << why;
+    for (auto it = m_owner.cbegin(); it != m_owner.cend(); ++it)
+        if (it.value() == s && !m_unassigned.contains(it.key()))
+            m_unassigned.append(it.key());
+    scheduleAssign();
 }
 
 QString WatchHub::where(const WatchStream *s) const

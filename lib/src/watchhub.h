@@ -23,6 +23,13 @@ class GatewayReply;
  * One watch on a key or range, served by its Client's shared watch stream. Delete it to cancel.
  * Events arrive in revision order, each exactly once, across stream restarts, etcd restarts
  * and endpoint failover. compacted() and failed() end the watch.
+ *
+ * A watch is live while a stream that confirmed it is open; liveChanged(false) says its stream
+ * broke and the hub is re-placing it (nothing is lost: it resumes where it was). An anchored
+ * watch (one key that existed when the watch starts) is also audited: the hub checks about once
+ * a second that etcd's copy of the key agrees with what the stream delivered, replaces a stream
+ * that fell silent or hangs, and moves the resume point forward so that a re-opened stream is
+ * not refused as compacted.
  */
 class Watch : public QObject
 {
@@ -35,9 +42,11 @@ public:
     //! The revision the watch resumes from (last delivered revision + 1); 0 until known.
     qint64 nextRevision() const { return m_next; }
     bool isActive() const { return m_active; }
+    bool isLive() const { return m_live; }
 
 Q_SIGNALS:
     void created();
+    void liveChanged(bool live);
     void eventsReceived(const QList<Conclave::WatchEvent> &events);
     void progress(qint64 revision);
     void compacted(qint64 compactRevision);
@@ -52,8 +61,11 @@ private:
     QByteArray m_rangeEnd;
     qint64 m_next = 0;
     bool m_prevKv = false;
+    bool m_anchored = false;
     bool m_active = true;
     bool m_confirmed = false;
+    bool m_live = false;
+    bool m_lastWasDelete = false;
 };
 
 struct WatchStream;
@@ -83,6 +95,11 @@ public:
     //! Watches [key, rangeEnd) from \a startRevision (0: from now, i.e. current revision + 1).
     Watch *watch(const QByteArray &key, const QByteArray &rangeEnd, qint64 startRevision,
                  bool prevKv, QObject *parent);
+    /*!
+     * Watches one key that existed at \a startRevision - 1 (the caller read it there), audited
+     * (see Watch).
+     */
+    Watch *watchAnchored(const QByteArray &key, qint64 startRevision, QObject *parent);
     //! True when every watch is confirmed by a live stream.
     bool isSettled() const;
     int watchCount() const { return int(m_watches.size()); }
@@ -90,6 +107,11 @@ public:
     //! How many streams were opened so far (for tests and benchmarks).
     int streamOpenings() const { return m_openings; }
     static constexpr qsizetype MaxLineBytes = 8 * 1024 * 1024;
+    //! How often anchored watches are audited, and how long an audit may take.
+    static constexpr int AuditIntervalMs = 1000;
+    static constexpr int AuditTimeoutMs = 1000;
+    //! How many streams were replaced because an audit found them silent or hanging.
+    int streamReplacements() const { return m_replacements; }
 
 Q_SIGNALS:
     //! Every watch is confirmed by a live stream again.
@@ -116,6 +138,10 @@ private:
     void maybeMerge();
     void checkSettled();
     void streamBroken(WatchStream *stream, Error error, const QString &message);
+    void audit();
+    void onAudited(WatchStream *stream, GatewayReply *reply, const QList<qint64> &ids);
+    void replaceStream(WatchStream *stream, const QString &why);
+    void setLive(const QList<qint64> &ids, bool live);
     QNetworkAccessManager *namForNewStream();
     QString where(const WatchStream *stream) const;
 
@@ -137,6 +163,8 @@ private:
     QElapsedTimer m_lastMerge;
     QTimer m_mergeTimer;
     int m_openings = 0;
+    int m_replacements = 0;
+    QTimer m_auditTimer;
 };
 
 } // namespace Conclave

@@ -25,12 +25,22 @@ bool CandidateProcess::start(const QList<QUrl> &endpoints, const QString &electi
     connect(m_process.get(), &QProcess::readyReadStandardOutput, this, &CandidateProcess::onReadyRead);
     connect(m_process.get(), &QProcess::readyReadStandardError, this,
             [this] { m_stderr += m_process->readAllStandardError(); });
-    m_process->start(QStringLiteral(CONCLAVE_CANDIDATE_BIN),
+    m_process->start(m_program,
                      QStringList{QStringLiteral("--endpoints"), urls.join(QLatin1Char(',')),
                                  QStringLiteral("--election"), election, QStringLiteral("--id"), id,
                                  QStringLiteral("--ttl"), QString::number(ttl)}
                              + extraArgs);
     return m_process->waitForStarted(5000);
+}
+
+qint64 CandidateProcess::pid() const
+{
+    return isRunning() ? m_process->processId() : 0;
+}
+
+bool CandidateProcess::isRunning() const
+{
+    return m_process && m_process->state() != QProcess::NotRunning;
 }
 
 void CandidateProcess::send(const QByteArray &command)

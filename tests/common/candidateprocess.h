@@ -18,8 +18,12 @@ public:
     explicit CandidateProcess(QObject *parent = nullptr);
     ~CandidateProcess() override;
 
+    //! Another program with conclave-candidate's options and output (e.g. conclave-worker).
+    void setProgram(const QString &program) { m_program = program; }
     bool start(const QList<QUrl> &endpoints, const QString &election, const QString &id,
                int ttl, const QStringList &extraArgs = {});
+    qint64 pid() const;
+    bool isRunning() const;
     void send(const QByteArray &command);
     void kill();      //!< SIGKILL
     void terminate(); //!< SIGTERM
@@ -39,6 +43,7 @@ Q_SIGNALS:
 private:
     void onReadyRead();
     std::unique_ptr<QProcess> m_process;
+    QString m_program = QStringLiteral(CONCLAVE_CANDIDATE_BIN);
     QByteArray m_buffer;
     QByteArray m_stderr;
     QString m_role = QStringLiteral("not-a-member");

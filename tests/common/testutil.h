@@ -19,3 +19,33 @@
         QVERIFY2((reply)->error() == Conclave::Error::NoError,                                 \
                  qPrintable((reply)->errorString()));                                          \
     } while (false)
+
+#include <QtCore/QMutex>
+#include <QtCore/QStringList>
+
+// Records every log message that contains \a needle while it lives (and passes all messages on
+// to the previous handler), so that a test can wait for something the library only logs.
+class LogCatcher
+{
+public:
+    explicit LogCatcher(const QString &needle)
+    {
+        s_needle = needle;
+        s_hits = 0;
+        s_previous = qInstallMessageHandler(&LogCatcher::handle);
+    }
+    ~LogCatcher() { qInstallMessageHandler(s_previous); }
+    int hits() const { return s_hits; }
+
+private:
+    static void handle(QtMsgType type, const QMessageLogContext &context, const QString &message)
+    {
+        if (message.contains(s_needle))
+            ++s_hits;
+        if (s_previous)
+            s_previous(type, context, message);
+    }
+    static inline QString s_needle;
+    static inline int s_hits = 0;
+    static inline QtMessageHandler s_previous = nullptr;
+};
