@@ -1,0 +1,670 @@
+#include "chaosrunner.h"
+
+#include "candidateprocess.h"
+#include "client_p.h"
+#include "election.h"
+#include "etcdtestenv.h"
+#include "gatewayreply.h"
+#include "tcpproxy.h"
+
+#include <conclave/client.h>
+#include <conclave/leaderinfo.h>
+
+#include <QtCore/QDeadlineTimer>
+#include <QtCore/QEventLoop>
+#include <QtCore/QFile>
+#include <QtCore/QJsonArray>
+#include <QtCore/QJsonDocument>
+#include <QtCore/QProcess>
+#include <QtCore/QTimer>
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <sys/types.h>
+
+namespace Chaos {
+
+namespace {
+
+qint64 now()
+{
+    using namespace std::chrono;
+    return qint64(duration_cast<nanoseconds>(steady_clock::now().time_since_epoch()).count());
+}
+
+void say(const QString &line)
+{
+    std::fprintf(stdout, "%s\n", qPrintable(line));
+    std::fflush(stdout);
+}
+
+} // namespace
+
+struct KeyInfo
+{
+    QByteArray key;
+    QString id;
+    qint64 createRevision = 0;
+    qint64 lease = 0;
+};
+
+struct Runner::Proc
+{
+    QString name;  // e1/c2.3
+    QString id;    // e1-c2.3 (the candidate id: unique per incarnation)
+    int election = 0;
+    int slot = 0;
+    bool worker = false;
+    std::unique_ptr<CandidateProcess> process;
+    std::vector<std::unique_ptr<TcpProxy>> proxies; // one per member, home member first
+    qint64 killedAt = 0;
+    qint64 endedAt = 0;
+    QList<Freeze> freezes;
+    bool frozen = false;
+
+    bool running() const { return process && process->isRunning() && !killedAt && !endedAt; }
+    QString role() const { return process ? process->role() : QString(); }
+};
+
+QStringList allKinds(bool cluster)
+{
+    QStringList kinds{QStringLiteral("kill-leader"),     QStringLiteral("stop-leader"),
+                      QStringLiteral("stop-etcd"),       QStringLiteral("restart-etcd"),
+                      QStringLiteral("partition-leader"), QStringLiteral("operator-delete"),
+                      QStringLiteral("operator-revoke"), QStringLiteral("compact-churn"),
+                      QStringLiteral("half-dead-next")};
+    if (cluster)
+        kinds << QStringLiteral("kill-member");
+    return kinds;
+}
+
+Runner::Runner(const Options &options)
+    : m_options(options)
+    , m_rng(options.seed)
+{
+}
+
+Runner::~Runner()
+{
+    tearDown();
+}
+
+QString Runner::electionName(int e) const
+{
+    return QStringLiteral("chaos/e%1").arg(e);
+}
+
+void Runner::spin(int ms)
+{
+    QEventLoop loop;
+    QTimer::singleShot(ms, &loop, &QEventLoop::quit);
+    loop.exec();
+}
+
+bool Runner::waitUntil(const std::function<bool()> &condition, int ms)
+{
+    QDeadlineTimer deadline(ms);
+    while (!condition()) {
+        if (deadline.hasExpired())
+            return false;
+        spin(int(qMin<qint64>(20, qMax<qint64>(1, deadline.remainingTime()))));
+    }
+    return true;
+}
+
+// etcdctl as an operator runs it, without blocking the event loop: the proxies live in it.
+QString Runner::etcdctl(const QStringList &args)
+{
+    QStringList urls;
+    for (int i = 0; i < m_etcd->size(); ++i)
+        if (m_etcd->isRunning(i))
+            urls << m_etcd->endpoint(i).toString();
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("ETCDCTL_API"), QStringLiteral("3"));
+    env.remove(QStringLiteral("ETCDCTL_ENDPOINTS"));
+    p.setProcessEnvironment(env);
+    p.start(m_etcd->etcdctlPath(), QStringList{QStringLiteral("--endpoints"), urls.join(QLatin1Char(',')),
+                                               QStringLiteral("--dial-timeout"), QStringLiteral("3s"),
+                                               QStringLiteral("--command-timeout"), QStringLiteral("5s")}
+                    + args);
+    if (!p.waitForStarted(5000))
+        return {};
+    waitUntil([&] { return p.state() == QProcess::NotRunning; }, 15000);
+    if (p.state() != QProcess::NotRunning) {
+        p.kill();
+        p.waitForFinished(2000);
+        return {};
+    }
+    if (p.exitCode() != 0) {
+        if (m_options.verbose)
+            say(QStringLiteral("   etcdctl %1: %2").arg(args.join(QLatin1Char(' ')),
+                                                      QString::fromUtf8(p.readAllStandardError()).trimmed()));
+        return {};
+    }
+    const QString out = QString::fromUtf8(p.readAllStandardOutput());
+    return out.isNull() ? QStringLiteral("") : out;
+}
+
+QList<KeyInfo> Runner::queueOf(int election, qint64 *revision)
+{
+    auto *c = Conclave::ClientPrivate::get(m_client.get());
+    QPointer<Conclave::GatewayReply> reply = c->range(Conclave::Election::queueRange(electionName(election)));
+    reply->setTimeout(std::chrono::milliseconds(2000));
+    waitUntil([&] { return !reply || reply->isFinished(); }, 5000);
+    QList<KeyInfo> queue;
+    if (!reply || !reply->isFinished() || reply->error() != Conclave::Error::NoError) {
+        if (reply)
+            reply->deleteLater();
+        if (revision)
+            *revision = -1;
+        return queue;
+    }
+    reply->deleteLater();
+    const Conclave::RangeResult r = Conclave::Codec::parseRange(reply->json());
+    if (revision)
+        *revision = r.header.revision;
+    const auto kvs = Conclave::Election::candidates(Conclave::Election::prefix(electionName(election)), r.kvs);
+    for (const Conclave::KeyValue &kv : kvs) {
+        const auto info = Conclave::LeaderInfo::fromKeyValue(kv.key, kv.value, kv.lease,
+                                                             kv.createRevision, {});
+        queue.append({kv.key, info.id(), kv.createRevision, kv.lease});
+    }
+    return queue;
+}
+
+Runner::Proc *Runner::byId(const QString &id) const
+{
+    for (const auto &p : m_procs)
+        if (p->id == id)
+            return p.get();
+    return nullptr;
+}
+
+QList<Runner::Proc *> Runner::live(int election) const
+{
+    QList<Proc *> result;
+    for (Proc *p : m_slots[size_t(election)])
+        if (p && p->running())
+            result.append(p);
+    return result;
+}
+
+Runner::Proc *Runner::leaderOf(int election) const
+{
+    for (Proc *p : live(election))
+        if (p->role() == QLatin1String("leader"))
+            return p;
+    return nullptr;
+}
+
+qint64 Runner::tokenOf(const Proc *p) const
+{
+    const QList<QJsonObject> events = p->process->events();
+    for (auto it = events.crbegin(); it != events.crend(); ++it) {
+        const QString kind = it->value(QLatin1String("event")).toString();
+        if (kind == QLatin1String("work-started"))
+            return qint64(it->value(QLatin1String("term")).toDouble());
+        if (kind == QLatin1String("role") && it->value(QLatin1String("role")) == QLatin1String("leader")
+            && it->contains(QLatin1String("fencing")))
+            return qint64(it->value(QLatin1String("fencing")).toDouble());
+    }
+    return 0;
+}
+
+int Runner::memberOf(const Proc *p) const
+{
+    // The member it talks to now: the proxy carrying the most connections.
+    int best = 0;
+    for (size_t i = 1; i < p->proxies.size(); ++i)
+        if (p->proxies[i]->connectionCount() > p->proxies[size_t(best)]->connectionCount())
+            best = int(i);
+    return (p->slot + best) % m_etcd->size();
+}
+
+void Runner::freeze(Proc *p)
+{
+    ::kill(pid_t(p->process->pid()), SIGSTOP);
+    p->freezes.append({now(), 0, false});
+    p->frozen = true;
+}
+
+void Runner::thaw(Proc *p)
+{
+    if (!p->frozen)
+        return;
+    p->freezes.last().continuedAt = now();
+    ::kill(pid_t(p->process->pid()), SIGCONT);
+    p->frozen = false;
+}
+
+Runner::Proc *Runner::spawn(int election, int slot)
+{
+    const bool worker = election >= m_options.elections;
+    int incarnation = 1;
+    for (const auto &p : m_procs)
+        incarnation += p->election == election && p->slot == slot;
+    auto proc = std::make_unique<Proc>();
+    proc->election = election;
+    proc->slot = slot;
+    proc->worker = worker;
+    proc->name = QStringLiteral("e%1/%2%3.%4").arg(election).arg(worker ? QLatin1Char('w') : QLatin1Char('c')).arg(slot).arg(incarnation);
+    proc->id = QString(proc->name).replace(QLatin1Char('/'), QLatin1Char('-'));
+    QList<QUrl> endpoints;
+    for (int i = 0; i < m_etcd->size(); ++i) {
+        auto proxy = std::make_unique<TcpProxy>();
+        if (!proxy->listen(m_etcd->endpoint((slot + i) % m_etcd->size())))
+            return nullptr;
+        endpoints << proxy->url();
+        proc->proxies.push_back(std::move(proxy));
+    }
+    proc->process = std::make_unique<CandidateProcess>();
+    QStringList extra;
+    if (worker) {
+        proc->process->setProgram(QStringLiteral(CONCLAVE_WORKER_BIN));
+        extra << QStringLiteral("--port") << QStringLiteral("0");
+    }
+    if (!proc->process->start(endpoints, electionName(election), proc->id, m_options.ttl, extra))
+        return nullptr;
+    m_slots[size_t(election)][size_t(slot)] = proc.get();
+    m_procs.push_back(std::move(proc));
+    return m_procs.back().get();
+}
+
+bool Runner::setUp()
+{
+    EtcdTestEnv::Options o;
+    o.members = m_options.cluster ? 3 : 1;
+    m_etcd = std::make_unique<EtcdTestEnv>(o);
+    if (!m_etcd->start()) {
+        say(QStringLiteral("error: %1").arg(m_etcd->errorString()));
+        return false;
+    }
+    m_client = std::make_unique<Conclave::Client>();
+    m_client->setEndpoints(m_etcd->endpoints());
+    m_slots.assign(size_t(electionCount()), std::vector<Proc *>(size_t(m_options.candidates), nullptr));
+    for (int e = 0; e < electionCount(); ++e) {
+        for (int s = 0; s < m_options.candidates; ++s) {
+            Proc *p = spawn(e, s);
+            // One at a time, so that queue order is slot order.
+            if (!p || !waitUntil([p] { return p->role() == QLatin1String("leader")
+                                              || p->role() == QLatin1String("follower"); }, 15000)) {
+                say(QStringLiteral("error: candidate e%1/%2 did not join; its stderr:\n%3")
+                            .arg(e).arg(s).arg(p ? QString::fromUtf8(p->process->stderrText()) : QString()));
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+void Runner::tearDown()
+{
+    const qint64 end = now();
+    for (const auto &p : m_procs) {
+        if (p->frozen)
+            thaw(p.get());
+        if (p->process && p->process->isRunning() && !p->endedAt && !p->killedAt) {
+            p->endedAt = end;
+            p->process->terminate();
+        }
+    }
+    for (const auto &p : m_procs)
+        if (p->process && p->process->isRunning() && !p->process->waitForExit(5000))
+            p->process->kill();
+}
+
+// ---- liveness --------------------------------------------------------------------------------
+
+// What the processes say: one leader per election, every live candidate leader or follower.
+QString Runner::localProblem() const
+{
+    for (int e = 0; e < electionCount(); ++e) {
+        int leaders = 0;
+        for (Proc *p : live(e)) {
+            if (p->frozen)
+                return QStringLiteral("%1 is frozen").arg(p->name);
+            if (p->role() == QLatin1String("leader"))
+                ++leaders;
+            else if (p->role() != QLatin1String("follower"))
+                return QStringLiteral("%1 is %2").arg(p->name, p->role());
+        }
+        if (leaders != 1)
+            return QStringLiteral("election %1 has %2 leaders").arg(e).arg(leaders);
+    }
+    return {};
+}
+
+// What etcd says: each live candidate has exactly one key, its lease alive; the head key is the
+// leader's and its create revision is the leader's fencing token.
+QString Runner::etcdProblem()
+{
+    for (int e = 0; e < electionCount(); ++e) {
+        qint64 revision = 0;
+        const QList<KeyInfo> queue = queueOf(e, &revision);
+        if (revision < 0)
+            return QStringLiteral("cannot read election %1").arg(e);
+        for (Proc *p : live(e)) {
+            const auto n = std::count_if(queue.cbegin(), queue.cend(),
+                                         [p](const KeyInfo &k) { return k.id == p->id; });
+            if (n != 1)
+                return QStringLiteral("%1 has %2 keys in etcd").arg(p->name).arg(n);
+        }
+        Proc *leader = leaderOf(e);
+        if (!leader || queue.isEmpty())
+            return QStringLiteral("election %1: no leader or empty queue").arg(e);
+        if (queue.first().id != leader->id)
+            return QStringLiteral("election %1: head key is %2's, %3 says it leads")
+                    .arg(e).arg(queue.first().id, leader->name);
+        if (queue.first().createRevision != tokenOf(leader))
+            return QStringLiteral("election %1: head create revision %2, leader's token %3")
+                    .arg(e).arg(queue.first().createRevision).arg(tokenOf(leader));
+        for (const KeyInfo &k : queue) {
+            if (!byId(k.id) || !byId(k.id)->running())
+                continue;
+            auto *c = Conclave::ClientPrivate::get(m_client.get());
+            QPointer<Conclave::GatewayReply> ttl = c->leaseTimeToLive(k.lease);
+            waitUntil([&] { return !ttl || ttl->isFinished(); }, 5000);
+            const bool alive = ttl && ttl->isFinished() && ttl->error() == Conclave::Error::NoError;
+            if (ttl)
+                ttl->deleteLater();
+            if (!alive)
+                return QStringLiteral("%1's lease %2 is not alive").arg(k.id).arg(k.lease, 0, 16);
+        }
+    }
+    return {};
+}
+
+bool Runner::settle(Fault &f)
+{
+    const int budgetMs = (m_options.ttl + 2) * 1000;
+    QDeadlineTimer deadline(budgetMs);
+    QString problem;
+    for (;;) {
+        if (waitUntil([&] { return (problem = localProblem()).isEmpty(); },
+                      int(qMax<qint64>(0, deadline.remainingTime())))) {
+            const qint64 seen = now();
+            problem = etcdProblem();
+            if (problem.isEmpty()) {
+                f.settledAt = seen;
+                return true;
+            }
+        }
+        if (deadline.hasExpired())
+            break;
+        spin(50);
+    }
+    f.missed = true;
+    f.note = problem;
+    say(QStringLiteral("   MISS: not live %1 s after the heal: %2").arg(m_options.ttl + 2).arg(problem));
+    const qint64 t = now();
+    say(timeline(logs(), m_faults + QList<Fault>{f}, f.election >= 0 ? f.election : 0,
+                 f.injectedAt - 2'000'000'000, t, m_origin));
+    // Let it recover, if it does, so that the campaign can go on.
+    const bool recovered = waitUntil([&] { return localProblem().isEmpty() && etcdProblem().isEmpty(); }, 30000);
+    say(recovered ? QStringLiteral("   recovered after %1 ms").arg((now() - t) / 1'000'000)
+                  : QStringLiteral("   still not live 30 s later: %1").arg(localProblem() + etcdProblem()));
+    if (!recovered)
+        m_aborted = true;
+    return false;
+}
+
+// ---- faults ------------------------------------------------------------------------------------
+
+bool Runner::killLeader(Fault &f)
+{
+    Proc *leader = leaderOf(f.election);
+    if (!leader)
+        return false;
+    f.target = leader->name;
+    f.injectedAt = now();
+    leader->killedAt = f.injectedAt;
+    leader->process->kill();
+    spawn(f.election, leader->slot);
+    f.healedAt = now();
+    return true;
+}
+
+bool Runner::stopLeader(Fault &f)
+{
+    Proc *leader = leaderOf(f.election);
+    if (!leader)
+        return false;
+    f.target = leader->name;
+    f.injectedAt = now();
+    freeze(leader);
+    spin((m_options.ttl + 1) * 1000);
+    // Its lease is gone if its key is.
+    const QList<KeyInfo> queue = queueOf(f.election);
+    leader->freezes.last().leaseGone = std::none_of(queue.cbegin(), queue.cend(),
+                                                    [leader](const KeyInfo &k) { return k.id == leader->id; });
+    thaw(leader);
+    f.healedAt = now();
+    return true;
+}
+
+bool Runner::stopEtcd(Fault &f)
+{
+    Proc *leader = leaderOf(f.election);
+    const int member = leader ? memberOf(leader) : 0;
+    f.target = QStringLiteral("member %1").arg(member);
+    f.injectedAt = now();
+    if (!m_etcd->pause(member))
+        return false;
+    spin((m_options.ttl + 1) * 1000);
+    m_etcd->resume(member);
+    f.healedAt = now();
+    return true;
+}
+
+bool Runner::restartEtcd(Fault &f)
+{
+    f.target = m_etcd->size() > 1 ? QStringLiteral("all members") : QStringLiteral("member 0");
+    f.injectedAt = now();
+    for (int i = 0; i < m_etcd->size(); ++i)
+        m_etcd->kill(i);
+    bool ok = true;
+    for (int i = 0; i < m_etcd->size(); ++i)
+        ok = m_etcd->restart(i) && ok; // same data dir and ports
+    f.healedAt = now();
+    return ok;
+}
+
+bool Runner::killMember(Fault &f)
+{
+    Proc *leader = leaderOf(f.election);
+    const int member = leader ? memberOf(leader) : 0;
+    f.target = QStringLiteral("member %1").arg(member);
+    f.injectedAt = now();
+    if (!m_etcd->kill(member))
+        return false;
+    spin(2000);
+    const bool ok = m_etcd->restart(member);
+    f.healedAt = now();
+    return ok;
+}
+
+bool Runner::partitionLeader(Fault &f)
+{
+    Proc *leader = leaderOf(f.election);
+    if (!leader)
+        return false;
+    f.target = leader->name;
+    f.injectedAt = now();
+    for (const auto &proxy : leader->proxies)
+        proxy->setMode(TcpProxy::Mode::Blackhole);
+    spin((m_options.ttl + 1) * 1000);
+    for (const auto &proxy : leader->proxies) { // drop, then reset
+        proxy->resetAll();
+        proxy->setMode(TcpProxy::Mode::Pass);
+    }
+    f.healedAt = now();
+    return true;
+}
+
+bool Runner::operatorDelete(Fault &f, bool revoke)
+{
+    const QList<KeyInfo> queue = queueOf(f.election);
+    if (queue.isEmpty())
+        return false;
+    const KeyInfo head = queue.first();
+    f.target = head.id;
+    f.operatorAction = true;
+    f.injectedAt = now();
+    const QString out = revoke ? etcdctl({QStringLiteral("lease"), QStringLiteral("revoke"),
+                                          QString::number(head.lease, 16)})
+                               : etcdctl({QStringLiteral("del"), QString::fromUtf8(head.key)});
+    f.healedAt = now();
+    return !out.isNull();
+}
+
+bool Runner::compactChurn(Fault &f)
+{
+    f.target = QStringLiteral("all");
+    f.injectedAt = now();
+    bool ok = true;
+    for (int round = 0; round < 3; ++round) {
+        if (Proc *leader = leaderOf(f.election))
+            leader->process->send("resign");
+        qint64 revision = 0;
+        queueOf(f.election, &revision);
+        if (revision > 0)
+            ok = !etcdctl({QStringLiteral("compact"), QString::number(revision)}).isNull() && ok;
+        for (int k = 0; k < 2; ++k) {
+            const int e = int(m_rng() % unsigned(electionCount()));
+            const QList<Proc *> procs = live(e);
+            if (!procs.isEmpty())
+                for (const auto &proxy : procs[int(m_rng() % unsigned(procs.size()))]->proxies)
+                    proxy->resetAll();
+        }
+        spin(300);
+    }
+    f.healedAt = now();
+    return ok;
+}
+
+bool Runner::halfDeadNext(Fault &f)
+{
+    const QList<KeyInfo> queue = queueOf(f.election);
+    Proc *leader = leaderOf(f.election);
+    Proc *next = queue.size() > 1 ? byId(queue[1].id) : nullptr;
+    if (!leader || !next || !next->running())
+        return false;
+    f.target = next->name;
+    f.injectedAt = now();
+    for (const auto &proxy : next->proxies)
+        proxy->freezeExisting(); // its connections drop every byte from now on, never reset
+    leader->killedAt = now();
+    leader->process->kill();
+    spawn(f.election, leader->slot);
+    f.healedAt = now();
+    return true;
+}
+
+bool Runner::inject(Fault &f)
+{
+    const QString &k = f.kind;
+    if (k == QLatin1String("kill-leader"))
+        return killLeader(f);
+    if (k == QLatin1String("stop-leader"))
+        return stopLeader(f);
+    if (k == QLatin1String("stop-etcd"))
+        return stopEtcd(f);
+    if (k == QLatin1String("restart-etcd"))
+        return restartEtcd(f);
+    if (k == QLatin1String("partition-leader"))
+        return partitionLeader(f);
+    if (k == QLatin1String("operator-delete"))
+        return operatorDelete(f, false);
+    if (k == QLatin1String("operator-revoke"))
+        return operatorDelete(f, true);
+    if (k == QLatin1String("compact-churn"))
+        return compactChurn(f);
+    if (k == QLatin1String("half-dead-next"))
+        return halfDeadNext(f);
+    if (k == QLatin1String("kill-member"))
+        return killMember(f);
+    return false;
+}
+
+QList<ProcessLog> Runner::logs() const
+{
+    QList<ProcessLog> result;
+    for (const auto &p : m_procs)
+        result.append({p->name, p->election, p->process->events(), p->killedAt, p->endedAt, p->freezes});
+    return result;
+}
+
+int Runner::run()
+{
+    const QStringList kinds = m_options.kinds.isEmpty() ? allKinds(m_options.cluster) : m_options.kinds;
+    say(QStringLiteral("conclave-chaos: seed %1, %2 faults of %3, %4 elections × %5 candidates "
+                       "(+%6 of workers), TTL %7 s, %8")
+                .arg(m_options.seed).arg(m_options.faults).arg(kinds.join(QLatin1Char(',')))
+                .arg(m_options.elections).arg(m_options.candidates).arg(m_options.workerElections)
+                .arg(m_options.ttl)
+                .arg(m_options.cluster ? QStringLiteral("3-member cluster") : QStringLiteral("one etcd member")));
+    m_origin = now();
+    if (!setUp())
+        return 2;
+    Fault start;
+    start.kind = QStringLiteral("(start)");
+    if (!settle(start)) {
+        say(QStringLiteral("error: the elections never settled after start"));
+        return 1;
+    }
+    QStringList order;
+    for (int i = 0; i < m_options.faults && !m_aborted; ++i) {
+        if (order.isEmpty()) { // every kind once per round, in a seeded order
+            order = kinds;
+            std::shuffle(order.begin(), order.end(), m_rng);
+        }
+        Fault f;
+        f.index = i + 1;
+        f.kind = order.takeFirst();
+        f.election = int(m_rng() % unsigned(electionCount()));
+        if (!inject(f)) {
+            f.error = true;
+            if (!f.injectedAt)
+                f.injectedAt = f.healedAt = now();
+            if (!f.healedAt)
+                f.healedAt = now();
+            say(QStringLiteral("#%1 %2 e%3: could not be injected as planned").arg(f.index).arg(f.kind).arg(f.election));
+        }
+        settle(f);
+        if (!f.missed)
+            say(QStringLiteral("#%1 %2 e%3 %4: live again %5 ms after the heal")
+                        .arg(f.index).arg(f.kind).arg(f.election).arg(f.target)
+                        .arg((f.settledAt - f.healedAt) / 1'000'000));
+        m_faults.append(f);
+    }
+    const qint64 end = now();
+    tearDown();
+    const Verdict verdict = judge(logs(), m_faults, end);
+    say(QString());
+    say(table(verdict));
+    say(QStringLiteral("leadership starts: %1; run time %2 s")
+                .arg(verdict.leadershipStarts).arg((end - m_origin) / 1'000'000'000));
+    for (const QString &v : verdict.violations)
+        say(QStringLiteral("VIOLATION: ") + v);
+    for (const Overlap &o : verdict.overlaps) {
+        if (o.operatorWindow)
+            continue;
+        say(QStringLiteral("---- timeline of election %1 around an overlap ----").arg(o.first.election));
+        say(timeline(logs(), m_faults, o.first.election, o.second.start - 3'000'000'000,
+                     o.second.start + 3'000'000'000, m_origin));
+    }
+    if (!m_options.reportFile.isEmpty()) {
+        QFile file(m_options.reportFile);
+        if (file.open(QIODevice::WriteOnly))
+            file.write(table(verdict).toUtf8());
+    }
+    const bool ok = verdict.ok() && !m_aborted;
+    say(ok ? QStringLiteral("chaos: %1 faults, no violation").arg(m_faults.size())
+           : QStringLiteral("chaos: %1 violation(s)").arg(verdict.violations.size() + (m_aborted ? 1 : 0)));
+    return ok ? 0 : 1;
+}
+
+} // namespace Chaos

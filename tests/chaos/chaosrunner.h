@@ -1,0 +1,101 @@
+#pragma once
+
+// conclave-chaos's runner: starts etcd and E elections × C candidate processes (each behind
+// its own TCP proxies), injects one fault at a time, heals it, waits for liveness, and at the
+// end hands what the processes printed and what it did to the checker.
+
+#include "checker.h"
+
+#include <QtCore/QObject>
+#include <QtCore/QStringList>
+
+#include <functional>
+#include <memory>
+#include <random>
+#include <vector>
+
+class CandidateProcess;
+class EtcdTestEnv;
+class TcpProxy;
+
+namespace Conclave {
+class Client;
+}
+
+namespace Chaos {
+
+struct Options
+{
+    quint32 seed = 1;
+    int faults = 100;
+    int elections = 3;
+    int candidates = 3;
+    int workerElections = 1;
+    int ttl = 3;
+    bool cluster = false;
+    QStringList kinds;       // empty: every kind that applies
+    QString reportFile;      // JSON report, optional
+    bool verbose = false;
+};
+
+//! Every fault kind, and those that need a cluster.
+QStringList allKinds(bool cluster);
+
+class Runner : public QObject
+{
+    Q_OBJECT
+public:
+    explicit Runner(const Options &options);
+    ~Runner() override;
+    //! Runs the whole campaign; the process exit code (0: no violation).
+    int run();
+
+private:
+    struct Proc;
+    bool setUp();
+    Proc *spawn(int election, int slot);
+    void tearDown();
+    bool inject(Fault &fault);
+    bool settle(Fault &fault);
+    QString localProblem() const;
+    QString etcdProblem();
+
+    // faults
+    bool killLeader(Fault &f);
+    bool stopLeader(Fault &f);
+    bool stopEtcd(Fault &f);
+    bool restartEtcd(Fault &f);
+    bool partitionLeader(Fault &f);
+    bool operatorDelete(Fault &f, bool revoke);
+    bool compactChurn(Fault &f);
+    bool halfDeadNext(Fault &f);
+    bool killMember(Fault &f);
+
+    // helpers
+    Proc *leaderOf(int election) const;
+    QList<Proc *> live(int election) const;
+    QList<struct KeyInfo> queueOf(int election, qint64 *revision = nullptr);
+    Proc *byId(const QString &id) const;
+    int memberOf(const Proc *p) const;
+    void freeze(Proc *p);
+    void thaw(Proc *p);
+    QString etcdctl(const QStringList &args);
+    bool waitUntil(const std::function<bool()> &condition, int ms);
+    void spin(int ms);
+    QString electionName(int election) const;
+    int electionCount() const { return m_options.elections + m_options.workerElections; }
+    qint64 tokenOf(const Proc *p) const;
+    QList<ProcessLog> logs() const;
+
+    Options m_options;
+    std::mt19937 m_rng;
+    std::unique_ptr<EtcdTestEnv> m_etcd;
+    std::unique_ptr<Conclave::Client> m_client;
+    std::vector<std::unique_ptr<Proc>> m_procs;      // every incarnation
+    std::vector<std::vector<Proc *>> m_slots;        // [election][slot] → current incarnation
+    QList<Fault> m_faults;
+    qint64 m_origin = 0;
+    bool m_aborted = false;
+};
+
+} // namespace Chaos

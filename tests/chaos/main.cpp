@@ -1,0 +1,83 @@
+// conclave-chaos: fault injection against real conclave-candidate and conclave-worker
+// processes on a real etcd, one fault at a time, judged by what the processes printed.
+// See docs/chaos.md.
+#include "chaosrunner.h"
+
+#include <QtCore/QCommandLineParser>
+#include <QtCore/QCoreApplication>
+#include <QtCore/QDateTime>
+
+#include <cstdio>
+
+static int usage(const QString &message)
+{
+    std::fprintf(stderr, "conclave-chaos: %s\n(see --help)\n", qPrintable(message));
+    return 2;
+}
+
+int main(int argc, char **argv)
+{
+    QCoreApplication app(argc, argv);
+    QCommandLineParser p;
+    p.setApplicationDescription(QStringLiteral(
+            "Injects faults into elections of conclave-candidate processes on a throwaway etcd "
+            "and checks that no two leaders ever overlap and that every election recovers."));
+    p.addHelpOption();
+    p.addOptions({{QStringLiteral("seed"), QStringLiteral("random seed (default: from the clock; printed)"), QStringLiteral("n")},
+                  {QStringLiteral("faults"), QStringLiteral("faults to inject (default 100)"), QStringLiteral("n"), QStringLiteral("100")},
+                  {QStringLiteral("elections"), QStringLiteral("elections of conclave-candidate (default 3)"), QStringLiteral("n"), QStringLiteral("3")},
+                  {QStringLiteral("candidates"), QStringLiteral("candidates per election (default 3)"), QStringLiteral("n"), QStringLiteral("3")},
+                  {QStringLiteral("worker-elections"), QStringLiteral("elections of conclave-worker (default 1)"), QStringLiteral("n"), QStringLiteral("1")},
+                  {QStringLiteral("ttl"), QStringLiteral("lease TTL in seconds (default 3)"), QStringLiteral("seconds"), QStringLiteral("3")},
+                  {QStringLiteral("cluster"), QStringLiteral("a 3-member etcd cluster (adds kill-member)")},
+                  {QStringLiteral("kinds"), QStringLiteral("comma-separated fault kinds (default all): ")
+                                                    + Chaos::allKinds(true).join(QLatin1Char(',')),
+                   QStringLiteral("list")},
+                  {QStringLiteral("report"), QStringLiteral("also write the result table to FILE"), QStringLiteral("file")},
+                  {QStringLiteral("verbose"), QStringLiteral("print etcdctl failures")}});
+    if (!p.parse(app.arguments()))
+        return usage(p.errorText());
+    if (p.isSet(QStringLiteral("help")))
+        p.showHelp(0);
+    if (!p.positionalArguments().isEmpty())
+        return usage(QStringLiteral("unexpected argument ") + p.positionalArguments().first());
+
+    Chaos::Options o;
+    auto number = [&](const char *name, int min, int max, int *out) {
+        bool ok = false;
+        const int v = p.value(QLatin1String(name)).toInt(&ok);
+        if (!ok || v < min || v > max)
+            return usage(QStringLiteral("--%1 must be a whole number from %2 to %3").arg(QLatin1String(name)).arg(min).arg(max));
+        *out = v;
+        return 0;
+    };
+    if (int rc = number("faults", 0, 1000000, &o.faults)
+                 + number("elections", 1, 100, &o.elections)
+                 + number("candidates", 2, 20, &o.candidates)
+                 + number("worker-elections", 0, 20, &o.workerElections)
+                 + number("ttl", 2, 60, &o.ttl))
+        return rc > 2 ? 2 : rc;
+    if (p.isSet(QStringLiteral("seed"))) {
+        bool ok = false;
+        o.seed = p.value(QStringLiteral("seed")).toUInt(&ok);
+        if (!ok)
+            return usage(QStringLiteral("--seed must be a whole number"));
+    } else {
+        o.seed = quint32(QDateTime::currentMSecsSinceEpoch());
+    }
+    o.cluster = p.isSet(QStringLiteral("cluster"));
+    if (p.isSet(QStringLiteral("kinds"))) {
+        const QStringList known = Chaos::allKinds(o.cluster);
+        for (const QString &k : p.value(QStringLiteral("kinds")).split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+            if (!known.contains(k))
+                return usage(QStringLiteral("unknown fault kind \"%1\"%2; known: %3")
+                                     .arg(k, k == QLatin1String("kill-member") ? QStringLiteral(" without --cluster") : QString(),
+                                          known.join(QLatin1Char(','))));
+            o.kinds << k;
+        }
+    }
+    o.reportFile = p.value(QStringLiteral("report"));
+    o.verbose = p.isSet(QStringLiteral("verbose"));
+    Chaos::Runner runner(o);
+    return runner.run();
+}

@@ -1,0 +1,164 @@
+// The chaos checker's rules on hand-made timelines (no etcd, no processes).
+#include "checker.h"
+
+#include <QtTest/QTest>
+
+using namespace Chaos;
+
+namespace {
+
+constexpr qint64 Ms = 1'000'000;
+
+QJsonObject role(const char *r, qint64 atMs, qint64 fencing = 0)
+{
+    QJsonObject o{{QStringLiteral("event"), QStringLiteral("role")},
+                  {QStringLiteral("role"), QLatin1String(r)},
+                  {QStringLiteral("mono_ns"), double(atMs * Ms)}};
+    if (fencing)
+        o.insert(QStringLiteral("fencing"), double(fencing));
+    return o;
+}
+
+ProcessLog proc(const char *name, QList<QJsonObject> events)
+{
+    ProcessLog p;
+    p.name = QLatin1String(name);
+    p.election = 0;
+    p.events = events;
+    return p;
+}
+
+Fault fault(const char *kind, qint64 atMs, bool operatorAction = false)
+{
+    Fault f;
+    f.index = 1;
+    f.kind = QLatin1String(kind);
+    f.election = 0;
+    f.injectedAt = atMs * Ms;
+    f.healedAt = atMs * Ms;
+    f.settledAt = (atMs + 500) * Ms;
+    f.operatorAction = operatorAction;
+    return f;
+}
+
+} // namespace
+
+class tst_ChaosCheck : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void cleanHandoverPasses()
+    {
+        const QList<ProcessLog> logs{
+                proc("a", {role("follower", 0), role("leader", 10, 5), role("follower", 100)}),
+                proc("b", {role("follower", 5), role("leader", 101, 9)})};
+        const Verdict v = judge(logs, {fault("resign", 90)}, 1000 * Ms);
+        QVERIFY2(v.ok(), qPrintable(v.violations.join(u'\n')));
+        QCOMPARE(v.intervals.size(), 2);
+        QCOMPARE(v.leadershipStarts, 2);
+        QCOMPARE(v.kinds.value(QStringLiteral("resign")).recoveryNs, QList<qint64>{500 * Ms});
+    }
+
+    void overlapIsAViolation()
+    {
+        const QList<ProcessLog> logs{proc("a", {role("leader", 10, 5), role("follower", 200)}),
+                                     proc("b", {role("leader", 150, 9)})};
+        const Verdict v = judge(logs, {fault("partition-leader", 100)}, 1000 * Ms);
+        QVERIFY(!v.ok());
+        QCOMPARE(v.kinds.value(QStringLiteral("partition-leader")).overlaps, 1);
+        QCOMPARE(v.kinds.value(QStringLiteral("partition-leader")).maxOverlapNs, 50 * Ms);
+        QVERIFY(v.violations.first().contains(QLatin1String("both led for 50.0 ms")));
+    }
+
+    void operatorWindowIsBoundedNotForbidden()
+    {
+        // The operator deletes a's key at 150; b takes over at 155, a steps down at 160.
+        const QList<ProcessLog> logs{proc("a", {role("leader", 10, 5), role("not-a-member", 160)}),
+                                     proc("b", {role("leader", 155, 9)})};
+        Verdict v = judge(logs, {fault("operator-delete", 150, true)}, 1000 * Ms);
+        QVERIFY2(v.ok(), qPrintable(v.violations.join(u'\n')));
+        QCOMPARE(v.kinds.value(QStringLiteral("operator-delete")).operatorWindowNs,
+                 QList<qint64>{5 * Ms});
+        // 80 ms is past the bound.
+        const QList<ProcessLog> slow{proc("a", {role("leader", 10, 5), role("not-a-member", 235)}),
+                                     proc("b", {role("leader", 155, 9)})};
+        v = judge(slow, {fault("operator-delete", 150, true)}, 1000 * Ms);
+        QVERIFY(!v.ok());
+        QVERIFY(v.violations.first().contains(QLatin1String("operator window")));
+        // The same overlap without an operator action is a plain violation.
+        v = judge(logs, {fault("compact-churn", 150)}, 1000 * Ms);
+        QCOMPARE(v.kinds.value(QStringLiteral("compact-churn")).overlaps, 1);
+    }
+
+    void fencingTokens()
+    {
+        QList<ProcessLog> logs{proc("a", {role("leader", 10, 9), role("follower", 100)}),
+                               proc("b", {role("leader", 200, 7), role("follower", 300)})};
+        Verdict v = judge(logs, {}, 1000 * Ms);
+        QVERIFY(!v.ok());
+        QVERIFY(v.violations.first().contains(QLatin1String("went from 9")));
+        logs[1].events[0] = role("leader", 200, 9);
+        v = judge(logs, {}, 1000 * Ms);
+        QVERIFY(v.violations.join(u'\n').contains(QLatin1String("named both")));
+        // One process leading twice with its own token (a short step-down) is fine.
+        const QList<ProcessLog> again{proc("a", {role("leader", 10, 9), role("follower", 100),
+                                                 role("leader", 150, 9)})};
+        QVERIFY(judge(again, {}, 1000 * Ms).ok());
+        // A leader must say its token.
+        QVERIFY(!judge({proc("a", {role("leader", 10)})}, {}, 1000 * Ms).ok());
+    }
+
+    void frozenTimeIsCutOut()
+    {
+        // a is stopped at 100 and continued at 5000; its first act is to step down.
+        ProcessLog a = proc("a", {role("leader", 10, 5), role("not-a-member", 5001)});
+        a.freezes.append({100 * Ms, 5000 * Ms, true});
+        const ProcessLog b = proc("b", {role("leader", 4000, 9)});
+        Verdict v = judge({a, b}, {fault("stop-leader", 100)}, 10000 * Ms);
+        QVERIFY2(v.ok(), qPrintable(v.violations.join(u'\n')));
+        QCOMPARE(intervalsOf(a, 10000 * Ms).first().end, 100 * Ms);
+        // Still leader 300 ms after SIGCONT: that is leadership, and overlaps b.
+        a.events[1] = role("not-a-member", 5300);
+        v = judge({a, b}, {fault("stop-leader", 100)}, 10000 * Ms);
+        QVERIFY(!v.ok());
+        // Never stepping down after SIGCONT, lease gone: a violation of its own.
+        a.events.removeLast();
+        v = judge({a, proc("b", {})}, {fault("stop-leader", 100)}, 10000 * Ms);
+        QVERIFY(v.violations.join(u'\n').contains(QLatin1String("never stepped down")));
+    }
+
+    void killEndsLeadership()
+    {
+        ProcessLog a = proc("a", {role("leader", 10, 5)});
+        a.killedAt = 100 * Ms;
+        const Verdict v = judge({a, proc("b", {role("leader", 3000, 9)})}, {fault("kill-leader", 100)},
+                                10000 * Ms);
+        QVERIFY2(v.ok(), qPrintable(v.violations.join(u'\n')));
+    }
+
+    void missesAreViolations()
+    {
+        Fault f = fault("half-dead-next", 100);
+        f.missed = true;
+        f.settledAt = 0;
+        const Verdict v = judge({}, {f}, 1000 * Ms);
+        QVERIFY(!v.ok());
+        QCOMPARE(v.kinds.value(QStringLiteral("half-dead-next")).misses, 1);
+        QVERIFY(table(v).contains(QLatin1String("| half-dead-next | 1 | 0 |")));
+    }
+
+    void percentiles()
+    {
+        QCOMPARE(percentile({}, 50), 0);
+        QCOMPARE(percentile({5, 1, 3}, 50), 3);
+        QCOMPARE(percentile({5, 1, 3}, 100), 5);
+        QList<qint64> hundred;
+        for (int i = 1; i <= 100; ++i)
+            hundred.append(i);
+        QCOMPARE(percentile(hundred, 99), 99);
+        QCOMPARE(percentile(hundred, 90), 90);
+    }
+};
+
+QTEST_GUILESS_MAIN(tst_ChaosCheck)
+#include "tst_chaoscheck.moc"
