@@ -3,6 +3,7 @@
 #include "client_p.h"
 #include "etcdtestenv.h"
 #include "gatewayreply.h"
+#include "tcpproxy.h"
 #include "testutil.h"
 #include "watchhub.h"
 
@@ -43,6 +44,8 @@ private Q_SLOTS:
     void addAndCancelUnderLoadLosesNothing();
     void etcdRestartResumesOnce();
     void compactionReported();
+    void auditMovesResumePointPastCompaction();
+    void silentStreamIsReplaced();
 
 private:
     qint64 put(const QByteArray &key, const QByteArray &value);
@@ -238,6 +241,62 @@ void tst_WatchHub::compactionReported()
     QVERIFY(created.wait(10000));
     put(m_prefix + "c", "3");
     QTRY_COMPARE_WITH_TIMEOUT(rec.values.size(), 1, 10000);
+}
+
+// An anchored watch's resume point follows etcd's revision (the audit proves nothing changed),
+// so a stream re-opened after a compaction is not refused; live says when the stream is gone.
+void tst_WatchHub::auditMovesResumePointPastCompaction()
+{
+    TcpProxy proxy;
+    QVERIFY(proxy.listen(m_etcd.endpoint()));
+    Client viaProxy;
+    viaProxy.setEndpoints({proxy.url()});
+    WatchHub *hub = ClientPrivate::get(&viaProxy)->watchHub();
+    const QByteArray key = m_prefix + "anchored";
+    const qint64 created = put(key, "1");
+    std::unique_ptr<Watch> w(hub->watchAnchored(key, created + 1, nullptr));
+    Recorder rec(w.get());
+    QSignalSpy live(w.get(), &Watch::liveChanged);
+    QSignalSpy compacted(w.get(), &Watch::compacted);
+    QTRY_VERIFY_WITH_TIMEOUT(w->isLive(), 10000);
+    qint64 later = 0;
+    for (int i = 0; i < 3; ++i)
+        later = put(m_prefix + "unrelated", QByteArray::number(i));
+    QTRY_VERIFY_WITH_TIMEOUT(w->nextRevision() > later, 5000); // audited: nothing missed
+    auto *compact = d->post(QStringLiteral("compaction"), "/v3/kv/compaction",
+                            {{QStringLiteral("revision"), Codec::encodeInt(later)}},
+                            ClientPrivate::Retry::IfNotSent);
+    CONCLAVE_AWAIT_OK(compact);
+    live.clear();
+    proxy.resetAll();
+    QTRY_VERIFY_WITH_TIMEOUT(live.count() >= 2, 10000); // lost its stream, then back
+    QCOMPARE(live.at(0).at(0).toBool(), false);
+    QCOMPARE(live.last().at(0).toBool(), true);
+    const qint64 changed = put(key, "2");
+    QTRY_COMPARE_WITH_TIMEOUT(rec.revisions, QList<qint64>{changed}, 10000);
+    QCOMPARE(compacted.count(), 0); // before: re-opened at created + 1, refused as compacted
+}
+
+// A stream whose connection goes half-dead (bytes dropped, no reset) is found out by the audit
+// and replaced; the change it swallowed is delivered, once.
+void tst_WatchHub::silentStreamIsReplaced()
+{
+    TcpProxy proxy;
+    QVERIFY(proxy.listen(m_etcd.endpoint()));
+    Client viaProxy;
+    viaProxy.setEndpoints({proxy.url()});
+    WatchHub *hub = ClientPrivate::get(&viaProxy)->watchHub();
+    const QByteArray key = m_prefix + "silent";
+    const qint64 created = put(key, "1");
+    std::unique_ptr<Watch> w(hub->watchAnchored(key, created + 1, nullptr));
+    Recorder rec(w.get());
+    QTRY_VERIFY_WITH_TIMEOUT(w->isLive() && hub->isSettled(), 10000);
+    proxy.freezeExisting();
+    const qint64 changed = put(key, "2");
+    QTRY_COMPARE_WITH_TIMEOUT(rec.revisions, QList<qint64>{changed}, 5000);
+    QVERIFY(hub->streamReplacements() >= 1);
+    const qint64 again = put(key, "3"); // the new stream carries on
+    QTRY_COMPARE_WITH_TIMEOUT(rec.revisions, (QList<qint64>{changed, again}), 5000);
 }
 
 QTEST_GUILESS_MAIN(tst_WatchHub)

@@ -27,7 +27,7 @@ struct WatchStream
 {
     QPointer<QNetworkReply> reply;
     QNetworkAccessManager *nam = nullptr;
-    QByteArray buffer;
+    WatchStreamParser parser;
     QList<qint64> awaiting; // creates sent, not yet confirmed, in body order
     int owned = 0;          // watches this stream delivers
     int dropped = 0;        // watches cancelled locally but still open on the server
@@ -281,25 +281,16 @@ void WatchHub::closeStream(WatchStream *s)
 
 void WatchHub::onReadyRead(WatchStream *s)
 {
-    s->buffer += s->reply->readAll();
-    qsizetype start = 0;
-    for (qsizetype nl; (nl = s->buffer.indexOf('\n', start)) >= 0; start = nl + 1)
-        if (!handleLine(s, s->buffer.mid(start, nl - start)))
-            return; // the stream is gone
-    s->buffer.remove(0, start);
-    if (s->buffer.size() > MaxLineBytes)
-        streamBroken(s, Error::ProtocolError,
-                     QStringLiteral("watch message exceeds %1 bytes").arg(MaxLineBytes));
+    handleMessages(s, s->parser.feed(s->reply->readAll()));
 }
 
 void WatchHub::onStreamFinished(WatchStream *s)
 {
     QNetworkReply *reply = s->reply;
-    s->buffer += reply->readAll();
+    const QByteArray tail = reply->readAll();
     const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-    const QByteArray rest = s->buffer.trimmed();
-    s->buffer.clear();
-    if (status != 0 && status != 200) {
+    if (status != 0 && status != 200) { // a unary-shaped error before the first message
+        const QByteArray rest = (s->parser.pending() + tail).trimmed();
         const QJsonObject obj = QJsonDocument::fromJson(rest).object();
         const QString message = obj.value(QLatin1String("message")).toString(
                 QString::fromUtf8(rest.left(200)).simplified());
@@ -307,15 +298,8 @@ void WatchHub::onStreamFinished(WatchStream *s)
                      QStringLiteral("HTTP %1: %2").arg(status).arg(message));
         return;
     }
-    // The last object (an in-stream error) may come without a trailing newline; a partial
-    // one means the stream was cut mid-message: the connection's fault, whatever Qt reports
-    // (a close inside a chunk ends some replies with NoError).
-    if (!rest.isEmpty() && !QJsonDocument::fromJson(rest).isObject()) {
-        streamBroken(s, Error::ConnectionError, QStringLiteral("stream ended in the middle of a message"));
-        return;
-    }
-    if (!rest.isEmpty() && !handleLine(s, rest))
-        return;
+    if (!handleMessages(s, s->parser.feed(tail) + s->parser.finish()))
+        return; // the stream is gone
     if (reply->error() == QNetworkReply::SslHandshakeFailedError)
         streamBroken(s, Error::TlsError, reply->errorString());
     else
@@ -341,54 +325,40 @@ void WatchHub::onSettleTimeout(WatchStream *s)
     maybeMerge();
 }
 
-bool WatchHub::handleLine(WatchStream *s, const QByteArray &line)
+bool WatchHub::handleMessages(WatchStream *s, const QList<WatchMessage> &messages)
 {
-    if (line.trimmed().isEmpty())
-        return true;
-    qCDebug(lcWatch) << "stream message of" << line.size() << "bytes";
-    QJsonParseError parseError;
-    const QJsonDocument doc = QJsonDocument::fromJson(line, &parseError);
-    if (!doc.isObject()) {
-        streamBroken(s, Error::ProtocolError,
-                     QStringLiteral("malformed watch message (%1)").arg(parseError.errorString()));
-        return false;
-    }
-    const QJsonObject obj = doc.object();
-    if (obj.value(QLatin1String("error")).isObject()) {
-        const QJsonObject err = obj.value(QLatin1String("error")).toObject();
-        const QString message = err.value(QLatin1String("message")).toString();
-        streamBroken(s, Codec::classify(err.value(QLatin1String("http_code")).toInt(),
-                                        err.value(QLatin1String("grpc_code")).toInt(), message),
-                     message);
-        return false;
-    }
-    const QJsonObject result = obj.value(QLatin1String("result")).toObject();
-    bool idOk = false;
-    const qint64 watchId = Codec::decodeInt(result.value(QLatin1String("watch_id")), &idOk);
-    if (result.isEmpty() || !idOk) {
-        streamBroken(s, Error::ProtocolError, QStringLiteral("watch message without a result"));
-        return false;
-    }
     const QPointer<QNetworkReply> alive = s->reply;
-    if (result.value(QLatin1String("created")).toBool()) {
-        // Only answers to our creates count as progress: a busy stream's events must not
-        // keep postponing the verdict on creates the gateway dropped.
-        handleCreated(s, result);
-        if (m_streams.contains(s) && !s->awaiting.isEmpty())
-            s->quiet.start(QuietMs);
+    for (const WatchMessage &m : messages) {
+        switch (m.kind) {
+        case WatchMessage::Kind::Error:
+            streamBroken(s, m.error, m.errorString);
+            return false;
+        case WatchMessage::Kind::Created:
+            // Only answers to our creates count as progress: a busy stream's events must not
+            // keep postponing the verdict on creates the gateway dropped.
+            handleCreated(s, m);
+            if (m_streams.contains(s) && !s->awaiting.isEmpty())
+                s->quiet.start(QuietMs);
+            break;
+        case WatchMessage::Kind::Canceled:
+            handleCanceled(s, m);
+            break;
+        case WatchMessage::Kind::Progress:
+            s->settled = true; // our trailing progress_request: the whole body was read
+            s->quiet.stop();
+            checkSettled();
+            break;
+        case WatchMessage::Kind::Events:
+            handleEvents(s, m);
+            break;
+        }
+        if (!m_streams.contains(s) || !alive)
+            return false;
     }
-    else if (result.value(QLatin1String("canceled")).toBool())
-        handleCanceled(s, result, watchId);
-    else if (watchId == -1 && !result.contains(QLatin1String("events"))) {
-        s->settled = true; // our trailing progress_request: the whole body was read
-        s->quiet.stop();
-        checkSettled();
-    } else
-        handleEvents(s, result, watchId);
-    return m_streams.contains(s) && alive;
+    return true;
 }
 
-void WatchHub::handleCreated(WatchStream *s, const QJsonObject &result)
+void WatchHub::handleCreated(WatchStream *s, const WatchMessage &m)
 {
     if (s->awaiting.isEmpty()) {
         streamBroken(s, Error::ProtocolError, QStringLiteral("unexpected 'created' message"));
@@ -402,8 +372,8 @@ void WatchHub::handleCreated(WatchStream *s, const QJsonObject &result)
         releaseIfIdle(s);
         return;
     }
-    if (result.value(QLatin1String("canceled")).toBool()) {
-        const QString reason = result.value(QLatin1String("cancel_reason")).toString();
+    if (m.canceled) {
+        const QString &reason = m.cancelReason;
         const Error error = Codec::classify(0, reason.contains(QLatin1String("PermissionDenied"))
                                                        ? 7 : 0, reason);
         if (error == Error::AuthenticationError && !m_client->user.isEmpty() && !m_authRetried) {
@@ -437,47 +407,35 @@ void WatchHub::handleCreated(WatchStream *s, const QJsonObject &result)
     }
 }
 
-void WatchHub::handleCanceled(WatchStream *s, const QJsonObject &result, qint64 watchId)
+void WatchHub::handleCanceled(WatchStream *s, const WatchMessage &m)
 {
-    Watch *w = m_watches.value(watchId);
-    if (!w || m_owner.value(watchId) != s)
+    Watch *w = m_watches.value(m.watchId);
+    if (!w || m_owner.value(m.watchId) != s)
         return; // a watch we dropped or moved
-    const qint64 compactRevision = Codec::decodeInt(result.value(QLatin1String("compact_revision")));
-    const QString reason = result.value(QLatin1String("cancel_reason")).toString();
     endWatch(w);
-    if (compactRevision > 0) {
-        qCWarning(lcWatch) << "watch" << watchId << "compacted at" << compactRevision;
-        Q_EMIT w->compacted(compactRevision);
+    if (m.compactRevision > 0) {
+        qCWarning(lcWatch) << "watch" << m.watchId << "compacted at" << m.compactRevision;
+        Q_EMIT w->compacted(m.compactRevision);
     } else {
-        Q_EMIT w->failed(Codec::classify(0, 0, reason),
-                         QStringLiteral("watch cancelled by %1: %2").arg(where(s), reason));
+        Q_EMIT w->failed(Codec::classify(0, 0, m.cancelReason),
+                         QStringLiteral("watch cancelled by %1: %2").arg(where(s), m.cancelReason));
     }
 }
 
-void WatchHub::handleEvents(WatchStream *s, const QJsonObject &result, qint64 watchId)
+void WatchHub::handleEvents(WatchStream *s, const WatchMessage &m)
 {
-    Watch *w = m_watches.value(watchId);
-    if (!w || m_owner.value(watchId) != s)
+    Watch *w = m_watches.value(m.watchId);
+    if (!w || m_owner.value(m.watchId) != s)
         return;
-    const qint64 revision = Codec::parseHeader(result.value(QLatin1String("header")).toObject())
-                                    .revision;
-    const QJsonArray array = result.value(QLatin1String("events")).toArray();
     QList<WatchEvent> events;
-    events.reserve(array.size());
-    for (const QJsonValue &v : array) {
-        bool ok = false;
-        WatchEvent e = Codec::parseEvent(v.toObject(), &ok);
-        if (!ok) {
-            streamBroken(s, Error::ProtocolError, QStringLiteral("malformed watch event"));
-            return;
-        }
+    events.reserve(m.events.size());
+    for (const WatchEvent &e : m.events)
         if (e.kv.modRevision >= w->m_next) // drop anything already delivered
             events.append(e);
-    }
     if (events.isEmpty()) {
-        if (array.isEmpty() && revision >= w->m_next) { // progress: nothing missed up to here
-            w->m_next = revision + 1;
-            Q_EMIT w->progress(revision);
+        if (m.events.isEmpty() && m.header.revision >= w->m_next) { // progress: nothing missed
+            w->m_next = m.header.revision + 1;
+            Q_EMIT w->progress(m.header.revision);
         }
         return;
     }

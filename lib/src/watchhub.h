@@ -2,6 +2,7 @@
 
 #include "client_p.h"
 #include "codec.h"
+#include "watchstreamparser.h"
 
 #include <QtCore/QElapsedTimer>
 #include <QtCore/QHash>
@@ -106,7 +107,6 @@ public:
     int streamCount() const { return int(m_streams.size()); }
     //! How many streams were opened so far (for tests and benchmarks).
     int streamOpenings() const { return m_openings; }
-    static constexpr qsizetype MaxLineBytes = 8 * 1024 * 1024;
     //! How often anchored watches are audited, and how long an audit may take.
     static constexpr int AuditIntervalMs = 1000;
     static constexpr int AuditTimeoutMs = 1000;
@@ -129,10 +129,11 @@ private:
     void onReadyRead(WatchStream *stream);
     void onStreamFinished(WatchStream *stream);
     void onSettleTimeout(WatchStream *stream);
-    bool handleLine(WatchStream *stream, const QByteArray &line);
-    void handleCreated(WatchStream *stream, const QJsonObject &result);
-    void handleCanceled(WatchStream *stream, const QJsonObject &result, qint64 watchId);
-    void handleEvents(WatchStream *stream, const QJsonObject &result, qint64 watchId);
+    //! False when the stream is gone (broken by a message, or closed by a receiver).
+    bool handleMessages(WatchStream *stream, const QList<WatchMessage> &messages);
+    void handleCreated(WatchStream *stream, const WatchMessage &message);
+    void handleCanceled(WatchStream *stream, const WatchMessage &message);
+    void handleEvents(WatchStream *stream, const WatchMessage &message);
     void endWatch(Watch *watch);
     void releaseIfIdle(WatchStream *stream);
     void maybeMerge();

@@ -5,10 +5,13 @@
 CONCLAVE_PACKAGES=(cmake ninja-build g++ qt6-base-dev qt6-base-dev-tools libgl-dev
                    libqt6svg6 fonts-dejavu-core
                    etcd-server etcd-client openssl ca-certificates)
+# Only the test suite needs these: clang with libFuzzer for the targets of tests/fuzz.
+CONCLAVE_TEST_PACKAGES=(clang libclang-rt-14-dev)
 
+# conclave_install_missing [more packages…]
 conclave_install_missing() {
     local missing=()
-    for p in "${CONCLAVE_PACKAGES[@]}"; do
+    for p in "${CONCLAVE_PACKAGES[@]}" "$@"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
             || missing+=("$p")
     done
