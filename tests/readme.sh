@@ -4,7 +4,7 @@
 #    "README snippet begins" and "README snippet ends" (dedented as the begin marker);
 #  - the ```sh block after "<!-- run: tests/readme.sh -->" runs as written (in a scratch
 #    directory where build/run is this build and examples/ the source's), and builds;
-#  - every option shown for scripts/run, conclave-monitor and conclave-candidate in a ```sh
+#  - every option shown for scripts/run, conclave-monitor, conclave-candidate and conclave-chaos in a ```sh
 #    block is one the program accepts (its --help lists it);
 #  - every relative link points at a file that exists.
 #   tests/readme.sh SOURCE_DIR BUILD_DIR
@@ -76,6 +76,8 @@ check_options() { # PROGRAM-NAME HELP-TEXT-FILE
 check_options conclave-monitor "$scratch/monitor-help"
 check_options conclave-candidate "$scratch/candidate-help"
 check_options scripts/run "$scratch/run-help"
+"$build/tests/chaos/conclave-chaos" --help > "$scratch/chaos-help" 2>&1 || fail "conclave-chaos --help failed"
+check_options conclave-chaos "$scratch/chaos-help"
 grep -qE '^scripts/run( |$)' "$scratch/sh-lines" || fail "README's quick start lacks scripts/run"
 grep -qE '^scripts/test( |$)' "$scratch/sh-lines" || fail "README's quick start lacks scripts/test"
 grep -q 'exec scripts/test' "$src/.ci/run" || fail ".ci/run does not run README's test command"

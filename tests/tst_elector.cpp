@@ -114,6 +114,8 @@ private Q_SLOTS:
     void permissionAndAuthFailures();
     void ownWatchCompactedThenOperatorDelete();
     void silentStreamOfNextInLine();
+    void claimsOnlyWithLiveOwnWatch();
+    void leaderStepsDownWhileOwnWatchIsGone();
 
 private:
     QString election() const { return QString::fromUtf8(m_prefix) + QStringLiteral("svc"); }
@@ -646,6 +648,44 @@ void tst_Elector::silentStreamOfNextInLine()
     qInfo("next-in-line behind half-dead connections led %lld ms after the leader left",
           t.elapsed());
     QVERIFY(!g.twoLeaders);
+}
+
+// First in the queue is not enough: an Elector leads only once a live watch on its own key
+// would tell it of a delete (here its watch streams are refused, unary calls pass).
+void tst_Elector::claimsOnlyWithLiveOwnWatch()
+{
+    TcpProxy proxy;
+    QVERIFY(proxy.listen(m_etcd.endpoint()));
+    proxy.refusePath("/v3/watch");
+    Group g;
+    Elector *a = g.add({proxy.url()}, election(), QStringLiteral("a"));
+    QSignalSpy leaders(a, &Elector::leaderChanged);
+    a->campaign();
+    QVERIFY(leaders.wait(10000)); // the queue read: a's key is the head
+    QCOMPARE(a->leader().id(), QStringLiteral("a"));
+    QVERIFY(a->role() != Role::Leader); // before: Leader here, with nothing watching its key
+    proxy.refusePath({});
+    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::Leader, 10000);
+}
+
+// A leader whose own-key watch cannot get a stream back steps down after the grace (its lease
+// is fine: Follower), and leads again with the same key and token once the watch is back.
+void tst_Elector::leaderStepsDownWhileOwnWatchIsGone()
+{
+    TcpProxy proxy;
+    QVERIFY(proxy.listen(m_etcd.endpoint()));
+    Group g;
+    Elector *a = g.add({proxy.url()}, election(), QStringLiteral("a"));
+    a->campaign();
+    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::Leader, 10000);
+    const qint64 token = a->fencingToken();
+    QSignalSpy roles(a, &Elector::roleChanged);
+    proxy.refusePath("/v3/watch"); // its stream is reset, and every new one too
+    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::Follower, 3000); // before: Leader for good
+    QCOMPARE(roles.at(0).at(0).value<Role>(), Role::Follower);
+    proxy.refusePath({});
+    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::Leader, 10000);
+    QCOMPARE(a->fencingToken(), token);
 }
 
 QTEST_GUILESS_MAIN(tst_Elector)

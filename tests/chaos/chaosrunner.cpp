@@ -413,26 +413,37 @@ bool Runner::settle(Fault &f)
 
 // ---- faults ------------------------------------------------------------------------------------
 
-bool Runner::killLeader(Fault &f)
+Runner::Proc *Runner::aimAtLeader(Fault &f)
 {
     Proc *leader = leaderOf(f.election);
+    if (leader)
+        f.target = leader->name;
+    return leader;
+}
+
+void Runner::killAndReplace(Proc *p)
+{
+    p->killedAt = now();
+    p->process->kill();
+    spawn(p->election, p->slot); // a new process, a new key at the back
+}
+
+bool Runner::killLeader(Fault &f)
+{
+    Proc *leader = aimAtLeader(f);
     if (!leader)
         return false;
-    f.target = leader->name;
     f.injectedAt = now();
-    leader->killedAt = f.injectedAt;
-    leader->process->kill();
-    spawn(f.election, leader->slot);
+    killAndReplace(leader);
     f.healedAt = now();
     return true;
 }
 
 bool Runner::stopLeader(Fault &f)
 {
-    Proc *leader = leaderOf(f.election);
+    Proc *leader = aimAtLeader(f);
     if (!leader)
         return false;
-    f.target = leader->name;
     f.injectedAt = now();
     freeze(leader);
     spin((m_options.ttl + 1) * 1000);
@@ -465,9 +476,7 @@ bool Runner::restartEtcd(Fault &f)
     f.injectedAt = now();
     for (int i = 0; i < m_etcd->size(); ++i)
         m_etcd->kill(i);
-    bool ok = true;
-    for (int i = 0; i < m_etcd->size(); ++i)
-        ok = m_etcd->restart(i) && ok; // same data dir and ports
+    const bool ok = m_etcd->restartAll(); // same data dirs and ports
     f.healedAt = now();
     return ok;
 }
@@ -488,10 +497,9 @@ bool Runner::killMember(Fault &f)
 
 bool Runner::partitionLeader(Fault &f)
 {
-    Proc *leader = leaderOf(f.election);
+    Proc *leader = aimAtLeader(f);
     if (!leader)
         return false;
-    f.target = leader->name;
     f.injectedAt = now();
     for (const auto &proxy : leader->proxies)
         proxy->setMode(TcpProxy::Mode::Blackhole);
@@ -556,9 +564,7 @@ bool Runner::halfDeadNext(Fault &f)
     f.injectedAt = now();
     for (const auto &proxy : next->proxies)
         proxy->freezeExisting(); // its connections drop every byte from now on, never reset
-    leader->killedAt = now();
-    leader->process->kill();
-    spawn(f.election, leader->slot);
+    killAndReplace(leader);
     f.healedAt = now();
     return true;
 }

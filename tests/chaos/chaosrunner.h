@@ -72,6 +72,8 @@ private:
     bool killMember(Fault &f);
 
     // helpers
+    Proc *aimAtLeader(Fault &fault); //!< the election's leader, named as the fault's target
+    void killAndReplace(Proc *p);
     Proc *leaderOf(int election) const;
     QList<Proc *> live(int election) const;
     QList<struct KeyInfo> queueOf(int election, qint64 *revision = nullptr);

@@ -256,6 +256,22 @@ bool EtcdTestEnv::restart(int i)
     return launch(i) && waitReady(i, 20000);
 }
 
+bool EtcdTestEnv::restartAll()
+{
+    QList<int> started;
+    for (int i = 0; i < size(); ++i) {
+        if (isRunning(i))
+            continue;
+        if (!launch(i))
+            return false;
+        started << i;
+    }
+    for (int i : std::as_const(started))
+        if (!waitReady(i, 20000))
+            return false;
+    return true;
+}
+
 static bool runOpenssl(const QString &dir, const QStringList &args, QString *error)
 {
     QProcess p;

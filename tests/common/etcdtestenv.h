@@ -46,6 +46,9 @@ public:
     bool pause(int member);   //!< SIGSTOP
     bool resume(int member);  //!< SIGCONT
     bool restart(int member); //!< start again on the same data dir and ports
+    //! Starts every member that is not running again, then waits for them all (a member of a
+    //! cluster is healthy only once a quorum is back, so one at a time would not do).
+    bool restartAll();
     bool isRunning(int member) const;
     qint64 pid(int member) const;
 

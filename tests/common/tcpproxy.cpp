@@ -57,6 +57,15 @@ void TcpProxy::freezeExisting()
         l->frozen = true;
 }
 
+void TcpProxy::refusePath(const QByteArray &path)
+{
+    m_refused = path;
+    const QList<Link *> links = m_links;
+    for (Link *l : links)
+        if (!m_refused.isEmpty() && l->path.startsWith(m_refused))
+            drop(l, true);
+}
+
 void TcpProxy::onNewConnection()
 {
     while (QTcpSocket *client = m_server->nextPendingConnection()) {
@@ -92,6 +101,12 @@ void TcpProxy::forward(Link *link, QTcpSocket *from, QTcpSocket *to)
     from->setProperty("pending", QByteArray());
     if (link->frozen || m_mode == Mode::Blackhole)
         return; // dropped: the connection stays open and silent
+    if (from == link->client && link->path.isEmpty()) // "POST /v3/watch HTTP/1.1"
+        link->path = bytes.split(' ').value(1);
+    if (!m_refused.isEmpty() && link->path.startsWith(m_refused)) {
+        drop(link, true);
+        return;
+    }
     if (to->state() == QAbstractSocket::ConnectedState)
         to->write(bytes);
     else

@@ -33,6 +33,9 @@ public:
     void resetAll();
     //! The connections open now drop every byte from here on; new connections pass.
     void freezeExisting();
+    //! Resets every connection, now and later, whose first request is for a path starting with
+    //! \a path (e.g. "/v3/watch": watch streams fail, unary calls pass); empty: none.
+    void refusePath(const QByteArray &path);
     int connectionCount() const { return int(m_links.size()); }
     int frozenCount() const;
 
@@ -42,6 +45,7 @@ private:
         QTcpSocket *client = nullptr;
         QTcpSocket *upstream = nullptr;
         bool frozen = false;
+        QByteArray path; // of the first request, once seen
     };
     void onNewConnection();
     void forward(Link *link, QTcpSocket *from, QTcpSocket *to);
@@ -50,5 +54,6 @@ private:
     QTcpServer *m_server = nullptr;
     QUrl m_target;
     Mode m_mode = Mode::Pass;
+    QByteArray m_refused;
     QList<Link *> m_links;
 };
