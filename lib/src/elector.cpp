@@ -281,8 +281,7 @@ void ElectorPrivate::onOwnWatchEnded(Error e, const QString &message)
     qCInfo(lcElector).noquote() << "the watch on our key in" << name << "ended (" << message
                                 << "); watching it again from a fresh read";
     ownWatch.reset();
-    if (role == Elector::Role::Leader && !ownWatchGrace.isActive())
-        ownWatchGrace.start(OwnWatchGraceMs);
+    onOwnWatchLive(false);
     readQueue();
 }
 
