@@ -19,6 +19,7 @@
 #include <QtCore/QTimer>
 
 #include <algorithm>
+#include <cstdlib>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -89,6 +90,17 @@ Runner::Runner(const Options &options)
 Runner::~Runner()
 {
     tearDown();
+}
+
+void Runner::interrupt()
+{
+    if (++m_interrupts == 1) {
+        say(QStringLiteral("interrupted: finishing the fault in progress, then stopping (again to stop now)"));
+        return;
+    }
+    tearDown();
+    m_etcd.reset();
+    std::exit(130);
 }
 
 QString Runner::electionName(int e) const
@@ -622,7 +634,7 @@ int Runner::run()
         return 1;
     }
     QStringList order;
-    for (int i = 0; i < m_options.faults && !m_aborted; ++i) {
+    for (int i = 0; i < m_options.faults && !m_aborted && !m_interrupts; ++i) {
         if (order.isEmpty()) { // every kind once per round, in a seeded order
             order = kinds;
             std::shuffle(order.begin(), order.end(), m_rng);
@@ -670,7 +682,9 @@ int Runner::run()
     const bool ok = verdict.ok() && !m_aborted;
     say(ok ? QStringLiteral("chaos: %1 faults, no violation").arg(m_faults.size())
            : QStringLiteral("chaos: %1 violation(s)").arg(verdict.violations.size() + (m_aborted ? 1 : 0)));
-    return ok ? 0 : 1;
+    if (m_interrupts)
+        say(QStringLiteral("chaos: interrupted after %1 of %2 faults").arg(m_faults.size()).arg(m_options.faults));
+    return !ok ? 1 : m_interrupts ? 130 : 0;
 }
 
 } // namespace Chaos

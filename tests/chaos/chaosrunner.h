@@ -47,8 +47,11 @@ class Runner : public QObject
 public:
     explicit Runner(const Options &options);
     ~Runner() override;
-    //! Runs the whole campaign; the process exit code (0: no violation).
+    //! Runs the whole campaign; the process exit code (0: no violation; 130: interrupted).
     int run();
+    //! Ctrl+C: finish the fault in progress, then judge what ran and stop. A second one stops
+    //! at once (everything started is still stopped).
+    void interrupt();
 
 private:
     struct Proc;
@@ -98,6 +101,7 @@ private:
     QList<Fault> m_faults;
     qint64 m_origin = 0;
     bool m_aborted = false;
+    int m_interrupts = 0;
 };
 
 } // namespace Chaos

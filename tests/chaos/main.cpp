@@ -7,7 +7,13 @@
 #include <QtCore/QCoreApplication>
 #include <QtCore/QDateTime>
 
+#include <QtCore/QSocketNotifier>
+
+#include <csignal>
 #include <cstdio>
+#include <unistd.h>
+
+static int signalPipe[2];
 
 static int usage(const QString &message)
 {
@@ -79,5 +85,17 @@ int main(int argc, char **argv)
     o.reportFile = p.value(QStringLiteral("report"));
     o.verbose = p.isSet(QStringLiteral("verbose"));
     Chaos::Runner runner(o);
+    // Ctrl+C or SIGTERM: stop cleanly, leaving no candidate or etcd process behind.
+    if (::pipe(signalPipe) != 0)
+        return 1;
+    auto onSignal = [](int) { const char c = 1; [[maybe_unused]] auto n = ::write(signalPipe[1], &c, 1); };
+    std::signal(SIGINT, onSignal);
+    std::signal(SIGTERM, onSignal);
+    QSocketNotifier signalNotifier(signalPipe[0], QSocketNotifier::Read);
+    QObject::connect(&signalNotifier, &QSocketNotifier::activated, &runner, [&runner] {
+        char c;
+        [[maybe_unused]] auto n = ::read(signalPipe[0], &c, 1);
+        runner.interrupt();
+    });
     return runner.run();
 }
