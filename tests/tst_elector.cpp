@@ -116,6 +116,7 @@ private Q_SLOTS:
     void silentStreamOfNextInLine();
     void claimsOnlyWithLiveOwnWatch();
     void leaderStepsDownWhileOwnWatchIsGone();
+    void halfDeadConnectionsAreAllReplaced();
 
 private:
     QString election() const { return QString::fromUtf8(m_prefix) + QStringLiteral("svc"); }
@@ -686,6 +687,47 @@ void tst_Elector::leaderStepsDownWhileOwnWatchIsGone()
     proxy.refusePath({});
     QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::Leader, 10000);
     QCOMPARE(a->fencingToken(), token);
+}
+
+// Half-dead connections hit all of a Client's streams at once. The follower's stream that
+// misses its predecessor's delete is found out by the audit; its other stream, which carries
+// the watch on its own key and has nothing to miss yet, must be replaced as well, or the
+// candidate leads on a dead own-key watch and learns of an operator delete only from the next
+// audit (the long chaos run saw the old leader step down up to 956 ms after the new one led).
+void tst_Elector::halfDeadConnectionsAreAllReplaced()
+{
+    TcpProxy proxy;
+    QVERIFY(proxy.listen(m_etcd.endpoint()));
+    Group g;
+    Elector *a = g.join(m_etcd.endpoints(), election(), QStringLiteral("a"), Role::Leader);
+    QVERIFY(a);
+    Elector *x = g.join(m_etcd.endpoints(), election(), QStringLiteral("x"), Role::Follower);
+    QVERIFY(x);
+    Elector *b = g.join({proxy.url()}, election(), QStringLiteral("b"), Role::Follower);
+    QVERIFY(b);
+    WatchHub *hub = ClientPrivate::get(g.clients[2].get())->watchHub();
+    QTRY_VERIFY_WITH_TIMEOUT(hub->isSettled(), 10000);
+    // x leaves: b now watches a (its new predecessor) on a second stream; its own key stays
+    // on the first.
+    x->leave();
+    QTRY_VERIFY_WITH_TIMEOUT(hub->isSettled() && hub->streamCount() == 2, 10000);
+
+    proxy.freezeExisting();
+    a->leave();
+    QTRY_COMPARE_WITH_TIMEOUT(b->role(), Role::Leader, 5000);
+    QTRY_VERIFY_WITH_TIMEOUT(hub->streamReplacements() >= 2, 5000); // before: 1, the own-key stream stayed dead
+
+    Elector *c = g.join(m_etcd.endpoints(), election(), QStringLiteral("c"), Role::Follower);
+    QVERIFY(c);
+    QElapsedTimer clock;
+    clock.start();
+    qint64 bDown = -1, cUp = -1;
+    connect(b, &Elector::roleChanged, this, [&](Role r) { if (r != Role::Leader && bDown < 0) bDown = clock.elapsed(); });
+    connect(c, &Elector::roleChanged, this, [&](Role r) { if (r == Role::Leader && cUp < 0) cUp = clock.elapsed(); });
+    QVERIFY(!m_etcd.etcdctl({QStringLiteral("del"), QString::fromUtf8(b->leader().key())}).isNull());
+    QTRY_VERIFY_WITH_TIMEOUT(bDown >= 0 && cUp >= 0, 5000);
+    // The operator window: b learns from the same revision as c, which still has to read.
+    QVERIFY2(bDown - cUp <= 50, qPrintable(QStringLiteral("b stepped down %1 ms after c led").arg(bDown - cUp)));
 }
 
 QTEST_GUILESS_MAIN(tst_Elector)

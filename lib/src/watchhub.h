@@ -110,7 +110,9 @@ public:
     //! How often anchored watches are audited, and how long an audit may take.
     static constexpr int AuditIntervalMs = 1000;
     static constexpr int AuditTimeoutMs = 1000;
-    //! How many streams were replaced because an audit found them silent or hanging.
+    //! How long a change an audit saw may take to arrive on its stream before it counts as missed.
+    static constexpr int MissGraceMs = 200;
+    //! How many streams were replaced because an audit found one silent or hanging.
     int streamReplacements() const { return m_replacements; }
 
 Q_SIGNALS:
@@ -141,7 +143,8 @@ private:
     void streamBroken(WatchStream *stream, Error error, const QString &message);
     void audit();
     void onAudited(WatchStream *stream, GatewayReply *reply, const QList<qint64> &ids);
-    void replaceStream(WatchStream *stream, const QString &why);
+    static bool missed(const Watch *watch, qint64 modified, qint64 revision);
+    void replaceAllStreams(const QString &why);
     void setLive(const QList<qint64> &ids, bool live);
     QNetworkAccessManager *namForNewStream();
     QString where(const WatchStream *stream) const;
