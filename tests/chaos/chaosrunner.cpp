@@ -468,11 +468,17 @@ bool Runner::stopLeader(Fault &f)
     return true;
 }
 
-bool Runner::stopEtcd(Fault &f)
+int Runner::aimAtLeadersMember(Fault &f)
 {
     Proc *leader = leaderOf(f.election);
     const int member = leader ? memberOf(leader) : 0;
     f.target = QStringLiteral("member %1").arg(member);
+    return member;
+}
+
+bool Runner::stopEtcd(Fault &f)
+{
+    const int member = aimAtLeadersMember(f);
     f.injectedAt = now();
     if (!m_etcd->pause(member))
         return false;
@@ -495,9 +501,7 @@ bool Runner::restartEtcd(Fault &f)
 
 bool Runner::killMember(Fault &f)
 {
-    Proc *leader = leaderOf(f.election);
-    const int member = leader ? memberOf(leader) : 0;
-    f.target = QStringLiteral("member %1").arg(member);
+    const int member = aimAtLeadersMember(f);
     f.injectedAt = now();
     if (!m_etcd->kill(member))
         return false;
@@ -550,8 +554,10 @@ bool Runner::compactChurn(Fault &f)
             leader->process->send("resign");
         qint64 revision = 0;
         queueOf(f.election, &revision);
-        if (revision > 0)
+        if (revision > m_compacted) { // compacting to where it already is would be refused
             ok = !etcdctl({QStringLiteral("compact"), QString::number(revision)}).isNull() && ok;
+            m_compacted = revision;
+        }
         for (int k = 0; k < 2; ++k) {
             const int e = int(m_rng() % unsigned(electionCount()));
             const QList<Proc *> procs = live(e);

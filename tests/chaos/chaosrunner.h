@@ -77,6 +77,7 @@ private:
     // helpers
     Proc *aimAtLeader(Fault &fault); //!< the election's leader, named as the fault's target
     void killAndReplace(Proc *p);
+    int aimAtLeadersMember(Fault &fault); //!< the member the leader talks to, named as the target
     Proc *leaderOf(int election) const;
     QList<Proc *> live(int election) const;
     QList<struct KeyInfo> queueOf(int election, qint64 *revision = nullptr);
@@ -100,6 +101,7 @@ private:
     std::vector<std::vector<Proc *>> m_slots;        // [election][slot] → current incarnation
     QList<Fault> m_faults;
     qint64 m_origin = 0;
+    qint64 m_compacted = 0; // the revision etcd was last compacted to
     bool m_aborted = false;
     int m_interrupts = 0;
 };
