@@ -214,6 +214,8 @@ void tst_ElectionDirectory::staleResignIsRefused()
     dir.setPrefix(name);
     dir.start();
     QTRY_VERIFY_WITH_TIMEOUT(dir.leader(name).isValid(), 10000);
+    // The directory sees the key at once; the Elector leads once its own key is watched too.
+    QTRY_COMPARE_WITH_TIMEOUT(e.role(), Elector::Role::Leader, 10000);
     const LeaderInfo seen = dir.leader(name);
 
     // The leader resigns and re-joins on the same lease, hence the same key: only the create
@@ -289,9 +291,11 @@ void tst_ElectionDirectory::survivesEtcdRestart()
     QTRY_VERIFY_WITH_TIMEOUT(!dir.isConnected(), 15000);
     QVERIFY(m_etcd.restart(0));
     QTRY_VERIFY_WITH_TIMEOUT(dir.isConnected(), 20000);
+    QTRY_COMPARE_WITH_TIMEOUT(a.role(), Elector::Role::Leader, 20000); // its own key watched again
+    const qint64 before = a.fencingToken();
     a.resign();
     // Events flow again on the resumed watch: a's new incarnation leads.
-    QTRY_VERIFY_WITH_TIMEOUT(a.fencingToken() > 0 && dir.leader(name).fencingToken() == a.fencingToken(), 20000);
+    QTRY_VERIFY_WITH_TIMEOUT(a.fencingToken() > before && dir.leader(name).fencingToken() == a.fencingToken(), 20000);
     QTRY_VERIFY_WITH_TIMEOUT(!dir.history(name).isEmpty(), 10000);
     QCOMPARE(dir.history(name).last().next.fencingToken(), a.fencingToken());
 }
@@ -331,6 +335,7 @@ void tst_ElectionDirectory::relistsAfterCompaction()
 
     QVERIFY(cluster.stop(0));
     QTRY_VERIFY_WITH_TIMEOUT(!dir.isConnected(), 15000);
+    QTRY_COMPARE_WITH_TIMEOUT(a.role(), Elector::Role::Leader, 10000);
     a.resign();
     QTRY_COMPARE_WITH_TIMEOUT(b.role(), Elector::Role::Leader, 10000);
     QTRY_COMPARE_WITH_TIMEOUT(a.role(), Elector::Role::Follower, 10000);

@@ -120,6 +120,7 @@ void tst_MonitorModels::modelsFollowEtcd()
     QCOMPARE(list.data(list.index(0, ElectionListModel::LeaderColumn)).toString(), u"go-1"_s);
 
     // Resign: a goes to the back.
+    QTRY_COMPARE_WITH_TIMEOUT(electors[0]->role(), Elector::Role::Leader, 10000);
     electors[0]->resign();
     QTRY_COMPARE_WITH_TIMEOUT(mismatch(candidates, list, svc), QString(), 10000);
     QTRY_COMPARE_WITH_TIMEOUT(candidates.candidateAt(0).id(), u"b"_s, 10000);
