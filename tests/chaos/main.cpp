@@ -49,20 +49,17 @@ int main(int argc, char **argv)
         return usage(QStringLiteral("unexpected argument ") + p.positionalArguments().first());
 
     Chaos::Options o;
-    auto number = [&](const char *name, int min, int max, int *out) {
+    const struct { const char *name; int min; int max; int *out; } numbers[] = {
+            {"faults", 0, 1000000, &o.faults},        {"elections", 1, 100, &o.elections},
+            {"candidates", 2, 20, &o.candidates},     {"worker-elections", 0, 20, &o.workerElections},
+            {"ttl", 2, 60, &o.ttl}};
+    for (const auto &n : numbers) {
         bool ok = false;
-        const int v = p.value(QLatin1String(name)).toInt(&ok);
-        if (!ok || v < min || v > max)
-            return usage(QStringLiteral("--%1 must be a whole number from %2 to %3").arg(QLatin1String(name)).arg(min).arg(max));
-        *out = v;
-        return 0;
-    };
-    if (int rc = number("faults", 0, 1000000, &o.faults)
-                 + number("elections", 1, 100, &o.elections)
-                 + number("candidates", 2, 20, &o.candidates)
-                 + number("worker-elections", 0, 20, &o.workerElections)
-                 + number("ttl", 2, 60, &o.ttl))
-        return rc > 2 ? 2 : rc;
+        *n.out = p.value(QLatin1String(n.name)).toInt(&ok);
+        if (!ok || *n.out < n.min || *n.out > n.max)
+            return usage(QStringLiteral("--%1 must be a whole number from %2 to %3")
+                                 .arg(QLatin1String(n.name)).arg(n.min).arg(n.max));
+    }
     if (p.isSet(QStringLiteral("seed"))) {
         bool ok = false;
         o.seed = p.value(QStringLiteral("seed")).toUInt(&ok);
