@@ -45,6 +45,13 @@ if(leaked)
 endif()
 message(STATUS "installed files: ok")
 
+# Installed programs start from any prefix, with nothing on the library path.
+foreach(program conclave-candidate conclave-monitor)
+    run("installed ${program} --help with no LD_LIBRARY_PATH"
+        ${CMAKE_COMMAND} -E env --unset=LD_LIBRARY_PATH QT_QPA_PLATFORM=offscreen
+        ${stage}/${CMAKE_INSTALL_BINDIR}/${program} --help)
+endforeach()
+
 find_program(NINJA ninja)
 set(generator)
 if(NINJA)
