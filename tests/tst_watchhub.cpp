@@ -31,6 +31,21 @@ struct Recorder
     QList<QByteArray> values;
 };
 
+// A Client that reaches etcd only through a TcpProxy, so that a test can cut its connections.
+struct ViaProxy
+{
+    TcpProxy proxy;
+    Client client;
+    bool listen(const QUrl &etcd)
+    {
+        if (!proxy.listen(etcd))
+            return false;
+        client.setEndpoints({proxy.url()});
+        return true;
+    }
+    WatchHub *hub() { return ClientPrivate::get(&client)->watchHub(); }
+};
+
 class tst_WatchHub : public QObject
 {
     Q_OBJECT
@@ -49,6 +64,7 @@ private Q_SLOTS:
 
 private:
     qint64 put(const QByteArray &key, const QByteArray &value);
+    GatewayReply *compactTo(qint64 revision);
     EtcdTestEnv m_etcd;
     std::unique_ptr<Client> m_client;
     ClientPrivate *d = nullptr;
@@ -223,9 +239,7 @@ void tst_WatchHub::compactionReported()
 {
     const qint64 first = put(m_prefix + "c", "1");
     const qint64 last = put(m_prefix + "c", "2");
-    auto *compact = d->post(QStringLiteral("compaction"), "/v3/kv/compaction",
-                            {{QStringLiteral("revision"), Codec::encodeInt(last)}},
-                            ClientPrivate::Retry::IfNotSent);
+    auto *compact = compactTo(last);
     CONCLAVE_AWAIT(compact, 10000);
     QVERIFY2(compact->error() == Error::NoError || compact->error() == Error::Compacted,
              qPrintable(compact->errorString()));
@@ -247,11 +261,10 @@ void tst_WatchHub::compactionReported()
 // so a stream re-opened after a compaction is not refused; live says when the stream is gone.
 void tst_WatchHub::auditMovesResumePointPastCompaction()
 {
-    TcpProxy proxy;
-    QVERIFY(proxy.listen(m_etcd.endpoint()));
-    Client viaProxy;
-    viaProxy.setEndpoints({proxy.url()});
-    WatchHub *hub = ClientPrivate::get(&viaProxy)->watchHub();
+    ViaProxy via;
+    QVERIFY(via.listen(m_etcd.endpoint()));
+    TcpProxy &proxy = via.proxy;
+    WatchHub *hub = via.hub();
     const QByteArray key = m_prefix + "anchored";
     const qint64 created = put(key, "1");
     std::unique_ptr<Watch> w(hub->watchAnchored(key, created + 1, nullptr));
@@ -263,9 +276,7 @@ void tst_WatchHub::auditMovesResumePointPastCompaction()
     for (int i = 0; i < 3; ++i)
         later = put(m_prefix + "unrelated", QByteArray::number(i));
     QTRY_VERIFY_WITH_TIMEOUT(w->nextRevision() > later, 5000); // audited: nothing missed
-    auto *compact = d->post(QStringLiteral("compaction"), "/v3/kv/compaction",
-                            {{QStringLiteral("revision"), Codec::encodeInt(later)}},
-                            ClientPrivate::Retry::IfNotSent);
+    auto *compact = compactTo(later);
     CONCLAVE_AWAIT_OK(compact);
     live.clear();
     proxy.resetAll();
@@ -281,11 +292,10 @@ void tst_WatchHub::auditMovesResumePointPastCompaction()
 // and replaced; the change it swallowed is delivered, once.
 void tst_WatchHub::silentStreamIsReplaced()
 {
-    TcpProxy proxy;
-    QVERIFY(proxy.listen(m_etcd.endpoint()));
-    Client viaProxy;
-    viaProxy.setEndpoints({proxy.url()});
-    WatchHub *hub = ClientPrivate::get(&viaProxy)->watchHub();
+    ViaProxy via;
+    QVERIFY(via.listen(m_etcd.endpoint()));
+    TcpProxy &proxy = via.proxy;
+    WatchHub *hub = via.hub();
     const QByteArray key = m_prefix + "silent";
     const qint64 created = put(key, "1");
     std::unique_ptr<Watch> w(hub->watchAnchored(key, created + 1, nullptr));
@@ -297,6 +307,13 @@ void tst_WatchHub::silentStreamIsReplaced()
     QVERIFY(hub->streamReplacements() >= 1);
     const qint64 again = put(key, "3"); // the new stream carries on
     QTRY_COMPARE_WITH_TIMEOUT(rec.revisions, (QList<qint64>{changed, again}), 5000);
+}
+
+GatewayReply *tst_WatchHub::compactTo(qint64 revision)
+{
+    return d->post(QStringLiteral("compaction"), "/v3/kv/compaction",
+                   {{QStringLiteral("revision"), Codec::encodeInt(revision)}},
+                   ClientPrivate::Retry::IfNotSent);
 }
 
 QTEST_GUILESS_MAIN(tst_WatchHub)
