@@ -69,7 +69,9 @@ QVariant TimelineModel::data(const QModelIndex &index, int role) const
     case ElectionColumn: return h.election;
     case FromColumn: return h.previous.isValid() ? h.previous.id() : QStringLiteral("(none)");
     case ToColumn: return h.next.isValid() ? h.next.id() : QStringLiteral("(none)");
-    case CauseColumn: return Conclave::causeName(h.cause);
+    case CauseColumn:
+        return h.cause == Conclave::Handover::Cause::Evicted ? tr("evicted by this monitor")
+                                                             : Conclave::causeName(h.cause);
     }
     return {};
 }

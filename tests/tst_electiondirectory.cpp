@@ -373,6 +373,8 @@ void tst_ElectionDirectory::badEndpoint()
     QTRY_VERIFY_WITH_TIMEOUT(!errors.isEmpty(), 10000);
     QCOMPARE(errors.first().at(0).value<Error>(), Error::ConnectionError);
     QVERIFY(errors.first().at(1).toString().contains(u"127.0.0.1:1"_s));
+    QCOMPARE(dir.error(), Error::ConnectionError);
+    QCOMPARE(dir.property("errorString").toString(), errors.last().at(1).toString());
     QVERIFY(!dir.isSynced());
     QVERIFY(!dir.isConnected());
     QVERIFY(dir.elections().isEmpty());

@@ -17,6 +17,7 @@ private Q_SLOTS:
     void cleanup();
     void followsQueueAndLeader();
     void seesForeignCandidates();
+    void reportsBadNameAndUnreachableEtcd();
 
 private:
     EtcdTestEnv m_etcd;
@@ -101,6 +102,33 @@ void tst_ElectionObserver::seesForeignCandidates()
     QTRY_COMPARE_WITH_TIMEOUT(observer.leader().id(), QStringLiteral("go-proposal"), 10000);
     QCOMPARE(observer.leader().value(), QByteArray("go-proposal"));
     QCOMPARE(observer.leader().leaseId(), lease.toLongLong(nullptr, 16)); // etcdctl pads the hex
+}
+
+void tst_ElectionObserver::reportsBadNameAndUnreachableEtcd()
+{
+    Client client;
+    client.setEndpoints({QUrl(QStringLiteral("http://127.0.0.1:1"))});
+    client.setRequestTimeout(std::chrono::seconds(2));
+    ElectionObserver observer(&client);
+    QSignalSpy names(&observer, &ElectionObserver::electionNameChanged);
+    QSignalSpy errors(&observer, &ElectionObserver::errorOccurred);
+    QSignalSpy errorChanges(&observer, &ElectionObserver::errorChanged);
+    observer.setProperty("electionName", QStringLiteral("jobs/"));
+    QCOMPARE(names.count(), 1);
+    observer.start();
+    QCOMPARE(errors.count(), 0); // from the event loop, never from inside start()
+    QVERIFY(errors.wait(2000));
+    QCOMPARE(observer.error(), Error::InvalidArgument);
+    QVERIFY(observer.errorString().contains(QLatin1String("ends with '/'")));
+    QCOMPARE(errorChanges.count(), 1);
+    QVERIFY(!observer.isRunning());
+
+    observer.setElectionName(QStringLiteral("jobs"));
+    observer.start();
+    QTRY_COMPARE_WITH_TIMEOUT(observer.error(), Error::ConnectionError, 10000);
+    QVERIFY(observer.errorString().contains(QLatin1String("127.0.0.1:1")));
+    QVERIFY(!observer.property("synced").toBool());
+    QVERIFY(observer.property("candidates").value<QList<LeaderInfo>>().isEmpty());
 }
 
 QTEST_GUILESS_MAIN(tst_ElectionObserver)

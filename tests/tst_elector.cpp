@@ -117,6 +117,7 @@ private Q_SLOTS:
     void claimsOnlyWithLiveOwnWatch();
     void leaderStepsDownWhileOwnWatchIsGone();
     void halfDeadConnectionsAreAllReplaced();
+    void propertiesNotifyTheirChanges();
 
 private:
     QString election() const { return QString::fromUtf8(m_prefix) + QStringLiteral("svc"); }
@@ -502,6 +503,8 @@ void tst_Elector::invalidSettings()
     QVERIFY(errors.wait(2000));
     QCOMPARE(errors.at(0).at(0).value<Error>(), Error::InvalidArgument);
     QVERIFY2(errors.at(0).at(1).toString().contains(hint), qPrintable(errors.at(0).at(1).toString()));
+    QCOMPARE(e.property("error").value<Error>(), Error::InvalidArgument);
+    QCOMPARE(e.errorString(), errors.at(0).at(1).toString());
     QVERIFY(!e.isCampaigning());
     QCOMPARE(e.role(), Role::NotAMember);
 }
@@ -728,6 +731,30 @@ void tst_Elector::halfDeadConnectionsAreAllReplaced()
     QTRY_VERIFY_WITH_TIMEOUT(bDown >= 0 && cUp >= 0, 5000);
     // The operator window: b learns from the same revision as c, which still has to read.
     QVERIFY2(bDown - cUp <= 50, qPrintable(QStringLiteral("b stepped down %1 ms after c led").arg(bDown - cUp)));
+}
+
+void tst_Elector::propertiesNotifyTheirChanges()
+{
+    Client client;
+    client.setEndpoints(m_etcd.endpoints());
+    Elector e(&client);
+    e.setElectionName(election());
+    QSignalSpy ttls(&e, &Elector::ttlChanged);
+    QSignalSpy leases(&e, &Elector::leaseIdChanged);
+    QVERIFY(e.setProperty("ttl", QVariant::fromValue(std::chrono::seconds(3))));
+    QCOMPARE(ttls.count(), 1);
+    QCOMPARE(e.ttl(), std::chrono::seconds(3));
+    e.setTtl(std::chrono::seconds(3));
+    QCOMPARE(ttls.count(), 1); // unchanged: no signal
+    e.campaign();
+    QTRY_COMPARE_WITH_TIMEOUT(e.role(), Role::Leader, 10000);
+    QCOMPARE(leases.count(), 1);
+    QVERIFY(e.leaseId() != 0);
+    QCOMPARE(leases.at(0).at(0).toLongLong(), e.leaseId());
+    QCOMPARE(e.property("leaseId").toLongLong(), e.leader().leaseId());
+    e.leave();
+    QTRY_COMPARE_WITH_TIMEOUT(leases.count(), 2, 5000);
+    QCOMPARE(e.leaseId(), 0);
 }
 
 QTEST_GUILESS_MAIN(tst_Elector)

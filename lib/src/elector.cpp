@@ -71,8 +71,11 @@ void ElectorPrivate::campaign()
         return;
     }
     c->campaigning.insert(name);
-    error = Error::NoError;
-    errorString.clear();
+    if (error != Error::NoError || !errorString.isEmpty()) {
+        error = Error::NoError;
+        errorString.clear();
+        Q_EMIT q_ptr->errorChanged();
+    }
     backoffMs = 0;
     setCampaigning(true);
     session = c->acquireSession(ttl.count());
@@ -105,7 +108,7 @@ void ElectorPrivate::onSessionAlive(qint64 leaseId)
     ++generation;
     dropWatches();
     retryTimer.stop();
-    myLease = leaseId;
+    setLease(leaseId);
     myKey = Election::candidateKey(name, leaseId);
     myRevision = 0;
     createKey();
@@ -126,7 +129,7 @@ void ElectorPrivate::onSessionLost(Error e, const QString &message)
     ++generation;
     dropWatches();
     myRevision = 0;
-    myLease = 0;
+    setLease(0);
     report(e, message);
     setRole(Elector::Role::NotAMember);
     // The session grants a new lease (jittered backoff); onSessionAlive re-joins at the back.
@@ -414,16 +417,27 @@ void ElectorPrivate::leave()
         c->releaseSession(session); // the last user revokes the lease
         session = nullptr;
     }
-    myLease = 0;
+    setLease(0);
     setLeader(LeaderInfo());
     setCampaigning(false);
 }
 
 void ElectorPrivate::report(Error e, const QString &message)
 {
+    const bool changed = e != error || message != errorString;
     error = e; // sticky until the next campaign(); set before any role change that follows
     errorString = message;
     Q_EMIT q_ptr->errorOccurred(e, message);
+    if (changed)
+        Q_EMIT q_ptr->errorChanged();
+}
+
+void ElectorPrivate::setLease(qint64 id)
+{
+    if (myLease == id)
+        return;
+    myLease = id;
+    Q_EMIT q_ptr->leaseIdChanged(id);
 }
 
 void ElectorPrivate::fail(Error e, const QString &message)
@@ -596,8 +610,10 @@ void Elector::setAttributes(const QVariantMap &attributes)
 void Elector::setTtl(std::chrono::seconds ttl)
 {
     Q_D(Elector);
-    if (d->checkSettable("setTtl"))
-        d->ttl = ttl;
+    if (!d->checkSettable("setTtl") || d->ttl == ttl)
+        return;
+    d->ttl = ttl;
+    Q_EMIT ttlChanged(ttl);
 }
 
 void Elector::campaign() { d_func()->campaign(); }

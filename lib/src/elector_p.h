@@ -31,6 +31,7 @@ public:
     void proclaim(const QVariantMap &attributes);
 
     void onSessionAlive(qint64 leaseId);
+    void setLease(qint64 id);
     void onSessionExpiring();
     void onSessionLost(Error error, const QString &message);
     void createKey();

@@ -84,4 +84,16 @@ private:
     QJsonObject m_json;
 };
 
+/*!
+ * The one way to take a reply's answer: \a handler(reply) runs when it finishes unless
+ * \a context is gone by then, and the reply is deleted either way.
+ */
+template <typename Handler>
+void onFinished(GatewayReply *reply, QObject *context, Handler handler)
+{
+    QObject::connect(reply, &GatewayReply::finished, reply, &QObject::deleteLater);
+    QObject::connect(reply, &GatewayReply::finished, context,
+                     [reply, handler = std::move(handler)]() mutable { handler(reply); });
+}
+
 } // namespace Conclave

@@ -21,7 +21,13 @@ class ElectionDirectoryPrivate;
 //! What the directory last learned about one lease (etcd has no lease events: it is polled).
 struct CONCLAVE_EXPORT LeaseStatus
 {
+    Q_GADGET
+    Q_PROPERTY(State state MEMBER state)
+    Q_PROPERTY(qint64 grantedTtl MEMBER grantedTtl)
+    Q_PROPERTY(QDateTime checkedAt MEMBER checkedAt)
+public:
     enum class State { Unknown, Alive, Gone };
+    Q_ENUM(State)
     State state = State::Unknown;
     qint64 grantedTtl = 0;                 //!< seconds, as granted
     std::chrono::milliseconds remaining{0}; //!< estimate counted down locally since checkedAt (etcd reports whole seconds)
@@ -31,6 +37,14 @@ struct CONCLAVE_EXPORT LeaseStatus
 //! One change of leader in one election, with the directory's best reading of its cause.
 struct CONCLAVE_EXPORT Handover
 {
+    Q_GADGET
+    Q_PROPERTY(QString election MEMBER election)
+    Q_PROPERTY(Conclave::LeaderInfo previous MEMBER previous)
+    Q_PROPERTY(Conclave::LeaderInfo next MEMBER next)
+    Q_PROPERTY(Cause cause MEMBER cause)
+    Q_PROPERTY(QDateTime at MEMBER at)
+    Q_PROPERTY(qint64 revision MEMBER revision)
+public:
     enum class Cause {
         Elected,      //!< the election had no leader before (or the directory just started)
         Resigned,     //!< the leader's key was deleted while its lease lived on
@@ -39,6 +53,7 @@ struct CONCLAVE_EXPORT Handover
         Evicted,      //!< removed through this directory (resignLeader() or evict())
         Unknown,      //!< changed while disconnected, or the lease was never observed
     };
+    Q_ENUM(Cause)
     QString election;
     LeaderInfo previous; //!< invalid when there was no leader
     LeaderInfo next;     //!< invalid when nobody leads now
@@ -47,6 +62,7 @@ struct CONCLAVE_EXPORT Handover
     qint64 revision = 0; //!< the store revision of the change
 };
 
+//! The cause in lower-case words, from its enum name ("LeaseExpired" → "lease expired").
 CONCLAVE_EXPORT QString causeName(Handover::Cause cause);
 
 /*!
@@ -69,6 +85,8 @@ class CONCLAVE_EXPORT ElectionDirectory : public QObject
     Q_PROPERTY(bool running READ isRunning NOTIFY runningChanged)
     Q_PROPERTY(bool synced READ isSynced NOTIFY syncedChanged)
     Q_PROPERTY(bool connected READ isConnected NOTIFY connectedChanged)
+    Q_PROPERTY(Conclave::Error error READ error NOTIFY errorChanged)
+    Q_PROPERTY(QString errorString READ errorString NOTIFY errorChanged)
 public:
     explicit ElectionDirectory(Conclave::Client *client, QObject *parent = nullptr);
     ~ElectionDirectory() override;
@@ -86,6 +104,9 @@ public:
     qint64 revision() const;
     //! etcd's version as reported by its status call (empty until known).
     QString serverVersion() const;
+    //! The last error while listing, watching or polling; NoError once a listing succeeds.
+    Conclave::Error error() const;
+    QString errorString() const;
     //! When etcd last answered anything (listing, event, status); invalid before the first.
     QDateTime lastUpdate() const;
 
@@ -151,6 +172,7 @@ Q_SIGNALS:
     //! Version, revision or freshness changed.
     void statusChanged();
     void errorOccurred(Conclave::Error error, const QString &message);
+    void errorChanged();
 
 private:
     Q_DISABLE_COPY_MOVE(ElectionDirectory)
@@ -161,3 +183,4 @@ private:
 } // namespace Conclave
 
 Q_DECLARE_METATYPE(Conclave::Handover)
+Q_DECLARE_METATYPE(Conclave::LeaseStatus)

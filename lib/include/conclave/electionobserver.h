@@ -29,9 +29,13 @@ class ElectionObserverPrivate;
 class CONCLAVE_EXPORT ElectionObserver : public QObject
 {
     Q_OBJECT
-    Q_PROPERTY(QString electionName READ electionName WRITE setElectionName)
+    Q_PROPERTY(QString electionName READ electionName WRITE setElectionName NOTIFY electionNameChanged)
     Q_PROPERTY(Conclave::LeaderInfo leader READ leader NOTIFY leaderChanged)
+    Q_PROPERTY(QList<Conclave::LeaderInfo> candidates READ candidates NOTIFY candidatesChanged)
     Q_PROPERTY(bool running READ isRunning NOTIFY runningChanged)
+    Q_PROPERTY(bool synced READ isSynced NOTIFY syncedChanged)
+    Q_PROPERTY(Conclave::Error error READ error NOTIFY errorChanged)
+    Q_PROPERTY(QString errorString READ errorString NOTIFY errorChanged)
 
 public:
     explicit ElectionObserver(Conclave::Client *client, QObject *parent = nullptr);
@@ -44,12 +48,18 @@ public:
     bool isSynced() const;
 
     Conclave::LeaderInfo leader() const;
-    //! Every candidate, oldest (the leader) first.
+    /*!
+     * Every candidate key `<election>/<hex>`, oldest (the leader) first: the queue exactly as
+     * Electors and etcd's recipe wait on it.
+     */
     QList<Conclave::LeaderInfo> candidates() const;
     //! The TTL granted to a candidate's lease (read once per lease); 0 s until known.
     std::chrono::seconds grantedTtl(qint64 leaseId) const;
     //! The store revision the view reflects.
     qint64 revision() const;
+    //! The last error (an invalid name, a failed listing or watch); NoError once listed.
+    Conclave::Error error() const;
+    QString errorString() const;
 
 public Q_SLOTS:
     void start();
@@ -61,6 +71,8 @@ Q_SIGNALS:
     void runningChanged(bool running);
     void syncedChanged(bool synced);
     void errorOccurred(Conclave::Error error, const QString &message);
+    void errorChanged();
+    void electionNameChanged(const QString &name);
 
 private:
     Q_DISABLE_COPY_MOVE(ElectionObserver)

@@ -46,6 +46,10 @@ class CONCLAVE_EXPORT Elector : public QObject
     Q_PROPERTY(Conclave::LeaderInfo leader READ leader NOTIFY leaderChanged)
     Q_PROPERTY(qint64 fencingToken READ fencingToken NOTIFY fencingTokenChanged)
     Q_PROPERTY(bool campaigning READ isCampaigning NOTIFY campaigningChanged)
+    Q_PROPERTY(std::chrono::seconds ttl READ ttl WRITE setTtl NOTIFY ttlChanged)
+    Q_PROPERTY(qint64 leaseId READ leaseId NOTIFY leaseIdChanged)
+    Q_PROPERTY(Conclave::Error error READ error NOTIFY errorChanged)
+    Q_PROPERTY(QString errorString READ errorString NOTIFY errorChanged)
 
 public:
     enum class Role { NotAMember, Follower, Leader };
@@ -103,6 +107,10 @@ Q_SIGNALS:
     void errorOccurred(Conclave::Error error, const QString &message);
     void electionNameChanged(const QString &name);
     void candidateIdChanged(const QString &id);
+    void ttlChanged(std::chrono::seconds ttl);
+    void leaseIdChanged(qint64 leaseId);
+    //! error() or errorString() changed (set by a failure, cleared by campaign()).
+    void errorChanged();
 
 private:
     Q_DISABLE_COPY_MOVE(Elector)

@@ -1,0 +1,40 @@
+#pragma once
+
+// ElectionAdmin: the operator's actions on elections, each guarded so that a stale view
+// changes nothing (a delete names the incarnation it means by its create revision).
+
+#include <conclave/leaderinfo.h>
+
+#include <QtCore/QString>
+
+QT_BEGIN_NAMESPACE
+class QObject;
+QT_END_NAMESPACE
+
+namespace Conclave {
+
+class ClientPrivate;
+class HandoverTracker;
+class Operation;
+
+class ElectionAdmin
+{
+public:
+    //! Operations are children of \a owner; \a tracker learns of the deletions made.
+    ElectionAdmin(ClientPrivate *client, HandoverTracker *tracker, QObject *owner);
+
+    //! Deletes \a candidate's key if it is still that incarnation (else Conflict).
+    Operation *guardedDelete(const LeaderInfo &candidate, const QString &what);
+    Operation *revokeLease(qint64 leaseId);
+    Operation *leaseKeys(qint64 leaseId);
+    Operation *checkWriteAccess(const QString &prefix);
+    //! An operation that has already failed with \a error.
+    Operation *failed(Error error, const QString &message);
+
+private:
+    ClientPrivate *const m_client;
+    HandoverTracker *const m_tracker;
+    QObject *const m_owner;
+};
+
+} // namespace Conclave

@@ -1,0 +1,98 @@
+#pragma once
+
+// ElectionIndex: every election under a key range, kept from a listing and the watch events
+// that follow it. No I/O: listings and events go in, the changes they made come out. Shared by
+// ElectionDirectory (every election) and ElectionObserver (one election).
+
+#include <conclave/leaderinfo.h>
+
+#include "codec.h"
+
+#include <QtCore/QDateTime>
+#include <QtCore/QHash>
+#include <QtCore/QMap>
+#include <QtCore/QStringList>
+
+namespace Conclave {
+
+class ElectionIndex
+{
+public:
+    //! How a key is read, by etcd's election recipe: `<name>/<hex>`.
+    enum class KeyKind {
+        Other,     //!< not `<name>/<lowercase hex>`
+        Candidate, //!< the hex is the key's own lease
+        Stray,     //!< the hex is not the key's lease (or it has none)
+    };
+    static KeyKind classify(const QByteArray &key, qint64 lease, QString *election);
+
+    struct LeaderChange
+    {
+        QString election;
+        LeaderInfo previous; //!< invalid: there was no leader
+        LeaderInfo next;     //!< invalid: nobody leads now
+    };
+    struct Changes
+    {
+        QStringList added;   //!< elections seen for the first time, sorted
+        QStringList changed; //!< known elections whose candidates or strays changed, sorted
+        QList<LeaderChange> leaders;
+        qint64 revision = 0; //!< the store revision these changes reflect
+    };
+
+    /*!
+     * Follows every election (\a election empty) or just \a election: keys of other
+     * elections, sub-elections included, are then ignored, and \a election is known from the
+     * start (its strays count before any candidate appears).
+     */
+    explicit ElectionIndex(const QString &election = {});
+
+    /*!
+     * Replaces the view with a complete \a listing at \a revision. Elections seen before stay
+     * known (with no keys). Leader changes are reported from the second listing on: the first
+     * has nothing to compare with.
+     */
+    Changes reset(const QList<KeyValue> &listing, qint64 revision, const QDateTime &now);
+    //! Applies watch events in revision order.
+    Changes apply(const QList<WatchEvent> &events, const QDateTime &now);
+
+    //! The next listing starts over (after a stop): its leader changes are not reported.
+    void forgetListing() { m_listed = false; }
+    bool isListed() const { return m_listed; }
+    qint64 revision() const { return m_revision; }
+    QStringList elections() const { return m_elections.keys(); }
+    bool contains(const QString &election) const { return m_elections.contains(election); }
+    //! Candidates whose key matches their lease, oldest (the leader) first.
+    QList<LeaderInfo> candidates(const QString &election) const;
+    //! Keys `<election>/<hex>` whose hex is not their lease.
+    QList<LeaderInfo> strays(const QString &election) const;
+    /*!
+     * Every `<election>/<hex>` key, candidates and strays, oldest first: the queue as an
+     * Elector or etcd's recipe waits on it (a stray ahead of a candidate holds it back).
+     */
+    QList<LeaderInfo> members(const QString &election) const;
+    //! The oldest candidate, invalid when there is none.
+    LeaderInfo leader(const QString &election) const;
+
+private:
+    struct Entry
+    {
+        QList<KeyValue> queue; // candidates, oldest first
+        QList<KeyValue> strays;
+    };
+    LeaderInfo info(const KeyValue &kv) const;
+    void remove(const QByteArray &key, QSet<QString> *touched);
+    void insert(const QString &election, KeyKind kind, const KeyValue &kv, const QDateTime &now);
+    void forgetGone();
+    Changes finish(const QMap<QString, LeaderInfo> &before, const QSet<QString> &touched,
+                   const QStringList &added, qint64 revision, bool reportLeaders) const;
+
+    QString m_only;
+    bool m_listed = false;
+    qint64 m_revision = 0;
+    QMap<QString, Entry> m_elections;
+    QHash<QByteArray, QString> m_owner;       // candidate or stray key → its election
+    QHash<QByteArray, QDateTime> m_firstSeen; // incarnation (key@create revision) → first seen
+};
+
+} // namespace Conclave

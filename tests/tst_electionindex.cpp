@@ -1,0 +1,231 @@
+// ElectionIndex without etcd: listings and events in, elections, queues and leader changes out.
+
+#undef QT_NO_CAST_FROM_ASCII // election names as plain literals keep the tables readable
+
+#include "electionindex.h"
+
+#include <QtTest/QtTest>
+
+using namespace Conclave;
+
+namespace {
+
+KeyValue kv(const QByteArray &key, qint64 lease, qint64 create, const QByteArray &value = "v")
+{
+    KeyValue k;
+    k.key = key;
+    k.value = value;
+    k.lease = lease;
+    k.createRevision = create;
+    k.modRevision = create;
+    return k;
+}
+
+WatchEvent put(const KeyValue &k)
+{
+    WatchEvent e;
+    e.type = WatchEvent::Type::Put;
+    e.kv = k;
+    return e;
+}
+
+WatchEvent del(const QByteArray &key, qint64 revision)
+{
+    WatchEvent e;
+    e.type = WatchEvent::Type::Delete;
+    e.kv.key = key;
+    e.kv.modRevision = revision;
+    return e;
+}
+
+QByteArrayList keys(const QList<LeaderInfo> &infos)
+{
+    QByteArrayList result;
+    for (const LeaderInfo &i : infos)
+        result.append(i.key());
+    return result;
+}
+
+const QDateTime T0 = QDateTime::fromSecsSinceEpoch(1700000000, Qt::UTC);
+const QDateTime T1 = T0.addSecs(60);
+
+} // namespace
+
+class tst_ElectionIndex : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void classify_data();
+    void classify();
+    void listingOrdersQueuesAndKeepsStraysOfKnownElections();
+    void firstListingReportsNoLeaderChange();
+    void eventsMoveLeadership();
+    void valueChangeKeepsFirstSeen();
+    void relistReportsWhatChangedMeanwhile();
+    void forgetListingStartsOver();
+    void oneElectionIgnoresOthersAndCountsStrays();
+};
+
+void tst_ElectionIndex::classify_data()
+{
+    QTest::addColumn<QByteArray>("key");
+    QTest::addColumn<qint64>("lease");
+    QTest::addColumn<int>("kind");
+    QTest::addColumn<QString>("election");
+    const int cand = int(ElectionIndex::KeyKind::Candidate);
+    const int stray = int(ElectionIndex::KeyKind::Stray);
+    const int other = int(ElectionIndex::KeyKind::Other);
+    QTest::newRow("candidate") << QByteArray("jobs/2a") << qint64(0x2a) << cand << "jobs";
+    QTest::newRow("nested") << QByteArray("a/b/ff") << qint64(0xff) << cand << "a/b";
+    QTest::newRow("16 hex digits") << QByteArray("e/694d8ad1e5a6b30b") << qint64(0x694d8ad1e5a6b30b) << cand << "e";
+    QTest::newRow("other lease") << QByteArray("jobs/2a") << qint64(0x2b) << stray << "jobs";
+    QTest::newRow("no lease") << QByteArray("jobs/2a") << qint64(0) << stray << "jobs";
+    QTest::newRow("upper-case hex") << QByteArray("jobs/2A") << qint64(0x2a) << other << "";
+    QTest::newRow("17 digits") << QByteArray("jobs/10000000000000000") << qint64(1) << other << "";
+    QTest::newRow("no suffix") << QByteArray("jobs/") << qint64(1) << other << "";
+    QTest::newRow("no slash") << QByteArray("2a") << qint64(0x2a) << other << "";
+    QTest::newRow("leading slash only") << QByteArray("/2a") << qint64(0x2a) << other << "";
+    QTest::newRow("not hex") << QByteArray("jobs/config") << qint64(1) << other << "";
+}
+
+void tst_ElectionIndex::classify()
+{
+    QFETCH(QByteArray, key);
+    QFETCH(qint64, lease);
+    QFETCH(int, kind);
+    QFETCH(QString, election);
+    QString name;
+    QCOMPARE(int(ElectionIndex::classify(key, lease, &name)), kind);
+    if (kind != int(ElectionIndex::KeyKind::Other))
+        QCOMPARE(name, election);
+}
+
+void tst_ElectionIndex::listingOrdersQueuesAndKeepsStraysOfKnownElections()
+{
+    ElectionIndex index;
+    const ElectionIndex::Changes c = index.reset({kv("a/3", 3, 30), kv("a/1", 1, 10), kv("a/2", 2, 20),
+                                                  kv("a/9", 7, 5), kv("b/9", 8, 6), kv("b/c/1", 1, 11),
+                                                  kv("config", 0, 1)},
+                                                 40, T0);
+    QCOMPARE(c.added, QStringList({"a", "b/c"}));
+    QVERIFY(c.changed.isEmpty());
+    QCOMPARE(c.revision, 40);
+    QCOMPARE(index.elections(), QStringList({"a", "b/c"}));
+    QCOMPARE(keys(index.candidates("a")), QByteArrayList({"a/1", "a/2", "a/3"}));
+    // a/9 sits on lease 7: a stray of the known election "a"; b/9 names no known election.
+    QCOMPARE(keys(index.strays("a")), QByteArrayList({"a/9"}));
+    QVERIFY(!index.contains("b"));
+    QCOMPARE(keys(index.members("a")), QByteArrayList({"a/9", "a/1", "a/2", "a/3"}));
+    QCOMPARE(index.leader("a").key(), QByteArray("a/1"));
+    QCOMPARE(index.leader("a").since(), T0);
+    QCOMPARE(index.leader("a").fencingToken(), 10);
+    QVERIFY(!index.leader("nothing").isValid());
+    QCOMPARE(index.revision(), 40);
+}
+
+void tst_ElectionIndex::firstListingReportsNoLeaderChange()
+{
+    ElectionIndex index;
+    QVERIFY(!index.isListed());
+    QVERIFY(index.reset({kv("a/1", 1, 10)}, 10, T0).leaders.isEmpty());
+    QVERIFY(index.isListed());
+}
+
+void tst_ElectionIndex::eventsMoveLeadership()
+{
+    ElectionIndex index;
+    index.reset({}, 5, T0);
+    ElectionIndex::Changes c = index.apply({put(kv("a/1", 1, 6)), put(kv("a/2", 2, 7))}, T0);
+    QCOMPARE(c.added, QStringList({"a"}));
+    QCOMPARE(c.leaders.size(), 1);
+    QVERIFY(!c.leaders[0].previous.isValid());
+    QCOMPARE(c.leaders[0].next.key(), QByteArray("a/1"));
+    QCOMPARE(c.revision, 7);
+
+    // The follower leaving changes the queue, not the leader.
+    c = index.apply({del("a/2", 8)}, T1);
+    QCOMPARE(c.changed, QStringList({"a"}));
+    QVERIFY(c.leaders.isEmpty());
+
+    c = index.apply({put(kv("a/3", 3, 9)), del("a/1", 10)}, T1);
+    QCOMPARE(c.leaders.size(), 1);
+    QCOMPARE(c.leaders[0].election, QString("a"));
+    QCOMPARE(c.leaders[0].previous.key(), QByteArray("a/1"));
+    QCOMPARE(c.leaders[0].next.key(), QByteArray("a/3"));
+    QCOMPARE(c.leaders[0].next.since(), T1);
+    QCOMPARE(index.revision(), 10);
+
+    // A key re-created (new incarnation, same name) is a new leader even with the same key.
+    c = index.apply({del("a/3", 11), put(kv("a/3", 3, 12))}, T1);
+    QCOMPARE(c.leaders.size(), 1);
+    QCOMPARE(c.leaders[0].previous.fencingToken(), 9);
+    QCOMPARE(c.leaders[0].next.fencingToken(), 12);
+
+    // Once seen, an election stays known with no candidates.
+    c = index.apply({del("a/3", 13)}, T1);
+    QCOMPARE(c.leaders.size(), 1);
+    QVERIFY(!c.leaders[0].next.isValid());
+    QVERIFY(index.contains("a"));
+    QVERIFY(index.candidates("a").isEmpty());
+}
+
+void tst_ElectionIndex::valueChangeKeepsFirstSeen()
+{
+    ElectionIndex index;
+    index.reset({kv("a/1", 1, 10, "old")}, 10, T0);
+    KeyValue changed = kv("a/1", 1, 10, "new");
+    changed.modRevision = 11;
+    const ElectionIndex::Changes c = index.apply({put(changed)}, T1);
+    QCOMPARE(c.changed, QStringList({"a"}));
+    QVERIFY(c.leaders.isEmpty());
+    QCOMPARE(index.leader("a").value(), QByteArray("new"));
+    QCOMPARE(index.leader("a").since(), T0);
+}
+
+void tst_ElectionIndex::relistReportsWhatChangedMeanwhile()
+{
+    ElectionIndex index;
+    index.reset({kv("a/1", 1, 10), kv("a/2", 2, 11), kv("b/5", 5, 12)}, 12, T0);
+    // While the watch was down: a/1 left, b emptied, c appeared.
+    const ElectionIndex::Changes c = index.reset({kv("a/2", 2, 11), kv("c/7", 7, 20)}, 20, T1);
+    QCOMPARE(c.added, QStringList({"c"}));
+    QCOMPARE(c.changed, QStringList({"a", "b"}));
+    QCOMPARE(c.leaders.size(), 2);
+    QCOMPARE(c.leaders[0].election, QString("a"));
+    QCOMPARE(c.leaders[0].next.key(), QByteArray("a/2"));
+    QCOMPARE(c.leaders[0].next.since(), T0); // a/2 was seen at T0, as a follower
+    QCOMPARE(c.leaders[1].election, QString("b"));
+    QVERIFY(!c.leaders[1].next.isValid());
+    QCOMPARE(index.elections(), QStringList({"a", "b", "c"}));
+}
+
+void tst_ElectionIndex::forgetListingStartsOver()
+{
+    ElectionIndex index;
+    index.reset({kv("a/1", 1, 10)}, 10, T0);
+    index.forgetListing();
+    QVERIFY(index.reset({kv("a/2", 2, 20)}, 20, T1).leaders.isEmpty());
+    QCOMPARE(index.leader("a").key(), QByteArray("a/2"));
+}
+
+void tst_ElectionIndex::oneElectionIgnoresOthersAndCountsStrays()
+{
+    ElectionIndex index("a");
+    QCOMPARE(index.elections(), QStringList({"a"}));
+    ElectionIndex::Changes c = index.reset({kv("a/9", 0, 3), kv("a/1", 1, 10), kv("a/b/2", 2, 4)}, 10, T0);
+    QVERIFY(c.added.isEmpty());
+    QCOMPARE(c.changed, QStringList({"a"}));
+    QCOMPARE(index.elections(), QStringList({"a"}));
+    QCOMPARE(keys(index.members("a")), QByteArrayList({"a/9", "a/1"}));
+    QCOMPARE(index.leader("a").key(), QByteArray("a/1"));
+
+    c = index.apply({put(kv("a/b/3", 3, 11)), put(kv("z/4", 4, 12))}, T1);
+    QVERIFY(c.changed.isEmpty());
+    QVERIFY(c.added.isEmpty());
+    c = index.apply({put(kv("a/8", 0, 13))}, T1);
+    QCOMPARE(c.changed, QStringList({"a"}));
+    QCOMPARE(keys(index.strays("a")), QByteArrayList({"a/9", "a/8"}));
+}
+
+QTEST_GUILESS_MAIN(tst_ElectionIndex)
+#include "tst_electionindex.moc"
