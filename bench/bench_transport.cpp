@@ -39,7 +39,7 @@ static QList<double> timePuts(EtcdTestEnv &etcd, bool tls, bool http2, int n)
     if (tls)
         client.setSslConfiguration(etcd.clientSsl());
     ClientPrivate *d = ClientPrivate::get(&client);
-    d->allowHttp2 = http2;
+    d->setHttp2Allowed(http2);
     QList<double> samples;
     for (int i = 0; i < n + 5; ++i) {
         QElapsedTimer t;

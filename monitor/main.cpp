@@ -35,11 +35,12 @@ int fail(const QString &message, int code = 1)
     return code;
 }
 
+// A one-shot command stops on what the library would retry forever, too: a certificate that
+// does not verify and replies it cannot read will not change within the command's life.
 bool fatal(Conclave::Error e)
 {
-    using E = Conclave::Error;
-    return e == E::AuthenticationError || e == E::PermissionDenied || e == E::TlsError
-            || e == E::InvalidArgument || e == E::ProtocolError;
+    return Conclave::isPermanent(e) || e == Conclave::Error::TlsError
+            || e == Conclave::Error::ProtocolError;
 }
 
 QString readPasswordFromTerminal(const QString &user)

@@ -5,7 +5,7 @@
 
 using namespace Conclave;
 
-// Parser unit tests on replies captured from a real etcd 3.4.23 (etcd-gateway.md).
+// Parser unit tests on replies captured from a real etcd 3.4.23 (docs/etcd-gateway.md).
 class tst_Codec : public QObject
 {
     Q_OBJECT

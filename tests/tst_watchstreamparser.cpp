@@ -1,5 +1,5 @@
 // The watch stream's framing and typing, on messages as etcd 3.4's gateway sends them
-// (etcd-gateway.md §6), whole and cut at every byte.
+// (docs/etcd-gateway.md §3), whole and cut at every byte.
 #include "watchstreamparser.h"
 
 #include <QtTest/QTest>

@@ -12,6 +12,7 @@ namespace Conclave {
 
 ClientPrivate::ClientPrivate(Client *q)
     : q_ptr(q)
+    , authenticator(this)
 {
 }
 
@@ -22,13 +23,14 @@ QNetworkAccessManager *ClientPrivate::unaryNam() const
     return externalNam ? externalNam.data() : ownNam;
 }
 
-QNetworkRequest ClientPrivate::makeRequest(int endpointIndex, const QByteArray &path) const
+QNetworkRequest ClientPrivate::makeRequest(const QUrl &endpoint, const QByteArray &path,
+                                           const QByteArray &token) const
 {
-    QUrl url = endpoints.value(endpointIndex);
+    QUrl url = endpoint;
     url.setPath(QString::fromLatin1(path));
     QNetworkRequest request(url);
     request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
-    // Fail in ~1 ms on a member without a leader instead of hanging ~7 s (etcd-gateway.md §10).
+    // Fail in ~1 ms on a member without a leader instead of hanging ~7 s (docs/etcd-gateway.md §4).
     request.setRawHeader("Grpc-Metadata-Hasleader", "true");
     // Qt 6.4's HTTP/2 adds ~45 ms per request over TLS; HTTP/1.1 keeps TLS as fast as plain
     // HTTP (bench/bench_transport). Watches get their own manager, so the 6-connection
@@ -36,52 +38,27 @@ QNetworkRequest ClientPrivate::makeRequest(int endpointIndex, const QByteArray &
     request.setAttribute(QNetworkRequest::Http2AllowedAttribute, allowHttp2);
     if (hasSsl && url.scheme() == QLatin1String("https"))
         request.setSslConfiguration(ssl);
+    if (!token.isEmpty())
+        request.setRawHeader("Authorization", token);
     return request;
-}
-
-bool ClientPrivate::needsToken() const
-{
-    return !user.isEmpty() && token.isEmpty() && !authDisabledOnServer;
-}
-
-GatewayReply *ClientPrivate::authenticate()
-{
-    if (authReply && !authReply->isFinished())
-        return authReply;
-    auto *reply = new GatewayReply(this, QStringLiteral("authenticate"), "/v3/auth/authenticate",
-                                   {{QStringLiteral("name"), user},
-                                    {QStringLiteral("password"), password}},
-                                   Retry::Always, false);
-    authReply = reply;
-    QObject::connect(reply, &GatewayReply::finished, q_ptr, [this, reply] {
-        reply->deleteLater();
-        if (reply->error() == Error::NoError) {
-            token = reply->json().value(QLatin1String("token")).toString().toUtf8();
-            qCDebug(lcGateway) << "authenticated as" << user;
-        } else if (reply->errorString().contains(QLatin1String("authentication is not enabled"))) {
-            qCInfo(lcGateway) << "credentials given but auth is not enabled on the server";
-            authDisabledOnServer = true;
-        } else {
-            setError(reply->error() == Error::InvalidArgument ? Error::AuthenticationError
-                                                               : reply->error(),
-                     reply->errorString());
-        }
-    });
-    return reply;
-}
-
-void ClientPrivate::invalidateToken(const QByteArray &used)
-{
-    if (token == used)
-        token.clear();
 }
 
 void ClientPrivate::markEndpointFailed(int index)
 {
-    if (index != current || endpoints.size() < 2)
-        return;
-    current = (current + 1) % int(endpoints.size());
-    Q_EMIT q_ptr->currentEndpointChanged(endpoints.at(current));
+    if (pool.markFailed(index))
+        Q_EMIT q_ptr->currentEndpointChanged(pool.at(pool.current()));
+}
+
+void ClientPrivate::markEndpointGood(int index)
+{
+    if (pool.markGood(index))
+        Q_EMIT q_ptr->currentEndpointChanged(pool.at(pool.current()));
+}
+
+void ClientPrivate::requestFinished()
+{
+    if (--pending == 0 && !destroying)
+        QMetaObject::invokeMethod(q_ptr, &Client::idle, Qt::QueuedConnection);
 }
 
 void ClientPrivate::setError(Error e, const QString &message)
@@ -215,7 +192,7 @@ Client::~Client()
 QList<QUrl> Client::endpoints() const
 {
     Q_D(const Client);
-    return d->endpoints;
+    return d->pool.all();
 }
 
 static QString endpointProblem(const QUrl &url)
@@ -253,11 +230,10 @@ void Client::setEndpoints(const QList<QUrl> &endpoints)
             return;
         }
     }
-    if (endpoints == d->endpoints)
+    if (endpoints == d->pool.all())
         return;
-    d->endpoints = endpoints;
-    d->current = 0;
-    d->token.clear();
+    d->pool.set(endpoints);
+    d->authenticator.reset();
     Q_EMIT endpointsChanged(endpoints);
     Q_EMIT currentEndpointChanged(endpoints.first());
 }
@@ -265,22 +241,19 @@ void Client::setEndpoints(const QList<QUrl> &endpoints)
 QUrl Client::currentEndpoint() const
 {
     Q_D(const Client);
-    return d->endpoints.value(d->current);
+    return d->pool.at(d->pool.current());
 }
 
 void Client::setCredentials(const QString &user, const QString &password)
 {
     Q_D(Client);
-    d->user = user;
-    d->password = password;
-    d->token.clear();
-    d->authDisabledOnServer = false;
+    d->authenticator.setCredentials(user, password);
 }
 
 QString Client::user() const
 {
     Q_D(const Client);
-    return d->user;
+    return d->authenticator.user();
 }
 
 void Client::setSslConfiguration(const QSslConfiguration &configuration)
@@ -303,13 +276,13 @@ void Client::setRequestTimeout(std::chrono::milliseconds timeout)
         qCWarning(lcGateway) << "ignoring a non-positive request timeout";
         return;
     }
-    d->timeout = timeout;
+    d->requestTimeout = timeout;
 }
 
 std::chrono::milliseconds Client::requestTimeout() const
 {
     Q_D(const Client);
-    return d->timeout;
+    return d->requestTimeout;
 }
 
 void Client::setNetworkAccessManager(QNetworkAccessManager *manager)

@@ -2,7 +2,9 @@
 
 #include <conclave/client.h>
 
+#include "authenticator.h"
 #include "codec.h"
+#include "endpointpool.h"
 
 #include <QtCore/QHash>
 #include <QtCore/QPointer>
@@ -49,32 +51,36 @@ public:
     // One lease per TTL, shared by every Elector of this Client that asks for that TTL.
     LeaseSession *acquireSession(qint64 ttlSeconds);
     void releaseSession(LeaseSession *session);
-    // Election names an Elector of this Client campaigns in (two would share one key).
-    QSet<QString> campaigning;
 
     // Plumbing shared by GatewayReply and WatchHub.
-    QNetworkRequest makeRequest(int endpointIndex, const QByteArray &path) const;
+    QNetworkRequest makeRequest(const QUrl &endpoint, const QByteArray &path,
+                                const QByteArray &token) const;
     QNetworkAccessManager *unaryNam() const;
-    bool needsToken() const;
-    GatewayReply *authenticate();  // the one in flight, or a new one
-    void invalidateToken(const QByteArray &used);
+    EndpointPool &endpoints() { return pool; }
+    Authenticator &auth() { return authenticator; }
+    std::chrono::milliseconds timeout() const { return requestTimeout; }
+    //! \a index could not be reached / answered: the pool's preference moves (and is told).
     void markEndpointFailed(int index);
+    void markEndpointGood(int index);
+    //! Counts unary calls in flight; Client::idle() when the last one finishes.
+    void requestStarted() { ++pending; }
+    void requestFinished();
+    bool isDestroying() const { return destroying; }
+    void setHttp2Allowed(bool on) { allowHttp2 = on; }
     void setError(Error error, const QString &message);
 
     Client *const q_ptr;
-    QList<QUrl> endpoints;
-    int current = 0;
-    QString user;
-    QString password;
-    QByteArray token;
-    bool authDisabledOnServer = false;
+
+private:
+    friend class Client;
+    EndpointPool pool;
+    Authenticator authenticator;
     QSslConfiguration ssl;
     bool hasSsl = false;
-    std::chrono::milliseconds timeout{5000};
+    std::chrono::milliseconds requestTimeout{5000};
     bool allowHttp2 = false; // off: see makeRequest(); bench_transport flips it to compare
     QNetworkAccessManager *ownNam = nullptr;
     QPointer<QNetworkAccessManager> externalNam;
-    QPointer<GatewayReply> authReply;
     WatchHub *hub = nullptr;
     QHash<qint64, QPair<LeaseSession *, int>> sessions;
     int pending = 0;

@@ -1,7 +1,7 @@
 #pragma once
 
 // Wire encoding of etcd's v3 JSON gateway: base64 bytes, int64-as-string, omitted zero
-// values, request builders and reply parsers. Pure functions, no I/O (see etcd-gateway.md).
+// values, request builders and reply parsers. Pure functions, no I/O (see docs/etcd-gateway.md §1).
 
 #include <conclave/conclaveglobal.h>
 

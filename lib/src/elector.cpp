@@ -1,3 +1,30 @@
+// The Elector's state machine. Its states are not an enum: they are encoded by a few fields,
+// and every handler below starts by checking the ones it needs. A newcomer's map:
+//
+//   state            fields that say so                        leaves it
+//   ---------------  ----------------------------------------  -------------------------------
+//   Idle             !campaigning                              campaign()
+//   WaitingForLease  campaigning, myLease == 0 (or !session     LeaseSession::alive
+//                    ->isAlive())
+//   Joining          myLease != 0, myRevision == 0,            the create txn answers
+//                    inflight = the create txn                 (onCampaignTxnFinished)
+//   Reading          myRevision != 0, a queue range in flight  onQueueRead
+//   Waiting          role Follower, predecessorWatch (and      a change on either key
+//                    leaderWatch unless the predecessor leads) → readQueue()
+//   Claiming         head of the queue, awaitingOwnWatch       ownWatch live → readQueue()
+//                    (own-key watch not live yet)
+//   Leading          role Leader, ownWatch live                own key deleted/replaced,
+//                                                              session expiring, resign/leave
+//   LeadingBlind     role Leader, ownWatch not live,           watch back (stays Leading) or
+//                    ownWatchGrace running (≤ 500 ms)          grace over → Follower, Claiming
+//   Suspended        suspended (renewals unproven)             session alive again → Reading,
+//                    role NotAMember                           or lost → WaitingForLease
+//
+// `generation` is bumped whenever answers in flight become stale (new lease, leave); every
+// reply handler compares it first. `myKey`@`myRevision` names our incarnation: only that one
+// counts as ours in the queue, and only that one is deleted by resign() and leave().
+// The protocol and its safety argument: docs/election-protocol.md.
+
 #include <conclave/client.h>
 #include <conclave/elector.h>
 
@@ -19,6 +46,12 @@ namespace Conclave {
 namespace {
 constexpr int OwnWatchGraceMs = 500;
 } // namespace
+
+CampaignRegistry *CampaignRegistry::of(Client *client)
+{
+    auto *registry = client->findChild<CampaignRegistry *>(QString(), Qt::FindDirectChildrenOnly);
+    return registry ? registry : new CampaignRegistry(client);
+}
 
 ElectorPrivate::ElectorPrivate(Elector *q, Client *client)
     : q_ptr(q)
@@ -61,7 +94,7 @@ void ElectorPrivate::campaign()
     QString problem = Election::nameProblem(name);
     if (problem.isEmpty() && ttl < std::chrono::seconds(2))
         problem = QStringLiteral("a TTL of %1 s is below etcd's minimum of 2 s").arg(ttl.count());
-    if (problem.isEmpty() && c->campaigning.contains(name))
+    if (problem.isEmpty() && CampaignRegistry::of(c->q_ptr)->names.contains(name))
         problem = QStringLiteral("another Elector on this Client already campaigns in \"%1\"; "
                                  "both would share one key").arg(name);
     if (!problem.isEmpty()) {
@@ -70,7 +103,7 @@ void ElectorPrivate::campaign()
         }, Qt::QueuedConnection);
         return;
     }
-    c->campaigning.insert(name);
+    CampaignRegistry::of(c->q_ptr)->names.insert(name);
     if (error != Error::NoError || !errorString.isEmpty()) {
         error = Error::NoError;
         errorString.clear();
@@ -83,8 +116,7 @@ void ElectorPrivate::campaign()
     connect(session, &LeaseSession::expiring, this, &ElectorPrivate::onSessionExpiring);
     connect(session, &LeaseSession::lost, this, &ElectorPrivate::onSessionLost);
     connect(session, &LeaseSession::grantFailed, this, [this](Error e, const QString &message) {
-        if (e == Error::PermissionDenied || e == Error::AuthenticationError
-            || e == Error::InvalidArgument) {
+        if (isPermanent(e)) {
             fail(e, message); // reported, not retried forever
             return;
         }
@@ -148,8 +180,7 @@ void ElectorPrivate::createKey()
     GatewayReply *reply = c->txn({absent}, {Codec::opPut(Codec::putRequest(myKey, ownValue(), myLease))},
                                  {Codec::opRange(Codec::rangeRequest(RangeOptions::ofKey(myKey)))});
     inflight = reply;
-    connect(reply, &GatewayReply::finished, this, [this, reply, gen] {
-        reply->deleteLater();
+    onFinished(reply, this, [this, gen](GatewayReply *reply) {
         if (inflight == reply)
             inflight = nullptr;
         if (gen == generation)
@@ -192,9 +223,7 @@ void ElectorPrivate::readQueue()
     if (!campaigning || myRevision == 0)
         return;
     const int gen = generation;
-    GatewayReply *reply = c->range(Election::queueRange(name));
-    connect(reply, &GatewayReply::finished, this, [this, reply, gen] {
-        reply->deleteLater();
+    onFinished(c->range(Election::queueRange(name)), this, [this, gen](GatewayReply *reply) {
         if (gen == generation)
             onQueueRead(reply);
     });
@@ -275,7 +304,7 @@ void ElectorPrivate::onOwnWatchLive(bool live)
 
 void ElectorPrivate::onOwnWatchEnded(Error e, const QString &message)
 {
-    if (e == Error::PermissionDenied || e == Error::AuthenticationError) {
+    if (isPermanent(e)) {
         fail(e, message);
         return;
     }
@@ -356,7 +385,7 @@ void ElectorPrivate::onOwnKeyDeleted()
 
 void ElectorPrivate::onWatchEnded(Error e, const QString &message)
 {
-    if (e == Error::PermissionDenied || e == Error::AuthenticationError) {
+    if (isPermanent(e)) {
         fail(e, message);
         return;
     }
@@ -379,18 +408,14 @@ void ElectorPrivate::deleteOwnKey(bool thenRejoin)
     mine.number = revision; // only this incarnation of our key
     GatewayReply *reply = c->txn({mine}, {Codec::opDelete(Codec::deleteRequest(myKey))}, {});
     // Parented to the Client: it completes even if this Elector is destroyed meanwhile.
-    connect(reply, &GatewayReply::finished, reply, &QObject::deleteLater);
-    if (thenRejoin) {
-        const int gen = generation;
-        connect(reply, &GatewayReply::finished, this, [this, reply, gen] {
-            if (gen != generation)
-                return;
-            if (reply->error() != Error::NoError) {
-                report(reply->error(), reply->errorString());
-            }
-            createKey();
-        });
-    }
+    const int gen = generation;
+    onFinished(reply, this, [this, gen, thenRejoin](GatewayReply *reply) {
+        if (!thenRejoin || gen != generation)
+            return;
+        if (reply->error() != Error::NoError)
+            report(reply->error(), reply->errorString());
+        createKey();
+    });
 }
 
 void ElectorPrivate::resign()
@@ -411,7 +436,7 @@ void ElectorPrivate::leave()
     retryTimer.stop();
     deleteOwnKey(false);
     ++generation;
-    c->campaigning.remove(name);
+    CampaignRegistry::of(c->q_ptr)->names.remove(name);
     if (session) {
         session->disconnect(this);
         c->releaseSession(session); // the last user revokes the lease
@@ -458,8 +483,7 @@ void ElectorPrivate::proclaim(const QVariantMap &attrs)
     mine.number = myRevision;
     GatewayReply *reply = c->txn({mine}, {Codec::opPut(Codec::putRequest(myKey, ownValue(), myLease))}, {});
     const int gen = generation;
-    connect(reply, &GatewayReply::finished, this, [this, reply, gen] {
-        reply->deleteLater();
+    onFinished(reply, this, [this, gen](GatewayReply *reply) {
         if (gen != generation)
             return;
         if (reply->error() != Error::NoError) {
@@ -480,8 +504,7 @@ bool ElectorPrivate::handleFailure(GatewayReply *reply, void (ElectorPrivate::*s
         return false;
     if (e == Error::Cancelled)
         return true;
-    if (e == Error::PermissionDenied || e == Error::AuthenticationError
-        || e == Error::InvalidArgument) {
+    if (isPermanent(e)) {
         fail(e, reply->errorString()); // reported, not retried forever
         return true;
     }

@@ -5,6 +5,7 @@
 #include "codec.h"
 
 #include <QtCore/QPointer>
+#include <QtCore/QSet>
 #include <QtCore/QTimer>
 
 #include <memory>
@@ -15,6 +16,20 @@ class ClientPrivate;
 class GatewayReply;
 class LeaseSession;
 class Watch;
+
+// The election names the Electors of one Client campaign in: two would share one key (the key
+// is <name>/<lease> and Electors with one TTL share one lease). A child of the Client, so that
+// the transport carries no election state.
+class CampaignRegistry : public QObject
+{
+    Q_OBJECT
+public:
+    static CampaignRegistry *of(Client *client);
+    QSet<QString> names;
+
+private:
+    using QObject::QObject;
+};
 
 // The election state machine, as small named handlers. Internal QObject for connections.
 class ElectorPrivate : public QObject

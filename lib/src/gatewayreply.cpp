@@ -18,9 +18,9 @@ GatewayReply::GatewayReply(ClientPrivate *client, const QString &call, const QBy
     , m_body(QJsonDocument(body).toJson(QJsonDocument::Compact))
     , m_retry(retry)
     , m_useToken(useToken)
-    , m_endpointIndex(client->current)
+    , m_endpointIndex(client->endpoints().current())
 {
-    ++client->pending;
+    client->requestStarted();
     m_timer.setSingleShot(true);
     connect(&m_timer, &QTimer::timeout, this, &GatewayReply::onTimeout);
     // Never finish from inside the call that created us: start on the next event-loop turn.
@@ -29,8 +29,8 @@ GatewayReply::GatewayReply(ClientPrivate *client, const QString &call, const QBy
 
 GatewayReply::~GatewayReply()
 {
-    if (!m_finished && !m_client->destroying && --m_client->pending == 0)
-        QMetaObject::invokeMethod(m_client->q_ptr, &Client::idle, Qt::QueuedConnection);
+    if (!m_finished)
+        m_client->requestFinished();
     if (m_reply) {
         m_reply->disconnect(this);
         m_reply->abort();
@@ -59,34 +59,27 @@ void GatewayReply::send()
 {
     if (m_finished)
         return;
-    if (m_client->endpoints.isEmpty()) {
+    const EndpointPool &pool = m_client->endpoints();
+    if (pool.isEmpty()) {
         finish(Error::InvalidArgument, QStringLiteral("no endpoints configured"));
         return;
     }
-    m_endpointIndex = qBound(0, m_endpointIndex, int(m_client->endpoints.size()) - 1);
-    m_endpoint = m_client->endpoints.at(m_endpointIndex);
-    if (m_useToken && m_client->needsToken()) {
-        GatewayReply *auth = m_client->authenticate();
-        connect(auth, &GatewayReply::finished, this, [this, auth] {
-            if (!m_client->token.isEmpty() || m_client->authDisabledOnServer)
-                sendWithToken();
-            else
-                finish(auth->error(), QStringLiteral("authentication failed: ")
-                                          + auth->errorString());
-        });
+    m_endpointIndex = pool.clamp(m_endpointIndex);
+    m_endpoint = pool.at(m_endpointIndex);
+    if (!m_useToken) {
+        sendWithToken();
         return;
     }
-    sendWithToken();
+    m_client->auth().withToken(this, [this] { sendWithToken(); },
+                               [this](Error e, const QString &message) { finish(e, message); });
 }
 
 void GatewayReply::sendWithToken()
 {
     if (m_finished)
         return;
-    QNetworkRequest request = m_client->makeRequest(m_endpointIndex, m_path);
-    m_usedToken = m_useToken ? m_client->token : QByteArray();
-    if (!m_usedToken.isEmpty())
-        request.setRawHeader("Authorization", m_usedToken);
+    m_usedToken = m_useToken ? m_client->auth().token() : QByteArray();
+    const QNetworkRequest request = m_client->makeRequest(m_endpoint, m_path, m_usedToken);
     qCDebug(lcGateway) << "POST" << m_path << "to" << m_endpoint.toDisplayString();
     m_sslErrors.clear();
     m_timedOut = false;
@@ -96,7 +89,7 @@ void GatewayReply::sendWithToken()
         for (const QSslError &e : errors)
             m_sslErrors.append(e.errorString());
     });
-    m_timer.start(m_timeout.count() > 0 ? m_timeout : m_client->timeout);
+    m_timer.start(m_timeout.count() > 0 ? m_timeout : m_client->timeout());
 }
 
 void GatewayReply::onTimeout()
@@ -176,11 +169,10 @@ void GatewayReply::handleHttpError(const QByteArray &body)
     }
     const Error error = Codec::classify(m_httpStatus, m_grpcCode, message);
     if (error == Error::AuthenticationError && m_useToken && !m_usedToken.isEmpty()
-        && !m_authRetried && !m_client->user.isEmpty()) {
+        && !m_authRetried && m_client->auth().rejected(m_usedToken)) {
         qCInfo(lcGateway) << "token rejected by" << m_endpoint.toDisplayString()
                           << "- authenticating again";
         m_authRetried = true;
-        m_client->invalidateToken(m_usedToken);
         send();
         return;
     }
@@ -219,7 +211,7 @@ void GatewayReply::handleSuccess(const QByteArray &body)
         return;
     }
     m_json = obj;
-    m_client->current = m_endpointIndex;
+    m_client->markEndpointGood(m_endpointIndex);
     // A dead lease is not an HTTP error: keepalive omits TTL, timetolive says -1.
     // (timetolive rounds down: 0 means "under a second left", only -1 means gone.)
     const qint64 ttl = Codec::decodeInt(obj.value(QLatin1String("TTL")));
@@ -237,11 +229,11 @@ bool GatewayReply::retryElsewhere(bool mayHaveReachedEtcd)
     if (mayHaveReachedEtcd && m_retry != ClientPrivate::Retry::Always)
         return false;
     m_client->markEndpointFailed(m_endpointIndex);
-    if (++m_attempts >= m_client->endpoints.size())
+    const EndpointPool &pool = m_client->endpoints();
+    if (++m_attempts >= pool.size())
         return false;
-    m_endpointIndex = (m_endpointIndex + 1) % int(m_client->endpoints.size());
-    qCInfo(lcGateway) << m_call << "failing over to"
-                      << m_client->endpoints.at(m_endpointIndex).toDisplayString();
+    m_endpointIndex = pool.after(m_endpointIndex);
+    qCInfo(lcGateway) << m_call << "failing over to" << pool.at(m_endpointIndex).toDisplayString();
     send();
     return true;
 }
@@ -255,8 +247,7 @@ void GatewayReply::finish(Error error, const QString &detail)
 {
     Q_ASSERT(!m_finished);
     m_finished = true;
-    if (--m_client->pending == 0)
-        QMetaObject::invokeMethod(m_client->q_ptr, &Client::idle, Qt::QueuedConnection);
+    m_client->requestFinished();
     m_timer.stop();
     m_error = error;
     if (error != Error::NoError) {

@@ -48,8 +48,7 @@ void LeaseSession::grant()
     const qint64 sentAt = m_clock.elapsed();
     GatewayReply *reply = m_client->leaseGrant(m_ttl);
     m_inflight = reply;
-    connect(reply, &GatewayReply::finished, this, [this, reply, sentAt] {
-        reply->deleteLater();
+    onFinished(reply, this, [this, sentAt](GatewayReply *reply) {
         if (reply->error() == Error::Cancelled)
             return;
         m_inflight = nullptr;
@@ -77,15 +76,13 @@ void LeaseSession::sendKeepAlive()
     const qint64 sentAt = m_clock.elapsed();
     GatewayReply *reply = m_client->leaseKeepAlive(m_leaseId);
     m_inflight = reply;
-    connect(reply, &GatewayReply::finished, this,
-            [this, reply, sentAt] { onKeepAliveFinished(reply, sentAt); });
+    onFinished(reply, this, [this, sentAt](GatewayReply *reply) { onKeepAliveFinished(reply, sentAt); });
     // Next attempt at TTL/3 if this one succeeds; sooner (retry) if it fails or hangs.
     m_keepAliveTimer.start(int(qMax<qint64>(200, m_grantedTtl * 1000 / 6)));
 }
 
 void LeaseSession::onKeepAliveFinished(GatewayReply *reply, qint64 sentAtMs)
 {
-    reply->deleteLater();
     if (reply->error() == Error::Cancelled)
         return;
     if (m_inflight == reply)

@@ -32,6 +32,7 @@ struct WatchStream
     int owned = 0;          // watches this stream delivers
     int dropped = 0;        // watches cancelled locally but still open on the server
     int endpoint = 0;
+    QByteArray token; // the auth token it was opened with
     bool settled = false;
     bool replacing = false; // its watches are being moved to a new stream
     QPointer<GatewayReply> audit;
@@ -148,19 +149,15 @@ void WatchHub::assign()
             return;
         }
     }
-    if (m_client->needsToken()) {
-        GatewayReply *auth = m_client->authenticate();
-        connect(auth, &GatewayReply::finished, this, [this, auth] {
-            if (!m_client->token.isEmpty() || m_client->authDisabledOnServer) {
-                scheduleAssign();
-            } else {
-                Q_EMIT streamLost(auth->error(), auth->errorString());
-                for (qint64 id : std::as_const(m_unassigned))
-                    if (Watch *w = m_watches.value(id)) {
-                        endWatch(w);
-                        Q_EMIT w->failed(auth->error(), auth->errorString());
-                    }
-            }
+    if (!m_client->auth().isReady()) {
+        m_client->auth().withToken(this, [this] { scheduleAssign(); },
+                                   [this](Error e, const QString &message) {
+            Q_EMIT streamLost(e, message);
+            for (qint64 id : std::as_const(m_unassigned))
+                if (Watch *w = m_watches.value(id)) {
+                    endWatch(w);
+                    Q_EMIT w->failed(e, message);
+                }
         });
         return;
     }
@@ -184,13 +181,10 @@ void WatchHub::probeRevision()
             first = w;
     m_probe = m_client->range(RangeOptions::ofKey(first->m_key));
     const QPointer<Watch> probed = first;
-    GatewayReply *reply = m_probe;
-    connect(reply, &GatewayReply::finished, this, [this, probed, reply] {
-        reply->deleteLater();
+    onFinished(m_probe, this, [this, probed](GatewayReply *reply) {
         m_probe = nullptr;
         const Error error = reply->error();
-        if (error == Error::PermissionDenied || error == Error::InvalidArgument
-            || error == Error::AuthenticationError) {
+        if (isPermanent(error)) {
             if (probed) {
                 endWatch(probed);
                 Q_EMIT probed->failed(error, reply->errorString());
@@ -244,11 +238,11 @@ void WatchHub::openStream(const QList<qint64> &ids)
     }
     // Answered after every create before it: proof that the whole body was read.
     body += "{\"progress_request\":{}}\n";
-    s->endpoint = m_client->current;
+    s->endpoint = m_client->endpoints().current();
+    s->token = m_client->auth().token();
     s->nam = namForNewStream();
-    QNetworkRequest request = m_client->makeRequest(s->endpoint, "/v3/watch");
-    if (!m_client->token.isEmpty())
-        request.setRawHeader("Authorization", m_client->token);
+    const QNetworkRequest request = m_client->makeRequest(m_client->endpoints().at(s->endpoint),
+                                                          "/v3/watch", s->token);
     ++m_openings;
     m_streams.append(s);
     qCDebug(lcWatch) << "opening watch stream with" << ids.size() << "watches at" << where(s);
@@ -376,9 +370,8 @@ void WatchHub::handleCreated(WatchStream *s, const WatchMessage &m)
         const QString &reason = m.cancelReason;
         const Error error = Codec::classify(0, reason.contains(QLatin1String("PermissionDenied"))
                                                        ? 7 : 0, reason);
-        if (error == Error::AuthenticationError && !m_client->user.isEmpty() && !m_authRetried) {
+        if (error == Error::AuthenticationError && !m_authRetried && m_client->auth().rejected(s->token)) {
             m_authRetried = true;
-            m_client->invalidateToken(m_client->token);
             m_unassigned.append(id);
             scheduleAssign();
             return;
@@ -504,7 +497,7 @@ void WatchHub::checkSettled()
 void WatchHub::streamBroken(WatchStream *s, Error error, const QString &message)
 {
     const QString text = QStringLiteral("watch stream via %1: %2")
-                                 .arg(s ? where(s) : m_client->endpoints.value(m_client->current)
+                                 .arg(s ? where(s) : m_client->endpoints().at(m_client->endpoints().current())
                                                              .toDisplayString(),
                                       message);
     QList<qint64> interrupted;
@@ -520,7 +513,7 @@ void WatchHub::streamBroken(WatchStream *s, Error error, const QString &message)
         closeStream(s);
     }
     if (error == Error::AuthenticationError)
-        m_client->invalidateToken(m_client->token);
+        m_client->auth().rejected(s ? s->token : m_client->auth().token());
     m_wasSettled = false;
     const int delay = nextBackoffMs(m_backoffMs, 50, 2000);
     qCWarning(lcWatch).noquote() << text << "- resuming in" << delay << "ms";
@@ -575,8 +568,7 @@ void WatchHub::audit()
         GatewayReply *reply = m_client->txn({}, ops, {});
         reply->setTimeout(std::chrono::milliseconds(AuditTimeoutMs));
         s->audit = reply;
-        connect(reply, &GatewayReply::finished, reply, &QObject::deleteLater);
-        connect(reply, &GatewayReply::finished, this, [this, s, reply, ids] {
+        onFinished(reply, this, [this, s, ids](GatewayReply *reply) {
             s->audit = nullptr;
             onAudited(s, reply, ids);
         });
@@ -655,7 +647,7 @@ void WatchHub::replaceAllStreams(const QString &why)
 
 QString WatchHub::where(const WatchStream *s) const
 {
-    return m_client->endpoints.value(s->endpoint).toDisplayString();
+    return m_client->endpoints().at(s->endpoint).toDisplayString();
 }
 
 } // namespace Conclave

@@ -75,7 +75,7 @@ struct WatchStream;
  * Serves all watches of a Client with as few HTTP/1.1 streams as it can, on private
  * QNetworkAccessManagers (so watches never starve unary calls).
  *
- * Two facts shape it (etcd-gateway.md §6.3 and docs/watch-multiplexing.md):
+ * Two facts shape it (docs/etcd-gateway.md §3 and docs/watch-multiplexing.md):
  * - QNAM sends a request body only once it has ended, so the watch set of one stream is fixed
  *   when it opens: new watches go to a new stream.
  * - etcd's gateway (Go net/http, HTTP/1.1) discards the unread rest of a request body when it

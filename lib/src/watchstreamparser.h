@@ -5,7 +5,7 @@
 // what comes out, and a fuzzer feeds it arbitrary bytes in arbitrary splits.
 //
 // etcd's gateway frames each WatchResponse as one JSON object {"result":{…}} followed by '\n'
-// (etcd-gateway.md §6.1); an in-stream error is {"error":{…}}, possibly without the newline
+// (docs/etcd-gateway.md §3); an in-stream error is {"error":{…}}, possibly without the newline
 // when the server closes the stream right after it.
 
 #include "codec.h"

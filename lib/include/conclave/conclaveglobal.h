@@ -32,6 +32,13 @@ enum class Error {
 };
 Q_ENUM_NS(Error)
 
+/*!
+ * True for errors that trying again cannot cure without a change of configuration:
+ * PermissionDenied, AuthenticationError and InvalidArgument. An Elector gives up on these
+ * (reports them and leaves); every other error is retried with backoff.
+ */
+CONCLAVE_EXPORT bool isPermanent(Conclave::Error error);
+
 /*! A short English name for \a error ("ConnectionError" style), for logs and tools. */
 CONCLAVE_EXPORT QString errorName(Conclave::Error error);
 
