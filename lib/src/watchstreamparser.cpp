@@ -11,14 +11,18 @@ QList<WatchMessage> WatchStreamParser::feed(const QByteArray &bytes)
     if (m_failed)
         return out;
     m_buffer += bytes;
+    // Bytes before m_scanned hold no newline: a message arriving in many reads is scanned once,
+    // not once per read.
     qsizetype start = 0;
-    for (qsizetype nl; (nl = m_buffer.indexOf('\n', start)) >= 0; start = nl + 1) {
-        if (!parseLine(m_buffer.mid(start, nl - start), &out)) {
+    for (qsizetype nl; (nl = m_buffer.indexOf('\n', qMax(start, m_scanned))) >= 0; start = nl + 1) {
+        if (!parseLine(QByteArrayView(m_buffer).sliced(start, nl - start).toByteArray(), &out)) {
             m_buffer.clear();
+            m_scanned = 0;
             return out;
         }
     }
     m_buffer.remove(0, start);
+    m_scanned = m_buffer.size();
     if (m_buffer.size() > MaxLineBytes)
         fail(Error::ProtocolError, QStringLiteral("watch message exceeds %1 bytes").arg(MaxLineBytes), &out);
     return out;
@@ -31,6 +35,7 @@ QList<WatchMessage> WatchStreamParser::finish()
         return out;
     const QByteArray rest = m_buffer.trimmed();
     m_buffer.clear();
+    m_scanned = 0;
     // The last object (an in-stream error) may come without a trailing newline; a partial one
     // means the stream was cut mid-message: the connection's fault, whatever the transport
     // reports (a close inside a chunk ends some replies without an error).
@@ -45,6 +50,7 @@ void WatchStreamParser::fail(Error error, const QString &message, QList<WatchMes
 {
     m_failed = true;
     m_buffer.clear();
+    m_scanned = 0;
     WatchMessage m;
     m.kind = WatchMessage::Kind::Error;
     m.error = error;

@@ -55,6 +55,7 @@ private:
     void fail(Error error, const QString &message, QList<WatchMessage> *out);
 
     QByteArray m_buffer;
+    qsizetype m_scanned = 0; // m_buffer[0, m_scanned) holds no newline
     bool m_failed = false;
 };
 
