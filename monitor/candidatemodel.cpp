@@ -120,10 +120,17 @@ QVariant CandidateModel::data(const QModelIndex &index, int role) const
         return {};
     case Qt::DisplayRole:
     case Qt::ToolTipRole:
-        break;
+        return text(c, index, role, lease);
     default:
         return {};
     }
+}
+
+QVariant CandidateModel::text(const Conclave::LeaderInfo &c, const QModelIndex &index, int role,
+                              const Conclave::LeaseStatus &lease) const
+{
+    const bool stray = index.row() >= m_candidates;
+    const bool leader = index.row() == 0 && !stray;
     switch (index.column()) {
     case PositionColumn: return stray ? QString() : QString::number(index.row() + 1);
     case RoleColumn: return stray ? tr("stray (lease mismatch)") : leader ? tr("leader") : tr("follower");

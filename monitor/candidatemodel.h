@@ -7,6 +7,7 @@
 
 namespace Conclave {
 class ElectionDirectory;
+struct LeaseStatus;
 }
 
 namespace Monitor {
@@ -37,6 +38,8 @@ public:
 private:
     void reload();
     bool stale() const;
+    QVariant text(const Conclave::LeaderInfo &candidate, const QModelIndex &index, int role,
+                  const Conclave::LeaseStatus &lease) const;
 
     QPointer<Conclave::ElectionDirectory> m_directory;
     QString m_election;

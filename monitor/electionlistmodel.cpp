@@ -61,26 +61,35 @@ QVariant ElectionListModel::data(const QModelIndex &index, int role) const
         return stale();
     if (role == Qt::ForegroundRole && stale())
         return QBrush(QColor(Qt::gray)); // stale data is never shown as live
-    const Conclave::LeaderInfo leader = m_directory->leader(name);
-    if (role == StatusRole || (index.column() == StatusColumn && (role == Qt::DisplayRole || role == Qt::ToolTipRole || role == Qt::BackgroundRole))) {
-        const Health h = assess(*m_directory, name);
-        if (role == StatusRole)
-            return int(h.status);
-        if (role == Qt::ToolTipRole)
-            return h.anomalies.join(QLatin1Char('\n'));
-        if (role == Qt::BackgroundRole) {
-            switch (h.status) {
-            case Status::Healthy: return {};
-            case Status::LeaseLow: return QBrush(QColor(255, 236, 179));
-            case Status::NoLeader:
-            case Status::Anomaly: return QBrush(QColor(255, 205, 210));
-            }
-        }
-        return statusName(h.status);
-    }
+    if (role == StatusRole || (index.column() == StatusColumn && (role == Qt::DisplayRole || role == Qt::ToolTipRole || role == Qt::BackgroundRole)))
+        return statusData(name, role);
     if (role != Qt::DisplayRole && role != Qt::ToolTipRole)
         return {};
-    switch (index.column()) {
+    return text(name, index.column(), role);
+}
+
+QVariant ElectionListModel::statusData(const QString &name, int role) const
+{
+    const Health h = assess(*m_directory, name);
+    if (role == StatusRole)
+        return int(h.status);
+    if (role == Qt::ToolTipRole)
+        return h.anomalies.join(QLatin1Char('\n'));
+    if (role == Qt::BackgroundRole) {
+        switch (h.status) {
+        case Status::Healthy: return {};
+        case Status::LeaseLow: return QBrush(QColor(255, 236, 179));
+        case Status::NoLeader:
+        case Status::Anomaly: return QBrush(QColor(255, 205, 210));
+        }
+    }
+    return statusName(h.status);
+}
+
+QVariant ElectionListModel::text(const QString &name, int column, int role) const
+{
+    const Conclave::LeaderInfo leader = m_directory->leader(name);
+    switch (column) {
     case NameColumn:
         return name;
     case LeaderColumn:

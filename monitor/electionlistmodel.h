@@ -35,6 +35,8 @@ private:
     void onChanged(const QString &election);
     void refreshAll();
     bool stale() const;
+    QVariant statusData(const QString &election, int role) const;
+    QVariant text(const QString &election, int column, int role) const;
 
     QPointer<Conclave::ElectionDirectory> m_directory;
     QStringList m_names; // sorted

@@ -1,47 +1,45 @@
 // conclave-monitor: every election in an etcd cluster, live; resign, evict, revoke.
 // Headless modes (--once, --resign) need no display; --screenshot renders the window once
 // its data has loaded (QT_QPA_PLATFORM=offscreen works).
+#include "cli.h"
 #include "electionlistmodel.h"
 #include "mainwindow.h"
-#include "snapshot.h"
+#include "monitorsettings.h"
 
 #include <conclave/client.h>
 #include <conclave/conclave_version.h>
 #include <conclave/electiondirectory.h>
-#include <conclave/operation.h>
 
 #include <QtCore/QCommandLineParser>
 #include <QtCore/QCoreApplication>
-#include <QtCore/QElapsedTimer>
-#include <QtCore/QJsonArray>
-#include <QtCore/QJsonDocument>
-#include <QtCore/QSettings>
-#include <QtCore/QTimer>
 #include <QtWidgets/QApplication>
 #include <QtWidgets/QInputDialog>
 
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <string>
-#include <utility>
 #include <termios.h>
 #include <unistd.h>
 
 namespace {
 
-int fail(const QString &message, int code = 1)
-{
-    std::fprintf(stderr, "conclave-monitor: %s\n", qPrintable(message));
-    return code;
-}
+using Monitor::Cli::fail;
 
-// A one-shot command stops on what the library would retry forever, too: a certificate that
-// does not verify and replies it cannot read will not change within the command's life.
-bool fatal(Conclave::Error e)
+struct Options
 {
-    return Conclave::isPermanent(e) || e == Conclave::Error::TlsError
-            || e == Conclave::Error::ProtocolError;
-}
+    Conclave::ConnectionSettings connection;
+    QString prefix;
+    bool readOnly = false;
+    bool once = false;
+    bool json = false;
+    QString resign;
+    QString screenshot;
+    double screenshotAfterS = 1.0;
+    QString select;
+    int timeoutS = 10;
+    bool headless() const { return once || !resign.isEmpty(); }
+};
 
 QString readPasswordFromTerminal(const QString &user)
 {
@@ -61,89 +59,8 @@ QString readPasswordFromTerminal(const QString &user)
     return QString::fromStdString(line);
 }
 
-// Runs until the directory has listed everything and read every candidate's lease, or the
-// deadline passes. Returns an error message, empty on success.
-QString loadAll(Conclave::ElectionDirectory &dir, int timeoutMs, bool needLeases)
+void addOptions(QCommandLineParser &p)
 {
-    QEventLoop loop;
-    QString error;
-    QElapsedTimer clock;
-    clock.start();
-    QObject::connect(&dir, &Conclave::ElectionDirectory::errorOccurred, &loop,
-                     [&](Conclave::Error e, const QString &message) {
-                         error = message;
-                         if (fatal(e) && !dir.isSynced())
-                             loop.exit(1);
-                     });
-    QTimer poll;
-    poll.setInterval(20);
-    QObject::connect(&poll, &QTimer::timeout, &loop, [&] {
-        if (clock.elapsed() > timeoutMs) {
-            loop.exit(dir.isSynced() ? 0 : 2);
-            return;
-        }
-        if (!dir.isSynced())
-            return;
-        QSet<qint64> leases;
-        for (const QString &name : dir.elections())
-            for (const Conclave::LeaderInfo &c : dir.candidates(name))
-                leases.insert(c.leaseId());
-        if (!needLeases) {
-            loop.exit(0);
-            return;
-        }
-        if (leases != dir.trackedLeases())
-            dir.setTrackedLeases(leases);
-        for (const qint64 lease : std::as_const(leases))
-            if (dir.leaseStatus(lease).state == Conclave::LeaseStatus::State::Unknown)
-                return;
-        loop.exit(0);
-    });
-    poll.start();
-    dir.setLeasePollRate(2000);
-    dir.start();
-    const int rc = loop.exec();
-    if (rc == 0)
-        return {};
-    if (rc == 2)
-        return QStringLiteral("no listing within %1 s%2").arg(timeoutMs / 1000)
-                .arg(error.isEmpty() ? QString() : QStringLiteral(": ") + error);
-    return error;
-}
-
-QString textSnapshot(const QJsonObject &snap)
-{
-    QString out = QStringLiteral("revision %1, etcd %2\n").arg(snap.value(QLatin1String("revision")).toInteger())
-                          .arg(snap.value(QLatin1String("etcd_version")).toString());
-    for (const QJsonValue &e : snap.value(QLatin1String("elections")).toArray()) {
-        const QJsonObject o = e.toObject();
-        out += QStringLiteral("%1  [%2]\n").arg(o.value(QLatin1String("name")).toString(),
-                                               o.value(QLatin1String("status")).toString());
-        for (const QJsonValue &c : o.value(QLatin1String("candidates")).toArray()) {
-            const QJsonObject k = c.toObject();
-            out += QStringLiteral("  %1 %2  lease %3  ttl %4/%5  fencing %6\n")
-                           .arg(k.value(QLatin1String("role")).toString(), -8)
-                           .arg(k.value(QLatin1String("id")).toString(), k.value(QLatin1String("lease")).toString())
-                           .arg(k.value(QLatin1String("ttl")).toInteger())
-                           .arg(k.value(QLatin1String("granted_ttl")).toInteger())
-                           .arg(k.value(QLatin1String("fencing")).toInteger());
-        }
-    }
-    return out;
-}
-
-} // namespace
-
-int main(int argc, char **argv)
-{
-    QCoreApplication::setOrganizationName(QStringLiteral("Conclave"));
-    QCoreApplication::setApplicationName(QStringLiteral("conclave-monitor"));
-    QCoreApplication::setApplicationVersion(QStringLiteral(CONCLAVE_VERSION_STRING));
-    QStringList arguments;
-    for (int i = 0; i < argc; ++i)
-        arguments << QString::fromLocal8Bit(argv[i]);
-
-    QCommandLineParser p;
     p.setApplicationDescription(QStringLiteral(
             "Shows every etcd election (Conclave, Go clientv3/concurrency, etcdctl elect): leaders, queues, live lease TTLs, handovers."));
     p.addHelpOption();
@@ -160,6 +77,122 @@ int main(int argc, char **argv)
             {QStringLiteral("select"), QStringLiteral("election to select at start"), QStringLiteral("election")},
             {QStringLiteral("timeout"), QStringLiteral("seconds to wait for etcd in --once/--resign/--screenshot (default 10)"), QStringLiteral("seconds")},
     });
+}
+
+// Command line, then ETCDCTL_* (both in fromCommandLine); with no endpoint named by either,
+// what the monitor remembered fills every field left empty.
+Conclave::ConnectionSettings resolveConnection(const QCommandLineParser &p)
+{
+    Conclave::ConnectionSettings c = Conclave::ConnectionSettings::fromCommandLine(p);
+    if (p.isSet(QStringLiteral("endpoints")) || qEnvironmentVariableIsSet("ETCDCTL_ENDPOINTS"))
+        return c;
+    const Conclave::ConnectionSettings remembered = Monitor::rememberedConnection();
+    c.setEndpoints(remembered.endpoints());
+    if (c.caCertificateFile().isEmpty())
+        c.setCaCertificateFile(remembered.caCertificateFile());
+    if (c.certificateFile().isEmpty())
+        c.setCertificateFile(remembered.certificateFile());
+    if (c.keyFile().isEmpty())
+        c.setKeyFile(remembered.keyFile());
+    if (c.user().isEmpty())
+        c.setUser(remembered.user());
+    return c;
+}
+
+// The options, or the message for a usage error.
+std::optional<Options> readOptions(const QCommandLineParser &p, QString *problem)
+{
+    auto bad = [problem](const QString &message) { *problem = message; return std::optional<Options>(); };
+    if (!p.positionalArguments().isEmpty())
+        return bad(QStringLiteral("unexpected argument %1 (see --help)").arg(p.positionalArguments().first()));
+    if (p.isSet(QStringLiteral("json")) && !p.isSet(QStringLiteral("once")))
+        return bad(QStringLiteral("--json goes with --once"));
+    if (p.isSet(QStringLiteral("screenshot-after")) && !p.isSet(QStringLiteral("screenshot")))
+        return bad(QStringLiteral("--screenshot-after goes with --screenshot"));
+    if (p.isSet(QStringLiteral("resign")) && p.isSet(QStringLiteral("read-only")))
+        return bad(QStringLiteral("--resign writes; it cannot be combined with --read-only"));
+    Options o;
+    bool ok = true;
+    if (p.isSet(QStringLiteral("timeout")))
+        o.timeoutS = p.value(QStringLiteral("timeout")).toInt(&ok);
+    if (!ok || o.timeoutS < 1 || o.timeoutS > 3600)
+        return bad(QStringLiteral("--timeout must be 1..3600 seconds"));
+    if (p.isSet(QStringLiteral("screenshot-after")))
+        o.screenshotAfterS = p.value(QStringLiteral("screenshot-after")).toDouble(&ok);
+    if (!ok || o.screenshotAfterS < 0 || o.screenshotAfterS > 3600)
+        return bad(QStringLiteral("--screenshot-after must be 0..3600 seconds"));
+    o.connection = resolveConnection(p);
+    if (o.connection.endpointUrls(problem).isEmpty())
+        return std::nullopt;
+    o.prefix = p.value(QStringLiteral("prefix"));
+    o.readOnly = p.isSet(QStringLiteral("read-only"));
+    o.once = p.isSet(QStringLiteral("once"));
+    o.json = p.isSet(QStringLiteral("json"));
+    o.resign = p.value(QStringLiteral("resign"));
+    o.screenshot = p.value(QStringLiteral("screenshot"));
+    o.select = p.value(QStringLiteral("select"));
+    return o;
+}
+
+int runHeadless(int argc, char **argv, Options o)
+{
+    QCoreApplication app(argc, argv);
+    if (!o.connection.user().isEmpty() && o.connection.password().isEmpty()) {
+        if (!isatty(STDIN_FILENO))
+            return fail(QStringLiteral("no password for %1: set ETCDCTL_PASSWORD or use --user USER:PASSWORD").arg(o.connection.user()), 2);
+        o.connection.setPassword(readPasswordFromTerminal(o.connection.user()));
+    }
+    Conclave::Client client;
+    QString problem;
+    if (!o.connection.applyTo(&client, &problem))
+        return fail(problem, 2);
+    client.setRequestTimeout(std::chrono::seconds(qMin(o.timeoutS, 5)));
+    Conclave::ElectionDirectory dir(&client);
+    dir.setPrefix(o.prefix);
+    const QString error = Monitor::Cli::load(dir, o.timeoutS * 1000, o.once);
+    if (!error.isEmpty())
+        return fail(QStringLiteral("cannot read elections from %1: %2").arg(o.connection.endpoints(), error));
+    return o.once ? Monitor::Cli::runOnce(dir, o.json) : Monitor::Cli::runResign(dir, o.resign, o.timeoutS);
+}
+
+int runWindow(int argc, char **argv, Options o)
+{
+    QApplication app(argc, argv);
+    QApplication::setWindowIcon(QIcon(QStringLiteral(":/conclave-monitor.svg")));
+    if (!o.connection.user().isEmpty() && o.connection.password().isEmpty()) {
+        bool given = false;
+        const QString password = QInputDialog::getText(nullptr, QStringLiteral("conclave-monitor"),
+                                                       QStringLiteral("Password for etcd user %1:").arg(o.connection.user()),
+                                                       QLineEdit::Password, {}, &given);
+        if (!given)
+            return fail(QStringLiteral("no password given"), 2);
+        o.connection.setPassword(password);
+    }
+    Monitor::MainWindow window({o.connection, o.prefix, o.readOnly, o.screenshot.isEmpty()});
+    if (!o.select.isEmpty()) {
+        QObject::connect(window.electionModel(), &QAbstractItemModel::rowsInserted, &window, [&window, o] {
+            if (window.selectedElection() != o.select)
+                window.selectElection(o.select);
+        });
+    }
+    window.show();
+    if (!o.screenshot.isEmpty())
+        return Monitor::Cli::runScreenshot(window, o.screenshot, o.screenshotAfterS, o.timeoutS);
+    return app.exec();
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    QCoreApplication::setOrganizationName(QStringLiteral("Conclave"));
+    QCoreApplication::setApplicationName(QStringLiteral("conclave-monitor"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(CONCLAVE_VERSION_STRING));
+    QStringList arguments;
+    for (int i = 0; i < argc; ++i)
+        arguments << QString::fromLocal8Bit(argv[i]);
+    QCommandLineParser p;
+    addOptions(p);
     if (!p.parse(arguments))
         return fail(p.errorText() + QStringLiteral("\n(see --help)"), 2);
     if (p.isSet(QStringLiteral("help")) || p.isSet(QStringLiteral("version"))) {
@@ -168,154 +201,9 @@ int main(int argc, char **argv)
             p.showVersion();
         p.showHelp(0);
     }
-    if (!p.positionalArguments().isEmpty())
-        return fail(QStringLiteral("unexpected argument %1 (see --help)").arg(p.positionalArguments().first()), 2);
-    if (p.isSet(QStringLiteral("json")) && !p.isSet(QStringLiteral("once")))
-        return fail(QStringLiteral("--json goes with --once"), 2);
-    if (p.isSet(QStringLiteral("screenshot-after")) && !p.isSet(QStringLiteral("screenshot")))
-        return fail(QStringLiteral("--screenshot-after goes with --screenshot"), 2);
-    if (p.isSet(QStringLiteral("resign")) && p.isSet(QStringLiteral("read-only")))
-        return fail(QStringLiteral("--resign writes; it cannot be combined with --read-only"), 2);
-    bool ok = true;
-    const int timeoutS = p.isSet(QStringLiteral("timeout")) ? p.value(QStringLiteral("timeout")).toInt(&ok) : 10;
-    if (!ok || timeoutS < 1 || timeoutS > 3600)
-        return fail(QStringLiteral("--timeout must be 1..3600 seconds"), 2);
-    const double shotAfterS = p.isSet(QStringLiteral("screenshot-after")) ? p.value(QStringLiteral("screenshot-after")).toDouble(&ok) : 1.0;
-    if (!ok || shotAfterS < 0 || shotAfterS > 3600)
-        return fail(QStringLiteral("--screenshot-after must be 0..3600 seconds"), 2);
-
-    // Connection: command line, then ETCDCTL_* (both in fromCommandLine), then what the
-    // monitor remembered, then etcdctl's default endpoint.
-    Conclave::ConnectionSettings connection = Conclave::ConnectionSettings::fromCommandLine(p);
-    const QSettings remembered;
-    if (connection.endpoints().isEmpty()) {
-        connection.setEndpoints(remembered.value(QStringLiteral("connection/endpoints"), QStringLiteral("http://127.0.0.1:2379")).toString());
-        if (connection.caCertificateFile().isEmpty())
-            connection.setCaCertificateFile(remembered.value(QStringLiteral("connection/cacert")).toString());
-        if (connection.certificateFile().isEmpty())
-            connection.setCertificateFile(remembered.value(QStringLiteral("connection/cert")).toString());
-        if (connection.keyFile().isEmpty())
-            connection.setKeyFile(remembered.value(QStringLiteral("connection/key")).toString());
-        if (connection.user().isEmpty())
-            connection.setUser(remembered.value(QStringLiteral("connection/user")).toString());
-    }
     QString problem;
-    if (connection.endpointUrls(&problem).isEmpty())
+    const std::optional<Options> options = readOptions(p, &problem);
+    if (!options)
         return fail(problem, 2);
-    const QString prefix = p.value(QStringLiteral("prefix"));
-    const bool headless = p.isSet(QStringLiteral("once")) || p.isSet(QStringLiteral("resign"));
-
-    if (headless) {
-        QCoreApplication app(argc, argv);
-        if (!connection.user().isEmpty() && connection.password().isEmpty()) {
-            if (!isatty(STDIN_FILENO))
-                return fail(QStringLiteral("no password for %1: set ETCDCTL_PASSWORD or use --user USER:PASSWORD").arg(connection.user()), 2);
-            connection.setPassword(readPasswordFromTerminal(connection.user()));
-        }
-        Conclave::Client client;
-        if (!connection.applyTo(&client, &problem))
-            return fail(problem, 2);
-        client.setRequestTimeout(std::chrono::seconds(qMin(timeoutS, 5)));
-        Conclave::ElectionDirectory dir(&client);
-        dir.setPrefix(prefix);
-        const QString error = loadAll(dir, timeoutS * 1000, p.isSet(QStringLiteral("once")));
-        if (!error.isEmpty())
-            return fail(QStringLiteral("cannot read elections from %1: %2").arg(connection.endpoints(), error));
-
-        if (p.isSet(QStringLiteral("once"))) {
-            const QJsonObject snap = Monitor::snapshot(dir);
-            const QByteArray out = p.isSet(QStringLiteral("json"))
-                    ? QJsonDocument(snap).toJson(QJsonDocument::Indented)
-                    : textSnapshot(snap).toUtf8();
-            std::fwrite(out.constData(), 1, size_t(out.size()), stdout);
-            return 0;
-        }
-
-        const QString name = p.value(QStringLiteral("resign"));
-        if (!dir.contains(name))
-            return fail(QStringLiteral("no election \"%1\"%2").arg(name, prefix.isEmpty() ? QString() : QStringLiteral(" under prefix \"%1\"").arg(prefix)));
-        const Conclave::LeaderInfo leader = dir.leader(name);
-        if (!leader.isValid())
-            return fail(QStringLiteral("election \"%1\" has no leader to resign").arg(name));
-        QEventLoop loop;
-        Conclave::Handover seen;
-        bool handedOver = false;
-        QObject::connect(&dir, &Conclave::ElectionDirectory::handoverRecorded, &loop, [&](const Conclave::Handover &h) {
-            if (h.election == name && h.previous.fencingToken() == leader.fencingToken()) {
-                seen = h;
-                handedOver = true;
-                loop.exit(0);
-            }
-        });
-        std::unique_ptr<Conclave::Operation> op(dir.resignLeader(name));
-        QObject::connect(op.get(), &Conclave::Operation::finished, &loop, [&] {
-            if (op->error() != Conclave::Error::NoError)
-                loop.exit(1);
-        });
-        QTimer::singleShot(timeoutS * 1000, &loop, [&] { loop.exit(op->isFinished() ? 0 : 3); });
-        const int rc = loop.exec();
-        if (rc == 1)
-            return fail(op->errorString());
-        if (rc == 3)
-            return fail(QStringLiteral("resign of %1 in %2: no answer within %3 s (outcome unknown)").arg(leader.id(), name).arg(timeoutS));
-        std::printf("resigned %s from %s (fencing token %lld)", qPrintable(leader.id()), qPrintable(name),
-                    static_cast<long long>(leader.fencingToken()));
-        if (handedOver)
-            std::printf("; new leader: %s\n", seen.next.isValid() ? qPrintable(seen.next.id()) : "(none)");
-        else
-            std::printf("; no new leader seen within %d s\n", timeoutS);
-        return 0;
-    }
-
-    QApplication app(argc, argv);
-    QApplication::setWindowIcon(QIcon(QStringLiteral(":/conclave-monitor.svg")));
-    if (!connection.user().isEmpty() && connection.password().isEmpty()) {
-        bool given = false;
-        const QString password = QInputDialog::getText(nullptr, QStringLiteral("conclave-monitor"),
-                                                       QStringLiteral("Password for etcd user %1:").arg(connection.user()),
-                                                       QLineEdit::Password, {}, &given);
-        if (!given)
-            return fail(QStringLiteral("no password given"), 2);
-        connection.setPassword(password);
-    }
-    Monitor::MainWindow::Options options;
-    options.connection = connection;
-    options.prefix = prefix;
-    options.readOnly = p.isSet(QStringLiteral("read-only"));
-    options.remember = !p.isSet(QStringLiteral("screenshot"));
-    Monitor::MainWindow window(options);
-    const QString select = p.value(QStringLiteral("select"));
-    if (!select.isEmpty()) {
-        auto trySelect = [&window, select] {
-            if (window.selectedElection() != select)
-                window.selectElection(select);
-        };
-        QObject::connect(window.electionModel(), &QAbstractItemModel::rowsInserted, &window, trySelect);
-    }
-    window.show();
-
-    if (p.isSet(QStringLiteral("screenshot"))) {
-        const QString file = p.value(QStringLiteral("screenshot"));
-        int exitCode = 0;
-        bool shot = false;
-        auto shoot = [&] {
-            if (std::exchange(shot, true))
-                return;
-            const bool complete = window.isDataComplete();
-            if (!window.grab().save(file, "PNG")) {
-                fail(QStringLiteral("cannot write %1").arg(file));
-                exitCode = 1;
-            } else if (!complete) {
-                fail(QStringLiteral("wrote %1, but the data had not fully loaded within %2 s").arg(file).arg(timeoutS));
-                exitCode = 1;
-            }
-            app.exit(exitCode);
-        };
-        QObject::connect(&window, &Monitor::MainWindow::dataComplete, &app, [&] {
-            // Stay live a while: TTL bars, the status line and any handover repaint first.
-            QTimer::singleShot(qRound(shotAfterS * 1000) + 200, &app, shoot);
-        });
-        QTimer::singleShot(timeoutS * 1000 + qRound(shotAfterS * 1000), &app, shoot);
-    }
-    return app.exec();
+    return options->headless() ? runHeadless(argc, argv, *options) : runWindow(argc, argv, *options);
 }

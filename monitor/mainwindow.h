@@ -24,6 +24,7 @@ class Operation;
 
 namespace Monitor {
 
+class AdminActions;
 class CandidateModel;
 class ElectionListModel;
 class TimelineModel;
@@ -81,7 +82,12 @@ Q_SIGNALS:
     void dataComplete();
 
 private:
+    void buildToolbar();
+    void buildViews();
+    void showCandidateMenu(const QPoint &pos);
     void connectTo(const Conclave::ConnectionSettings &settings);
+    void setModels();
+    void followDirectory();
     void tick();
     void updateActions();
     void updateStatus();
@@ -90,11 +96,9 @@ private:
     void setFeedback(const QString &text, bool error = false);
     void setReadOnly(const QString &reason);
     void probeWriteAccess();
-    bool confirm(const QString &title, const QString &text);
-    void watchOperation(Conclave::Operation *op, const QString &pending,
-                        std::function<void()> onSuccess);
 
     Options m_options;
+    AdminActions *const m_admin;
     std::unique_ptr<Conclave::Client> m_client;
     QPointer<Conclave::ElectionDirectory> m_directory;
     ElectionListModel *m_electionModel = nullptr;
@@ -112,12 +116,10 @@ private:
     QAction *m_evict = nullptr;
     QAction *m_revoke = nullptr;
     QString m_readOnlyReason;
-    QString m_awaitingHandover; // election whose resign we wait to see completed
     QString m_lastError;
     QTimer m_tick;
     QTimer m_relayout;
     bool m_completeSignalled = false;
-    std::function<bool(const QString &, const QString &)> m_confirmer;
 };
 
 } // namespace Monitor

@@ -5,6 +5,7 @@
 #include "etcdtestenv.h"
 
 #include <QtCore/QJsonArray>
+#include <QtGui/QImage>
 #include <QtCore/QJsonDocument>
 #include <QtCore/QJsonObject>
 #include <QtTest/QTest>
@@ -20,6 +21,7 @@ private Q_SLOTS:
     void cleanup();
     void onceJson();
     void resignHeadless();
+    void screenshotOfSelectedElection();
     void badInput_data();
     void badInput();
 
@@ -142,6 +144,25 @@ void tst_MonitorCli::resignHeadless()
     const Run missing = run({u"--endpoints"_s, m_etcd.endpoints().first().toString(), u"--resign"_s, p + u"nope"_s});
     QCOMPARE(missing.exitCode, 1);
     QVERIFY2(missing.err.contains("no election"), missing.err.constData());
+}
+
+void tst_MonitorCli::screenshotOfSelectedElection()
+{
+    const QString p = QString::fromUtf8(EtcdTestEnv::uniquePrefix());
+    join(p + u"a"_s, u"first"_s, 1);
+    join(p + u"b"_s, u"second"_s, 2);
+    const QString file = QDir::tempPath() + u"/conclave-monitor-shot-"_s + QString::number(QCoreApplication::applicationPid()) + u".png"_s;
+    QFile::remove(file);
+    const Run r = run({u"--endpoints"_s, m_etcd.endpoints().first().toString(), u"--prefix"_s, p,
+                       u"--select"_s, p + u"b"_s, u"--screenshot"_s, file, u"--screenshot-after"_s, u"0"_s});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    QFile png(file);
+    QVERIFY(png.open(QIODevice::ReadOnly));
+    QCOMPARE(png.read(8), QByteArray("\x89PNG\r\n\x1a\n"));
+    QImage image;
+    QVERIFY(image.load(file));
+    QVERIFY(image.width() >= 1000 && image.height() >= 600);
+    png.remove();
 }
 
 void tst_MonitorCli::badInput_data()

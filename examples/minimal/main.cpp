@@ -12,9 +12,7 @@ int main(int argc, char **argv)
     QCoreApplication app(argc, argv);
     // README snippet begins
     Conclave::Client client;
-    Conclave::ConnectionSettings settings = Conclave::ConnectionSettings::fromEnvironment();
-    if (settings.endpoints().isEmpty())
-        settings.setEndpoints(QStringLiteral("http://127.0.0.1:2379"));
+    const Conclave::ConnectionSettings settings = Conclave::ConnectionSettings::fromEnvironment();
     QString problem;
     if (!settings.applyTo(&client, &problem))
         qFatal("%s", qPrintable(problem));

@@ -25,8 +25,6 @@ int main(int argc, char **argv)
                   {QStringLiteral("id"), QStringLiteral("candidate id (default hostname:pid)"), QStringLiteral("id")}});
     p.process(app);
     Conclave::ConnectionSettings settings = Conclave::ConnectionSettings::fromCommandLine(p);
-    if (settings.endpoints().isEmpty())
-        settings.setEndpoints(QStringLiteral("http://127.0.0.1:2379"));
     Conclave::Client client;
     QString problem;
     if (!settings.applyTo(&client, &problem)) {

@@ -171,8 +171,6 @@ int main(int argc, char **argv)
                   {QStringLiteral("ttl"), QStringLiteral("lease TTL in seconds (default 5)"), QStringLiteral("seconds"), QStringLiteral("5")}});
     p.process(app);
     Conclave::ConnectionSettings settings = Conclave::ConnectionSettings::fromCommandLine(p);
-    if (settings.endpoints().isEmpty())
-        settings.setEndpoints(QStringLiteral("http://127.0.0.1:2379"));
     Conclave::Client client;
     QString problem;
     if (!settings.applyTo(&client, &problem))

@@ -12,7 +12,7 @@ namespace Conclave {
 class ConnectionSettingsData : public QSharedData
 {
 public:
-    QString endpoints;
+    QString endpoints = ConnectionSettings::defaultEndpoint();
     QString caCert;
     QString cert;
     QString key;
@@ -127,16 +127,31 @@ QList<QCommandLineOption> ConnectionSettings::commandLineOptions()
     };
 }
 
+QString ConnectionSettings::defaultEndpoint()
+{
+    return QStringLiteral("http://127.0.0.1:2379");
+}
+
 static QString pick(const QCommandLineParser &parser, const char *name, const char *env)
 {
     const QString option = QLatin1String(name);
     return parser.isSet(option) ? parser.value(option) : qEnvironmentVariable(env);
 }
 
+// Endpoints fall back to etcdctl's default only when neither the option nor the variable is
+// given: an explicitly empty value stays empty and is reported as such by applyTo().
+static QString pickEndpoints(const QCommandLineParser *parser)
+{
+    if (parser && parser->isSet(QStringLiteral("endpoints")))
+        return parser->value(QStringLiteral("endpoints"));
+    return qEnvironmentVariableIsSet("ETCDCTL_ENDPOINTS") ? qEnvironmentVariable("ETCDCTL_ENDPOINTS")
+                                                          : ConnectionSettings::defaultEndpoint();
+}
+
 ConnectionSettings ConnectionSettings::fromCommandLine(const QCommandLineParser &parser)
 {
     ConnectionSettings s;
-    s.setEndpoints(pick(parser, "endpoints", "ETCDCTL_ENDPOINTS"));
+    s.setEndpoints(pickEndpoints(&parser));
     s.setCaCertificateFile(pick(parser, "cacert", "ETCDCTL_CACERT"));
     s.setCertificateFile(pick(parser, "cert", "ETCDCTL_CERT"));
     s.setKeyFile(pick(parser, "key", "ETCDCTL_KEY"));
@@ -148,7 +163,7 @@ ConnectionSettings ConnectionSettings::fromCommandLine(const QCommandLineParser 
 ConnectionSettings ConnectionSettings::fromEnvironment()
 {
     ConnectionSettings s;
-    s.setEndpoints(qEnvironmentVariable("ETCDCTL_ENDPOINTS"));
+    s.setEndpoints(pickEndpoints(nullptr));
     s.setCaCertificateFile(qEnvironmentVariable("ETCDCTL_CACERT"));
     s.setCertificateFile(qEnvironmentVariable("ETCDCTL_CERT"));
     s.setKeyFile(qEnvironmentVariable("ETCDCTL_KEY"));

@@ -21,7 +21,8 @@ class ConnectionSettingsData;
  * \class Conclave::ConnectionSettings
  * How to reach etcd, spelled the way etcdctl spells it: `--endpoints`, `--cacert`, `--cert`,
  * `--key`, `--user USER[:PASSWORD]`, with `ETCDCTL_ENDPOINTS`, `ETCDCTL_CACERT`,
- * `ETCDCTL_CERT`, `ETCDCTL_KEY`, `ETCDCTL_USER` and `ETCDCTL_PASSWORD` as fallbacks. Tools
+ * `ETCDCTL_CERT`, `ETCDCTL_KEY`, `ETCDCTL_USER` and `ETCDCTL_PASSWORD` as fallbacks, and
+ * etcdctl's default endpoint `http://127.0.0.1:2379` when neither names one. Tools
  * built on Conclave (conclave-candidate, conclave-monitor) share it so that one set of
  * options works everywhere.
  * \code
@@ -42,7 +43,7 @@ public:
     ConnectionSettings &operator=(const ConnectionSettings &other);
     ~ConnectionSettings();
 
-    //! Comma-separated URLs as typed (validated by applyTo()).
+    //! Comma-separated URLs as typed (validated by applyTo()); defaultEndpoint() unless set.
     QString endpoints() const;
     void setEndpoints(const QString &endpoints);
     QString caCertificateFile() const;
@@ -62,6 +63,8 @@ public:
     //! Configures \a client; false with \a problem set (nothing changed) when an option is bad.
     bool applyTo(Conclave::Client *client, QString *problem) const;
 
+    //! `http://127.0.0.1:2379`, etcdctl's default.
+    static QString defaultEndpoint();
     //! `--endpoints`, `--cacert`, `--cert`, `--key`, `--user`.
     static QList<QCommandLineOption> commandLineOptions();
     //! From a parser given commandLineOptions(); unset options fall back to the environment.

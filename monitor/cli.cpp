@@ -1,0 +1,177 @@
+#include "cli.h"
+
+#include "mainwindow.h"
+#include "snapshot.h"
+
+#include <conclave/electiondirectory.h>
+#include <conclave/operation.h>
+
+#include <QtCore/QCoreApplication>
+#include <QtCore/QEventLoop>
+#include <QtCore/QJsonArray>
+#include <QtCore/QJsonDocument>
+#include <QtCore/QTimer>
+
+#include <cstdio>
+#include <memory>
+#include <utility>
+
+namespace Monitor::Cli {
+
+namespace {
+
+// A one-shot command stops on what the library would retry forever, too: a certificate that
+// does not verify and replies it cannot read will not change within the command's life.
+bool fatal(Conclave::Error e)
+{
+    return Conclave::isPermanent(e) || e == Conclave::Error::TlsError
+            || e == Conclave::Error::ProtocolError;
+}
+
+// Every candidate's lease is tracked; true once each has been read.
+bool leasesRead(Conclave::ElectionDirectory &dir)
+{
+    QSet<qint64> leases;
+    for (const QString &name : dir.elections())
+        for (const Conclave::LeaderInfo &c : dir.candidates(name))
+            leases.insert(c.leaseId());
+    leases.remove(0);
+    if (leases != dir.trackedLeases())
+        dir.setTrackedLeases(leases);
+    for (const qint64 lease : std::as_const(leases))
+        if (dir.leaseStatus(lease).state == Conclave::LeaseStatus::State::Unknown)
+            return false;
+    return true;
+}
+
+} // namespace
+
+int fail(const QString &message, int code)
+{
+    std::fprintf(stderr, "conclave-monitor: %s\n", qPrintable(message));
+    return code;
+}
+
+QString load(Conclave::ElectionDirectory &dir, int timeoutMs, bool withLeases)
+{
+    using Dir = Conclave::ElectionDirectory;
+    QEventLoop loop;
+    QString error;
+    auto check = [&] {
+        if (dir.isSynced() && (!withLeases || leasesRead(dir)))
+            loop.exit(0);
+    };
+    QObject::connect(&dir, &Dir::syncedChanged, &loop, check);
+    QObject::connect(&dir, &Dir::electionChanged, &loop, check); // new candidates, new leases
+    QObject::connect(&dir, &Dir::leasesUpdated, &loop, check);
+    QObject::connect(&dir, &Dir::errorOccurred, &loop, [&](Conclave::Error e, const QString &message) {
+        error = message;
+        if (fatal(e) && !dir.isSynced())
+            loop.exit(1);
+    });
+    QTimer::singleShot(timeoutMs, &loop, [&] { loop.exit(dir.isSynced() ? 0 : 2); });
+    dir.setLeasePollRate(2000);
+    dir.start();
+    const int rc = loop.exec();
+    if (rc == 0)
+        return {};
+    if (rc == 2)
+        return QStringLiteral("no listing within %1 s%2").arg(timeoutMs / 1000)
+                .arg(error.isEmpty() ? QString() : QStringLiteral(": ") + error);
+    return error;
+}
+
+QString textSnapshot(const QJsonObject &snap)
+{
+    QString out = QStringLiteral("revision %1, etcd %2\n").arg(snap.value(QLatin1String("revision")).toInteger())
+                          .arg(snap.value(QLatin1String("etcd_version")).toString());
+    for (const QJsonValue &e : snap.value(QLatin1String("elections")).toArray()) {
+        const QJsonObject o = e.toObject();
+        out += QStringLiteral("%1  [%2]\n").arg(o.value(QLatin1String("name")).toString(),
+                                               o.value(QLatin1String("status")).toString());
+        for (const QJsonValue &c : o.value(QLatin1String("candidates")).toArray()) {
+            const QJsonObject k = c.toObject();
+            out += QStringLiteral("  %1 %2  lease %3  ttl %4/%5  fencing %6\n")
+                           .arg(k.value(QLatin1String("role")).toString(), -8)
+                           .arg(k.value(QLatin1String("id")).toString(), k.value(QLatin1String("lease")).toString())
+                           .arg(k.value(QLatin1String("ttl")).toInteger())
+                           .arg(k.value(QLatin1String("granted_ttl")).toInteger())
+                           .arg(k.value(QLatin1String("fencing")).toInteger());
+        }
+    }
+    return out;
+}
+
+int runOnce(const Conclave::ElectionDirectory &dir, bool json)
+{
+    const QJsonObject snap = snapshot(dir);
+    const QByteArray out = json ? QJsonDocument(snap).toJson(QJsonDocument::Indented)
+                                : textSnapshot(snap).toUtf8();
+    std::fwrite(out.constData(), 1, size_t(out.size()), stdout);
+    return 0;
+}
+
+int runResign(Conclave::ElectionDirectory &dir, const QString &name, int timeoutS)
+{
+    if (!dir.contains(name))
+        return fail(QStringLiteral("no election \"%1\"%2").arg(name, dir.prefix().isEmpty() ? QString() : QStringLiteral(" under prefix \"%1\"").arg(dir.prefix())));
+    const Conclave::LeaderInfo leader = dir.leader(name);
+    if (!leader.isValid())
+        return fail(QStringLiteral("election \"%1\" has no leader to resign").arg(name));
+    QEventLoop loop;
+    Conclave::Handover seen;
+    bool handedOver = false;
+    QObject::connect(&dir, &Conclave::ElectionDirectory::handoverRecorded, &loop, [&](const Conclave::Handover &h) {
+        if (h.election == name && h.previous.fencingToken() == leader.fencingToken()) {
+            seen = h;
+            handedOver = true;
+            loop.exit(0);
+        }
+    });
+    std::unique_ptr<Conclave::Operation> op(dir.resignLeader(name));
+    QObject::connect(op.get(), &Conclave::Operation::finished, &loop, [&] {
+        if (op->error() != Conclave::Error::NoError)
+            loop.exit(1);
+    });
+    QTimer::singleShot(timeoutS * 1000, &loop, [&] { loop.exit(op->isFinished() ? 0 : 3); });
+    const int rc = loop.exec();
+    if (rc == 1)
+        return fail(op->errorString());
+    if (rc == 3)
+        return fail(QStringLiteral("resign of %1 in %2: no answer within %3 s (outcome unknown)").arg(leader.id(), name).arg(timeoutS));
+    std::printf("resigned %s from %s (fencing token %lld)", qPrintable(leader.id()), qPrintable(name),
+                static_cast<long long>(leader.fencingToken()));
+    if (handedOver)
+        std::printf("; new leader: %s\n", seen.next.isValid() ? qPrintable(seen.next.id()) : "(none)");
+    else
+        std::printf("; no new leader seen within %d s\n", timeoutS);
+    return 0;
+}
+
+int runScreenshot(MainWindow &window, const QString &file, double afterS, int timeoutS)
+{
+    QEventLoop loop;
+    bool shot = false;
+    auto shoot = [&] {
+        if (std::exchange(shot, true))
+            return;
+        const bool complete = window.isDataComplete();
+        if (!window.grab().save(file, "PNG"))
+            loop.exit(fail(QStringLiteral("cannot write %1").arg(file)));
+        else if (!complete)
+            loop.exit(fail(QStringLiteral("wrote %1, but the data had not fully loaded within %2 s").arg(file).arg(timeoutS)));
+        else
+            loop.exit(0);
+    };
+    const int afterMs = qRound(afterS * 1000);
+    QObject::connect(&window, &MainWindow::dataComplete, &loop, [&] {
+        // Stay live a while: TTL bars, the status line and any handover repaint first.
+        QTimer::singleShot(afterMs + 200, &loop, shoot);
+    });
+    QTimer::singleShot(timeoutS * 1000 + afterMs, &loop, shoot);
+    if (window.isDataComplete())
+        QTimer::singleShot(afterMs + 200, &loop, shoot);
+    return loop.exec();
+}
+
+} // namespace Monitor::Cli

@@ -1,0 +1,37 @@
+#pragma once
+
+// conclave-monitor without a window, and the window rendered to a file: each mode waits on the
+// directory's and the window's signals, bounded by a deadline, and returns the exit code
+// (0 done, 1 failed, 2 bad usage).
+
+#include <QtCore/QJsonObject>
+#include <QtCore/QString>
+
+namespace Conclave {
+class ElectionDirectory;
+}
+
+namespace Monitor {
+
+class MainWindow;
+
+namespace Cli {
+
+//! Prints "conclave-monitor: message" to stderr and returns \a code.
+int fail(const QString &message, int code = 1);
+/*!
+ * Starts \a dir and waits until it has listed every election and, with \a withLeases, read
+ * every candidate's lease; at most \a timeoutMs. Returns why it could not, empty on success.
+ */
+QString load(Conclave::ElectionDirectory &dir, int timeoutMs, bool withLeases);
+//! One snapshot of a loaded directory on stdout, as text or JSON.
+int runOnce(const Conclave::ElectionDirectory &dir, bool json);
+//! Resigns the leader of \a election (guarded) and reports the next leader.
+int runResign(Conclave::ElectionDirectory &dir, const QString &election, int timeoutS);
+//! Renders \a window to \a file once its data is complete and \a afterS more seconds passed.
+int runScreenshot(MainWindow &window, const QString &file, double afterS, int timeoutS);
+//! The text form of a snapshot (Monitor::snapshot()).
+QString textSnapshot(const QJsonObject &snapshot);
+
+} // namespace Cli
+} // namespace Monitor
