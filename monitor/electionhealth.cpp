@@ -49,8 +49,8 @@ Health assess(const Conclave::ElectionDirectory &directory, const QString &elect
     }
     if (!candidates.isEmpty()) {
         const LeaseStatus lease = directory.leaseStatus(candidates.first().leaseId());
-        if (lease.state == LeaseStatus::State::Alive && lease.grantedTtl > 0
-            && lease.remaining.count() * 3 < lease.grantedTtl * 1000)
+        if (lease.state == LeaseStatus::State::Alive && lease.grantedTtl.count() > 0
+            && lease.remaining * 3 < lease.grantedTtl)
             h.status = Status::LeaseLow;
     }
     return h;

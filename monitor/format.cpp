@@ -25,14 +25,15 @@ QString formatTtl(const Conclave::LeaseStatus &status)
     }
     return QStringLiteral("%1 s of %2 s")
             .arg(double(status.remaining.count()) / 1000.0, 0, 'f', 1)
-            .arg(status.grantedTtl);
+            .arg(status.grantedTtl.count());
 }
 
 double ttlFraction(const Conclave::LeaseStatus &status)
 {
-    if (status.state != Conclave::LeaseStatus::State::Alive || status.grantedTtl <= 0)
+    if (status.state != Conclave::LeaseStatus::State::Alive || status.grantedTtl.count() <= 0)
         return status.state == Conclave::LeaseStatus::State::Gone ? 0.0 : -1.0;
-    return qBound(0.0, double(status.remaining.count()) / double(status.grantedTtl * 1000), 1.0);
+    const std::chrono::duration<double> granted = status.grantedTtl;
+    return qBound(0.0, std::chrono::duration<double>(status.remaining) / granted, 1.0);
 }
 
 QString leaseHex(qint64 lease)

@@ -22,7 +22,7 @@ QJsonObject snapshot(const Conclave::ElectionDirectory &directory)
             QJsonValue ttl, granted;
             if (lease.state == Conclave::LeaseStatus::State::Alive) {
                 ttl = qRound64(double(lease.remaining.count()) / 1000.0);
-                granted = lease.grantedTtl;
+                granted = qint64(lease.grantedTtl.count());
             } else if (lease.state == Conclave::LeaseStatus::State::Gone) {
                 ttl = -1;
             }

@@ -127,7 +127,7 @@ void tst_ElectionDirectory::discoversElections()
     // Lease TTLs of tracked leases: granted and counting down.
     dir.setTrackedLeases({electors[0]->leaseId()});
     QTRY_COMPARE_WITH_TIMEOUT(dir.leaseStatus(electors[0]->leaseId()).state, LeaseStatus::State::Alive, 10000);
-    QCOMPARE(dir.leaseStatus(electors[0]->leaseId()).grantedTtl, qint64(10));
+    QCOMPARE(dir.leaseStatus(electors[0]->leaseId()).grantedTtl, std::chrono::seconds(10));
     QVERIFY(dir.leaseStatus(electors[0]->leaseId()).remaining <= std::chrono::seconds(10));
     QCOMPARE(dir.leaseStatus(electors[1]->leaseId()).state, LeaseStatus::State::Unknown); // not tracked
 

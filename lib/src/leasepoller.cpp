@@ -57,7 +57,7 @@ LeaseStatus LeasePoller::status(qint64 lease) const
     if (it == m_leases.constEnd() || !it->sinceCheck.isValid())
         return s;
     s.state = it->state;
-    s.grantedTtl = it->granted;
+    s.grantedTtl = std::chrono::seconds(it->granted);
     s.checkedAt = it->checkedAt;
     if (it->state == LeaseStatus::State::Alive)
         s.remaining = std::chrono::milliseconds(it->remainingMs());

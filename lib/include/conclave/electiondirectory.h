@@ -23,13 +23,12 @@ struct CONCLAVE_EXPORT LeaseStatus
 {
     Q_GADGET
     Q_PROPERTY(State state MEMBER state)
-    Q_PROPERTY(qint64 grantedTtl MEMBER grantedTtl)
     Q_PROPERTY(QDateTime checkedAt MEMBER checkedAt)
 public:
     enum class State { Unknown, Alive, Gone };
     Q_ENUM(State)
     State state = State::Unknown;
-    qint64 grantedTtl = 0;                 //!< seconds, as granted
+    std::chrono::seconds grantedTtl{0};     //!< as granted
     std::chrono::milliseconds remaining{0}; //!< estimate counted down locally since checkedAt (etcd reports whole seconds)
     QDateTime checkedAt;                   //!< when etcd last answered for this lease
 };
