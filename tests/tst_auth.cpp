@@ -49,7 +49,7 @@ void tst_Auth::wrongPassword()
     client.setCredentials(QStringLiteral("app"), QStringLiteral("wrong"));
     QSignalSpy clientErrors(&client, &Client::errorOccurred);
     auto *r = ClientPrivate::get(&client)->range(RangeOptions::ofKey("/app/x"));
-    CONCLAVE_AWAIT(r, 10000);
+    CONCLAVE_AWAIT(r, TestWaitMs);
     QCOMPARE(r->error(), Error::AuthenticationError);
     QVERIFY2(r->errorString().contains(QLatin1String("authentication failed")), qPrintable(r->errorString()));
     QVERIFY2(!r->errorString().contains(QLatin1String("wrong")), "the password leaked into a message");
@@ -77,11 +77,11 @@ void tst_Auth::outsidePrefixIsPermissionDenied()
     client.setCredentials(QStringLiteral("app"), QStringLiteral("apppw"));
     ClientPrivate *d = ClientPrivate::get(&client);
     auto *p = d->put("/other/k", "v");
-    CONCLAVE_AWAIT(p, 10000);
+    CONCLAVE_AWAIT(p, TestWaitMs);
     QCOMPARE(p->error(), Error::PermissionDenied);
     QVERIFY2(p->errorString().contains(QLatin1String("HTTP 403")), qPrintable(p->errorString()));
     auto *r = d->range(RangeOptions::ofPrefix("/ap"));
-    CONCLAVE_AWAIT(r, 10000);
+    CONCLAVE_AWAIT(r, TestWaitMs);
     QCOMPARE(r->error(), Error::PermissionDenied);
 }
 
@@ -95,10 +95,10 @@ void tst_Auth::watchOutsidePrefixFails()
     std::unique_ptr<Watch> good(d->watchHub()->watch("/app/w", {}, 0, false, nullptr));
     QSignalSpy failed(bad.get(), &Watch::failed);
     QSignalSpy created(good.get(), &Watch::created);
-    QVERIFY(failed.wait(10000));
+    QVERIFY(failed.wait(TestWaitMs));
     QCOMPARE(failed.at(0).at(0).value<Error>(), Error::PermissionDenied);
     QVERIFY(!bad->isActive());
-    QVERIFY(created.count() || created.wait(10000)); // the other watch is unaffected
+    QVERIFY(created.count() || created.wait(TestWaitMs)); // the other watch is unaffected
 }
 
 void tst_Auth::expiredTokenIsRenewedTransparently()

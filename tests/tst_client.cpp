@@ -185,7 +185,7 @@ void tst_Client::txnCreateIfAbsentHasOneWinner()
                       {Codec::opRange(Codec::rangeRequest(RangeOptions::ofKey(key)))});
     CONCLAVE_AWAIT_OK(a);
     if (!b->isFinished())
-        CONCLAVE_AWAIT(b, 10000);
+        CONCLAVE_AWAIT(b, TestWaitMs);
     QCOMPARE(b->error(), Error::NoError);
     const TxnResult ta = Codec::parseTxn(a->json());
     const TxnResult tb = Codec::parseTxn(b->json());
@@ -264,10 +264,10 @@ void tst_Client::leaseLifecycle()
     QVERIFY(Codec::parseRange(get->json()).kvs.isEmpty());
 
     auto *again = d->leaseRevoke(id);
-    CONCLAVE_AWAIT(again, 10000);
+    CONCLAVE_AWAIT(again, TestWaitMs);
     QCOMPARE(again->error(), Error::LeaseLost);
     auto *gone = d->leaseTimeToLive(id);
-    CONCLAVE_AWAIT(gone, 10000);
+    CONCLAVE_AWAIT(gone, TestWaitMs);
     QCOMPARE(gone->error(), Error::LeaseLost);
 }
 
@@ -306,11 +306,11 @@ void tst_Client::keepAliveOnExpiredLeaseReportsLoss()
         return r->error() == Error::LeaseLost;
     }()), 8000);
     auto *ka = d->leaseKeepAlive(id);
-    CONCLAVE_AWAIT(ka, 10000);
+    CONCLAVE_AWAIT(ka, TestWaitMs);
     QCOMPARE(ka->error(), Error::LeaseLost);
     QVERIFY2(ka->errorString().contains(QString::number(id)), qPrintable(ka->errorString()));
     auto *unknown = d->leaseKeepAlive(4242);
-    CONCLAVE_AWAIT(unknown, 10000);
+    CONCLAVE_AWAIT(unknown, TestWaitMs);
     QCOMPARE(unknown->error(), Error::LeaseLost);
 }
 
@@ -330,7 +330,7 @@ void tst_Client::int64LeaseIdsSurvive()
                         {{QStringLiteral("TTL"), QStringLiteral("20")},
                          {QStringLiteral("ID"), Codec::encodeInt(big)}},
                         ClientPrivate::Retry::IfNotSent);
-    CONCLAVE_AWAIT(dup, 10000);
+    CONCLAVE_AWAIT(dup, TestWaitMs);
     QCOMPARE(dup->error(), Error::GatewayError);
     QCOMPARE(dup->httpStatus(), 412);
     QVERIFY(dup->errorString().contains(QLatin1String("lease already exists")));
@@ -346,7 +346,7 @@ void tst_Client::replyContract()
     QSignalSpy spy(r, &GatewayReply::finished);
     QVERIFY(!r->isFinished());
     QCOMPARE(spy.count(), 0); // never finished from inside the call that started it
-    QVERIFY(spy.wait(10000));
+    QVERIFY(spy.wait(TestWaitMs));
     QTest::qWait(50);
     QCOMPARE(spy.count(), 1); // exactly once
 
@@ -403,7 +403,7 @@ void tst_Client::unreachableEndpoint()
     RangeOptions o;
     o.key = "k";
     auto *r = ClientPrivate::get(&client)->range(o);
-    CONCLAVE_AWAIT(r, 10000);
+    CONCLAVE_AWAIT(r, TestWaitMs);
     QCOMPARE(r->error(), Error::ConnectionError);
     QVERIFY2(r->errorString().contains(QString::number(port)), qPrintable(r->errorString()));
     QVERIFY2(r->errorString().contains(QLatin1String("range")), qPrintable(r->errorString()));
@@ -412,7 +412,7 @@ void tst_Client::unreachableEndpoint()
 void tst_Client::wrongPathIsGatewayError()
 {
     auto *r = d->post(QStringLiteral("bogus"), "/v3alpha/kv/range", {}, ClientPrivate::Retry::Always);
-    CONCLAVE_AWAIT(r, 10000);
+    CONCLAVE_AWAIT(r, TestWaitMs);
     QCOMPARE(r->error(), Error::GatewayError);
     QCOMPARE(r->httpStatus(), 404);
     QVERIFY2(r->errorString().contains(QLatin1String("HTTP 404")), qPrintable(r->errorString()));
@@ -422,7 +422,7 @@ void tst_Client::gatewayRejectsBadRequest()
 {
     auto *r = d->post(QStringLiteral("put"), "/v3/kv/put", {{QStringLiteral("value"), QStringLiteral("eA==")}},
                       ClientPrivate::Retry::IfNotSent);
-    CONCLAVE_AWAIT(r, 10000);
+    CONCLAVE_AWAIT(r, TestWaitMs);
     QCOMPARE(r->error(), Error::InvalidArgument);
     QCOMPARE(r->grpcCode(), 3);
     QVERIFY2(r->errorString().contains(QLatin1String("key is not provided")), qPrintable(r->errorString()));

@@ -3,6 +3,7 @@
 #include <conclave/elector.h>
 #include <conclave/operation.h>
 
+#include "electorgroup.h"
 #include "etcdtestenv.h"
 
 #include <QtTest/QSignalSpy>
@@ -75,18 +76,13 @@ void tst_ElectionDirectory::discoversElections()
 
     // Conclave candidates in one election, written before the directory starts (one Client
     // each: two Electors of one Client cannot share an election).
-    std::vector<std::unique_ptr<Client>> clients;
-    std::vector<std::unique_ptr<Elector>> electors;
+    ElectorGroup g;
     for (const QString &id : {u"a1"_s, u"a2"_s}) {
-        clients.push_back(std::make_unique<Client>());
-        clients.back()->setEndpoints(m_etcd.endpoints());
-        electors.push_back(std::make_unique<Elector>(clients.back().get()));
-        electors.back()->setElectionName(p + u"svc-a"_s);
-        electors.back()->setCandidateId(id);
-        electors.back()->setAdvertisedAddress(u"10.0.0.1"_s, 8080);
-        electors.back()->campaign();
-        QTRY_VERIFY_WITH_TIMEOUT(electors.back()->role() != Elector::Role::NotAMember, 10000);
+        Elector *e = g.add(m_etcd.endpoints(), p + u"svc-a"_s, id, std::chrono::seconds(10));
+        e->setAdvertisedAddress(u"10.0.0.1"_s, 8080);
+        QVERIFY(ElectorGroup::enqueue(e));
     }
+    const auto &electors = g.electors;
     // Noise: a key with a hex suffix but no lease, and keys that are no election at all.
     QVERIFY(!m_etcd.etcdctl({u"put"_s, p + u"svc-a/abc"_s, u"stray"_s}).isNull());
     QVERIFY(!m_etcd.etcdctl({u"put"_s, p + u"config/abc"_s, u"x"_s}).isNull());
@@ -96,7 +92,7 @@ void tst_ElectionDirectory::discoversElections()
     dir.setPrefix(p);
     QSignalSpy added(&dir, &ElectionDirectory::electionAdded);
     dir.start();
-    QTRY_VERIFY_WITH_TIMEOUT(dir.isSynced(), 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(dir.isSynced(), TestWaitMs);
     QCOMPARE(dir.elections(), QStringList{p + u"svc-a"_s});
     QCOMPARE(dir.leader(p + u"svc-a"_s).id(), u"a1"_s);
     QCOMPARE(dir.leader(p + u"svc-a"_s).host(), u"10.0.0.1"_s);
@@ -105,13 +101,13 @@ void tst_ElectionDirectory::discoversElections()
     QCOMPARE(dir.candidates(p + u"svc-a"_s).at(1).id(), u"a2"_s);
     QCOMPARE(dir.strays(p + u"svc-a"_s).size(), 1);
     QCOMPARE(dir.strays(p + u"svc-a"_s).first().key(), (p + u"svc-a/abc"_s).toUtf8());
-    QTRY_VERIFY_WITH_TIMEOUT(dir.isConnected() && !dir.serverVersion().isEmpty(), 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(dir.isConnected() && !dir.serverVersion().isEmpty(), TestWaitMs);
     QVERIFY(dir.serverVersion().startsWith(u"3."_s));
     QVERIFY(dir.lastUpdate().isValid());
 
     // An `etcdctl elect` candidate appears live, its proposal as id.
     std::unique_ptr<QProcess> elect = m_etcd.startEtcdctl({u"elect"_s, p + u"svc-b"_s, u"go-proposal"_s});
-    QTRY_COMPARE_WITH_TIMEOUT(dir.elections().size(), 2, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(dir.elections().size(), 2, TestWaitMs);
     QCOMPARE(dir.elections().at(1), p + u"svc-b"_s);
     QCOMPARE(dir.leader(p + u"svc-b"_s).id(), u"go-proposal"_s);
     QVERIFY(added.count() >= 2);
@@ -121,12 +117,12 @@ void tst_ElectionDirectory::discoversElections()
     sub.setElectionName(p + u"svc-a/sub"_s);
     sub.setCandidateId(u"s1"_s);
     sub.campaign();
-    QTRY_COMPARE_WITH_TIMEOUT(dir.leader(p + u"svc-a/sub"_s).id(), u"s1"_s, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(dir.leader(p + u"svc-a/sub"_s).id(), u"s1"_s, TestWaitMs);
     QCOMPARE(dir.candidates(p + u"svc-a"_s).size(), 2);
 
     // Lease TTLs of tracked leases: granted and counting down.
     dir.setTrackedLeases({electors[0]->leaseId()});
-    QTRY_COMPARE_WITH_TIMEOUT(dir.leaseStatus(electors[0]->leaseId()).state, LeaseStatus::State::Alive, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(dir.leaseStatus(electors[0]->leaseId()).state, LeaseStatus::State::Alive, TestWaitMs);
     QCOMPARE(dir.leaseStatus(electors[0]->leaseId()).grantedTtl, std::chrono::seconds(10));
     QVERIFY(dir.leaseStatus(electors[0]->leaseId()).remaining <= std::chrono::seconds(10));
     QCOMPARE(dir.leaseStatus(electors[1]->leaseId()).state, LeaseStatus::State::Unknown); // not tracked
@@ -143,24 +139,24 @@ void tst_ElectionDirectory::handoverCauses()
     ElectionDirectory dir(&client);
     dir.setPrefix(name);
     dir.start();
-    QTRY_VERIFY_WITH_TIMEOUT(dir.isSynced(), 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(dir.isSynced(), TestWaitMs);
 
     // Three candidates written the way Go's recipe writes them.
     const QString l1 = grant(60), l2 = grant(60), l3 = grant(3);
     QVERIFY(!l1.isEmpty() && !l2.isEmpty() && !l3.isEmpty());
     QVERIFY(putOnLease(name + u'/' + hex(l1), u"one"_s, l1));
     QVERIFY(putOnLease(name + u'/' + hex(l2), u"two"_s, l2));
-    QTRY_COMPARE_WITH_TIMEOUT(dir.candidates(name).size(), 2, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(dir.candidates(name).size(), 2, TestWaitMs);
     QCOMPARE(dir.leader(name).id(), u"one"_s);
     dir.setTrackedLeases({hex(l1).toLongLong(nullptr, 16), hex(l2).toLongLong(nullptr, 16),
                           hex(l3).toLongLong(nullptr, 16)});
-    QTRY_COMPARE_WITH_TIMEOUT(dir.leaseStatus(l2.toLongLong(nullptr, 16)).state, LeaseStatus::State::Alive, 10000);
-    QTRY_COMPARE_WITH_TIMEOUT(causes(dir, name), QList<Handover::Cause>{Handover::Cause::Elected}, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(dir.leaseStatus(l2.toLongLong(nullptr, 16)).state, LeaseStatus::State::Alive, TestWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(causes(dir, name), QList<Handover::Cause>{Handover::Cause::Elected}, TestWaitMs);
 
     // The leader's key deleted while its lease lives on: a resign.
     QVERIFY(!m_etcd.etcdctl({u"del"_s, name + u'/' + hex(l1)}).isNull());
-    QTRY_COMPARE_WITH_TIMEOUT(dir.leader(name).id(), u"two"_s, 10000);
-    QTRY_COMPARE_WITH_TIMEOUT(dir.history(name).size(), 2, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(dir.leader(name).id(), u"two"_s, TestWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(dir.history(name).size(), 2, TestWaitMs);
     QCOMPARE(dir.history(name).last().cause, Handover::Cause::Resigned);
     QCOMPARE(dir.history(name).last().previous.id(), u"one"_s);
     QCOMPARE(dir.history(name).last().next.id(), u"two"_s);
@@ -168,9 +164,9 @@ void tst_ElectionDirectory::handoverCauses()
     // A third candidate on a short lease, then the leader's lease revoked with time left.
     QVERIFY(putOnLease(name + u'/' + hex(l3), u"three"_s, l3));
     QVERIFY(!m_etcd.etcdctl({u"lease"_s, u"keep-alive"_s, u"--once"_s, l3}).isNull());
-    QTRY_COMPARE_WITH_TIMEOUT(dir.candidates(name).size(), 2, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(dir.candidates(name).size(), 2, TestWaitMs);
     QVERIFY(!m_etcd.etcdctl({u"lease"_s, u"revoke"_s, l2}).isNull());
-    QTRY_COMPARE_WITH_TIMEOUT(dir.history(name).size(), 3, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(dir.history(name).size(), 3, TestWaitMs);
     QCOMPARE(dir.history(name).last().cause, Handover::Cause::LeaseRevoked);
     QCOMPARE(dir.leader(name).id(), u"three"_s);
 
@@ -187,16 +183,16 @@ void tst_ElectionDirectory::handoverCauses()
     four.setElectionName(name);
     four.setCandidateId(u"four"_s);
     four.campaign();
-    QTRY_COMPARE_WITH_TIMEOUT(four.role(), Elector::Role::Leader, 10000);
-    QTRY_COMPARE_WITH_TIMEOUT(dir.leader(name).id(), u"four"_s, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(four.role(), Elector::Role::Leader, TestWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(dir.leader(name).id(), u"four"_s, TestWaitMs);
     const qint64 firstTerm = four.fencingToken();
     std::unique_ptr<Operation> op(dir.resignLeader(name));
     QVERIFY(await(op.get()));
     QVERIFY2(op->error() == Error::NoError, qPrintable(op->errorString()));
     QVERIFY(op->revision() > firstTerm);
     // The Elector notices and re-joins (alone, so it leads again with a new fencing token).
-    QTRY_VERIFY_WITH_TIMEOUT(four.fencingToken() > op->revision(), 10000);
-    QTRY_COMPARE_WITH_TIMEOUT(dir.leader(name).fencingToken(), four.fencingToken(), 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(four.fencingToken() > op->revision(), TestWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(dir.leader(name).fencingToken(), four.fencingToken(), TestWaitMs);
     const QList<Handover::Cause> all = causes(dir, name);
     QVERIFY2(all.contains(Handover::Cause::Evicted), qPrintable(QString::number(all.size())));
     QCOMPARE(all.last(), Handover::Cause::Elected);
@@ -213,15 +209,15 @@ void tst_ElectionDirectory::staleResignIsRefused()
     ElectionDirectory dir(&client);
     dir.setPrefix(name);
     dir.start();
-    QTRY_VERIFY_WITH_TIMEOUT(dir.leader(name).isValid(), 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(dir.leader(name).isValid(), TestWaitMs);
     // The directory sees the key at once; the Elector leads once its own key is watched too.
-    QTRY_COMPARE_WITH_TIMEOUT(e.role(), Elector::Role::Leader, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(e.role(), Elector::Role::Leader, TestWaitMs);
     const LeaderInfo seen = dir.leader(name);
 
     // The leader resigns and re-joins on the same lease, hence the same key: only the create
     // revision tells the two incarnations apart.
     e.resign();
-    QTRY_VERIFY_WITH_TIMEOUT(dir.leader(name).isValid() && dir.leader(name).fencingToken() != seen.fencingToken(), 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(dir.leader(name).isValid() && dir.leader(name).fencingToken() != seen.fencingToken(), TestWaitMs);
     QCOMPARE(dir.leader(name).key(), seen.key());
     std::unique_ptr<Operation> op(dir.evict(seen));
     QVERIFY(await(op.get()));
@@ -229,7 +225,7 @@ void tst_ElectionDirectory::staleResignIsRefused()
     QVERIFY(op->errorString().contains(u"nothing was deleted"_s));
     // The new incarnation was left alone: it leads (once its own key is watched) with the
     // token the directory shows.
-    QTRY_COMPARE_WITH_TIMEOUT(e.role(), Elector::Role::Leader, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(e.role(), Elector::Role::Leader, TestWaitMs);
     QCOMPARE(e.fencingToken(), dir.leader(name).fencingToken());
     QVERIFY(!m_etcd.etcdctl({u"get"_s, QString::fromUtf8(seen.key())}).trimmed().isEmpty());
 
@@ -283,11 +279,11 @@ void tst_ElectionDirectory::survivesEtcdRestart()
     a.setCandidateId(u"a"_s);
     a.setTtl(std::chrono::seconds(30));
     a.campaign();
-    QTRY_COMPARE_WITH_TIMEOUT(a.role(), Elector::Role::Leader, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(a.role(), Elector::Role::Leader, TestWaitMs);
     ElectionDirectory dir(&client);
     dir.setPrefix(name);
     dir.start();
-    QTRY_COMPARE_WITH_TIMEOUT(dir.leader(name).id(), u"a"_s, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(dir.leader(name).id(), u"a"_s, TestWaitMs);
     QVERIFY(dir.history(name).isEmpty()); // a leader found by the first listing is no handover
 
     QVERIFY(m_etcd.stop(0));
@@ -299,7 +295,7 @@ void tst_ElectionDirectory::survivesEtcdRestart()
     a.resign();
     // Events flow again on the resumed watch: a's new incarnation leads.
     QTRY_VERIFY_WITH_TIMEOUT(a.fencingToken() > before && dir.leader(name).fencingToken() == a.fencingToken(), 20000);
-    QTRY_VERIFY_WITH_TIMEOUT(!dir.history(name).isEmpty(), 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(!dir.history(name).isEmpty(), TestWaitMs);
     QCOMPARE(dir.history(name).last().next.fencingToken(), a.fencingToken());
 }
 
@@ -323,25 +319,25 @@ void tst_ElectionDirectory::relistsAfterCompaction()
     b.setElectionName(name);
     b.setCandidateId(u"b"_s);
     a.campaign();
-    QTRY_COMPARE_WITH_TIMEOUT(a.role(), Elector::Role::Leader, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(a.role(), Elector::Role::Leader, TestWaitMs);
     b.campaign();
-    QTRY_COMPARE_WITH_TIMEOUT(b.role(), Elector::Role::Follower, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(b.role(), Elector::Role::Follower, TestWaitMs);
 
     Client dirClient;
     dirClient.setEndpoints({cluster.endpoint(0)}); // only the member that will go away
     ElectionDirectory dir(&dirClient);
     dir.setPrefix(name);
     dir.start();
-    QTRY_VERIFY_WITH_TIMEOUT(dir.isSynced() && dir.candidates(name).size() == 2, 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(dir.isSynced() && dir.candidates(name).size() == 2, TestWaitMs);
     QCOMPARE(dir.leader(name).id(), u"a"_s);
     const qint64 seenToken = dir.leader(name).fencingToken();
 
     QVERIFY(cluster.stop(0));
     QTRY_VERIFY_WITH_TIMEOUT(!dir.isConnected(), 15000);
-    QTRY_COMPARE_WITH_TIMEOUT(a.role(), Elector::Role::Leader, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(a.role(), Elector::Role::Leader, TestWaitMs);
     a.resign();
-    QTRY_COMPARE_WITH_TIMEOUT(b.role(), Elector::Role::Leader, 10000);
-    QTRY_COMPARE_WITH_TIMEOUT(a.role(), Elector::Role::Follower, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(b.role(), Elector::Role::Leader, TestWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(a.role(), Elector::Role::Follower, TestWaitMs);
     const QString status = cluster.etcdctl({u"get"_s, u"x"_s, u"-w"_s, u"json"_s});
     const QRegularExpressionMatch m = QRegularExpression(u"\"revision\":(\\d+)"_s).match(status);
     QVERIFY2(m.hasMatch(), qPrintable(status));
@@ -351,14 +347,14 @@ void tst_ElectionDirectory::relistsAfterCompaction()
     QTest::ignoreMessage(QtInfoMsg, QRegularExpression(u"watch compacted, listing again"_s));
     QVERIFY(cluster.restart(0));
     QTRY_VERIFY_WITH_TIMEOUT(dir.isSynced() && dir.leader(name).id() == u"b"_s, 30000);
-    QTRY_VERIFY_WITH_TIMEOUT(!dir.history(name).isEmpty() && dir.history(name).last().cause != Handover::Cause::Unknown, 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(!dir.history(name).isEmpty() && dir.history(name).last().cause != Handover::Cause::Unknown, TestWaitMs);
     const Handover h = dir.history(name).last();
     QCOMPARE(h.previous.id(), u"a"_s);
     QCOMPARE(h.previous.fencingToken(), seenToken);
     QCOMPARE(h.next.id(), u"b"_s);
     QCOMPARE(h.cause, Handover::Cause::Resigned);
     // a is queued again behind b: the relisted queue matches etcd.
-    QTRY_COMPARE_WITH_TIMEOUT(dir.candidates(name).size(), 2, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(dir.candidates(name).size(), 2, TestWaitMs);
     QCOMPARE(dir.candidates(name).at(1).id(), u"a"_s);
 }
 
@@ -370,7 +366,7 @@ void tst_ElectionDirectory::badEndpoint()
     ElectionDirectory dir(&client);
     QSignalSpy errors(&dir, &ElectionDirectory::errorOccurred);
     dir.start();
-    QTRY_VERIFY_WITH_TIMEOUT(!errors.isEmpty(), 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(!errors.isEmpty(), TestWaitMs);
     QCOMPARE(errors.first().at(0).value<Error>(), Error::ConnectionError);
     QVERIFY(errors.first().at(1).toString().contains(u"127.0.0.1:1"_s));
     QCOMPARE(dir.error(), Error::ConnectionError);

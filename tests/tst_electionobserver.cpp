@@ -2,6 +2,7 @@
 #include <conclave/electionobserver.h>
 #include <conclave/elector.h>
 
+#include "electorgroup.h"
 #include "etcdtestenv.h"
 
 #include <QtTest/QSignalSpy>
@@ -42,45 +43,38 @@ void tst_ElectionObserver::followsQueueAndLeader()
     observer.setElectionName(name);
     QSignalSpy leaders(&observer, &ElectionObserver::leaderChanged);
     observer.start();
-    QTRY_VERIFY_WITH_TIMEOUT(observer.isSynced(), 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(observer.isSynced(), TestWaitMs);
     QVERIFY(!observer.leader().isValid());
 
-    std::vector<std::unique_ptr<Client>> clients;
-    std::vector<std::unique_ptr<Elector>> electors;
-    for (const char *id : {"a", "b", "c"}) {
-        clients.push_back(std::make_unique<Client>());
-        clients.back()->setEndpoints(m_etcd.endpoints());
-        electors.push_back(std::make_unique<Elector>(clients.back().get()));
-        electors.back()->setElectionName(name);
-        electors.back()->setCandidateId(QLatin1String(id));
-        electors.back()->setTtl(std::chrono::seconds(electors.size() + 3));
-        electors.back()->campaign();
-        QTRY_VERIFY_WITH_TIMEOUT(electors.back()->role() != Elector::Role::NotAMember, 10000);
-    }
+    ElectorGroup g;
+    const auto &electors = g.electors;
+    for (const char *id : {"a", "b", "c"}) // TTLs 4, 5, 6 s: each lease tells its candidate
+        QVERIFY(ElectorGroup::enqueue(g.add(m_etcd.endpoints(), name, QLatin1String(id),
+                                            std::chrono::seconds(electors.size() + 4))));
     // A sub-election's candidate is not one of ours.
     Client subClient;
     subClient.setEndpoints(m_etcd.endpoints());
     Elector sub(&subClient);
     sub.setElectionName(name + QStringLiteral("/sub"));
     sub.campaign();
-    QTRY_COMPARE_WITH_TIMEOUT(sub.role(), Elector::Role::Leader, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(sub.role(), Elector::Role::Leader, TestWaitMs);
 
-    QTRY_COMPARE_WITH_TIMEOUT(observer.candidates().size(), 3, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(observer.candidates().size(), 3, TestWaitMs);
     QCOMPARE(observer.leader().id(), QStringLiteral("a"));
     QCOMPARE(observer.candidates().at(1).id(), QStringLiteral("b"));
     QCOMPARE(observer.candidates().at(2).id(), QStringLiteral("c"));
     QCOMPARE(observer.leader().fencingToken(), electors[0]->fencingToken());
     QCOMPARE(observer.candidates().at(1).leaseId(), electors[1]->leaseId());
     // Granted TTLs, read once per lease: a 4 s, b 5 s, c 6 s.
-    QTRY_COMPARE_WITH_TIMEOUT(observer.grantedTtl(electors[2]->leaseId()), std::chrono::seconds(6), 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(observer.grantedTtl(electors[2]->leaseId()), std::chrono::seconds(6), TestWaitMs);
     QCOMPARE(observer.grantedTtl(electors[0]->leaseId()), std::chrono::seconds(4));
 
     electors[0]->resign(); // a goes to the back
-    QTRY_COMPARE_WITH_TIMEOUT(observer.leader().id(), QStringLiteral("b"), 10000);
-    QTRY_COMPARE_WITH_TIMEOUT(observer.candidates().size(), 3, 10000);
-    QTRY_COMPARE_WITH_TIMEOUT(observer.candidates().at(2).id(), QStringLiteral("a"), 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(observer.leader().id(), QStringLiteral("b"), TestWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(observer.candidates().size(), 3, TestWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(observer.candidates().at(2).id(), QStringLiteral("a"), TestWaitMs);
     electors[1]->leave();
-    QTRY_COMPARE_WITH_TIMEOUT(observer.leader().id(), QStringLiteral("c"), 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(observer.leader().id(), QStringLiteral("c"), TestWaitMs);
     QCOMPARE(observer.leader().fencingToken(), electors[2]->fencingToken());
     QVERIFY(leaders.count() >= 3);
 }
@@ -99,7 +93,7 @@ void tst_ElectionObserver::seesForeignCandidates()
     ElectionObserver observer(&client);
     observer.setElectionName(name);
     observer.start();
-    QTRY_COMPARE_WITH_TIMEOUT(observer.leader().id(), QStringLiteral("go-proposal"), 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(observer.leader().id(), QStringLiteral("go-proposal"), TestWaitMs);
     QCOMPARE(observer.leader().value(), QByteArray("go-proposal"));
     QCOMPARE(observer.leader().leaseId(), lease.toLongLong(nullptr, 16)); // etcdctl pads the hex
 }
@@ -125,7 +119,7 @@ void tst_ElectionObserver::reportsBadNameAndUnreachableEtcd()
 
     observer.setElectionName(QStringLiteral("jobs"));
     observer.start();
-    QTRY_COMPARE_WITH_TIMEOUT(observer.error(), Error::ConnectionError, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(observer.error(), Error::ConnectionError, TestWaitMs);
     QVERIFY(observer.errorString().contains(QLatin1String("127.0.0.1:1")));
     QVERIFY(!observer.property("synced").toBool());
     QVERIFY(observer.property("candidates").value<QList<LeaderInfo>>().isEmpty());

@@ -3,6 +3,7 @@
 
 #include "candidateprocess.h"
 #include "client_p.h"
+#include "electorgroup.h"
 #include "etcdtestenv.h"
 #include "gatewayreply.h"
 #include "tcpproxy.h"
@@ -26,68 +27,6 @@
 using namespace Conclave;
 using Role = Elector::Role;
 using namespace std::chrono_literals;
-
-// A group of Electors, each on its own Client (as separate processes would be), with a watch
-// on the "never two leaders" invariant at every role change.
-struct Group
-{
-    std::vector<std::unique_ptr<Client>> clients;
-    std::vector<std::unique_ptr<Elector>> electors;
-    bool twoLeaders = false;
-
-    ~Group()
-    {
-        for (const auto &e : electors) // the invariant check must not run during teardown
-            QObject::disconnect(e.get(), &Elector::roleChanged, nullptr, nullptr);
-    }
-
-    Elector *add(const QList<QUrl> &endpoints, const QString &election, const QString &id,
-                 std::chrono::seconds ttl = 3s)
-    {
-        clients.push_back(std::make_unique<Client>());
-        clients.back()->setEndpoints(endpoints);
-        electors.push_back(std::make_unique<Elector>(clients.back().get()));
-        Elector *e = electors.back().get();
-        e->setElectionName(election);
-        e->setCandidateId(id);
-        e->setAdvertisedAddress(QStringLiteral("host-") + id, 7000 + int(electors.size()));
-        e->setTtl(ttl);
-        QObject::connect(e, &Elector::roleChanged, [this] {
-            if (leaders() > 1)
-                twoLeaders = true;
-        });
-        return e;
-    }
-    //! Adds a candidate, campaigns, and waits (bounded) until it has \a role; nullptr if not.
-    Elector *join(const QList<QUrl> &endpoints, const QString &election, const QString &id,
-                  Role role)
-    {
-        Elector *e = add(endpoints, election, id);
-        e->campaign();
-        return QTest::qWaitFor([&] { return e->role() == role; }, 10000) ? e : nullptr;
-    }
-    int leaders() const
-    {
-        int n = 0;
-        for (const auto &e : electors)
-            n += e->isLeader();
-        return n;
-    }
-    Elector *leader() const
-    {
-        for (const auto &e : electors)
-            if (e->isLeader())
-                return e.get();
-        return nullptr;
-    }
-    bool allSettled() const
-    {
-        for (const auto &e : electors)
-            if (e->role() == Role::NotAMember)
-                return false;
-        return leaders() == 1;
-    }
-};
 
 class tst_Elector : public QObject
 {
@@ -146,7 +85,7 @@ void tst_Elector::cleanup()
 
 void tst_Elector::fifoHandoverOverTenResigns()
 {
-    Group g;
+    ElectorGroup g;
     Elector *a = g.join(m_etcd.endpoints(), election(), QStringLiteral("a"), Role::Leader);
     QVERIFY(a);
     Elector *b = g.join(m_etcd.endpoints(), election(), QStringLiteral("b"), Role::Follower);
@@ -168,24 +107,24 @@ void tst_Elector::fifoHandoverOverTenResigns()
         old->resign();
         QCOMPARE(old->role(), Role::Follower); // stops leading at once, before handing over
         queue.append(old);
-        QTRY_COMPARE_WITH_TIMEOUT(next->role(), Role::Leader, 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(next->role(), Role::Leader, TestWaitMs);
         QVERIFY(next->fencingToken() > lastToken);
         lastToken = next->fencingToken();
         for (Elector *e : queue)
-            QTRY_COMPARE_WITH_TIMEOUT(e->leader().id(), next->candidateId(), 10000);
-        QTRY_COMPARE_WITH_TIMEOUT(old->leader().port(), next->advertisedPort(), 10000);
+            QTRY_COMPARE_WITH_TIMEOUT(e->leader().id(), next->candidateId(), TestWaitMs);
+        QTRY_COMPARE_WITH_TIMEOUT(old->leader().port(), next->advertisedPort(), TestWaitMs);
     }
     QVERIFY(!g.twoLeaders);
     // etcdctl sees the same leader (interop of the key layout).
     const QString expected = QStringLiteral("\"id\":\"%1\"").arg(queue.first()->candidateId());
     const QString out = m_etcd.etcdctlUntil({QStringLiteral("elect"), QStringLiteral("-l"), election()},
-                                            expected, 10000);
+                                            expected, TestWaitMs);
     QVERIFY2(out.contains(expected), qPrintable(out));
 }
 
 void tst_Elector::operatorDeleteOfLeaderKey()
 {
-    Group g;
+    ElectorGroup g;
     Elector *a = g.join(m_etcd.endpoints(), election(), QStringLiteral("a"), Role::Leader);
     QVERIFY(a);
     Elector *b = g.join(m_etcd.endpoints(), election(), QStringLiteral("b"), Role::Follower);
@@ -197,16 +136,16 @@ void tst_Elector::operatorDeleteOfLeaderKey()
     // Noticed through the watch on its own key, not at the next keepalive.
     QVERIFY(aRoles.wait(2000));
     QVERIFY(aRoles.at(0).at(0).value<Role>() != Role::Leader);
-    QTRY_COMPARE_WITH_TIMEOUT(b->role(), Role::Leader, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(b->role(), Role::Leader, TestWaitMs);
     QVERIFY(b->fencingToken() > token);
-    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::Follower, 10000); // re-joined at the back
+    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::Follower, TestWaitMs); // re-joined at the back
     QCOMPARE(a->leader().id(), QStringLiteral("b"));
     QCOMPARE(g.leaders(), 1);
 }
 
 void tst_Elector::leaseRevokedFromOutside()
 {
-    Group g;
+    ElectorGroup g;
     Elector *a = g.join(m_etcd.endpoints(), election(), QStringLiteral("a"), Role::Leader);
     QVERIFY(a);
     Elector *b = g.join(m_etcd.endpoints(), election(), QStringLiteral("b"), Role::Follower);
@@ -217,8 +156,8 @@ void tst_Elector::leaseRevokedFromOutside()
                              QString::number(oldLease, 16)}).isNull());
     QVERIFY(aRoles.wait(2000));
     QCOMPARE(aRoles.at(0).at(0).value<Role>(), Role::NotAMember);
-    QTRY_COMPARE_WITH_TIMEOUT(b->role(), Role::Leader, 10000);
-    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::Follower, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(b->role(), Role::Leader, TestWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::Follower, TestWaitMs);
     QVERIFY(a->leaseId() != oldLease); // a new lease, at the back of the queue
     QCOMPARE(g.leaders(), 1);
 }
@@ -227,13 +166,13 @@ void tst_Elector::pausedEtcdStepsDownBeforeTtl()
 {
     m_own = std::make_unique<EtcdTestEnv>();
     QVERIFY2(m_own->start(), qPrintable(m_own->errorString()));
-    Group g;
+    ElectorGroup g;
     Elector *a = g.add(m_own->endpoints(), QStringLiteral("paused"), QStringLiteral("a"), 3s);
     Elector *b = g.add(m_own->endpoints(), QStringLiteral("paused"), QStringLiteral("b"), 3s);
     a->campaign();
-    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::Leader, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::Leader, TestWaitMs);
     b->campaign();
-    QTRY_COMPARE_WITH_TIMEOUT(b->role(), Role::Follower, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(b->role(), Role::Follower, TestWaitMs);
     QElapsedTimer sincePause;
     QVERIFY(m_own->pause(0));
     sincePause.start();
@@ -254,13 +193,13 @@ void tst_Elector::etcdRestart()
 {
     m_own = std::make_unique<EtcdTestEnv>();
     QVERIFY2(m_own->start(), qPrintable(m_own->errorString()));
-    Group g;
+    ElectorGroup g;
     Elector *a = g.add(m_own->endpoints(), QStringLiteral("restart"), QStringLiteral("a"));
     Elector *b = g.add(m_own->endpoints(), QStringLiteral("restart"), QStringLiteral("b"));
     a->campaign();
-    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::Leader, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::Leader, TestWaitMs);
     b->campaign();
-    QTRY_VERIFY_WITH_TIMEOUT(g.allSettled(), 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(g.allSettled(), TestWaitMs);
     QVERIFY2(m_own->restart(0), qPrintable(m_own->errorString()));
     QTRY_VERIFY_WITH_TIMEOUT(g.allSettled(), 20000);
     QVERIFY(!g.twoLeaders);
@@ -273,13 +212,13 @@ void tst_Elector::clusterLosesMemberInUse()
     o.members = 3;
     m_own = std::make_unique<EtcdTestEnv>(o);
     QVERIFY2(m_own->start(), qPrintable(m_own->errorString()));
-    Group g;
+    ElectorGroup g;
     Elector *a = g.add(m_own->endpoints(), QStringLiteral("cluster"), QStringLiteral("a"));
     Elector *b = g.add(m_own->endpoints(), QStringLiteral("cluster"), QStringLiteral("b"));
     a->campaign();
-    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::Leader, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::Leader, TestWaitMs);
     b->campaign();
-    QTRY_VERIFY_WITH_TIMEOUT(g.allSettled(), 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(g.allSettled(), TestWaitMs);
     QVERIFY(m_own->kill(0)); // the member both Clients use
     // The election goes on through the other members; resign still hands over.
     QTRY_VERIFY_WITH_TIMEOUT(g.allSettled(), 20000);
@@ -299,7 +238,7 @@ void tst_Elector::killedLeaderProcessIsReplaced()
         procs.push_back(std::make_unique<CandidateProcess>());
         QVERIFY(procs.back()->start(m_etcd.endpoints(), election(), QLatin1String(id), ttl));
         // One at a time, so that the queue order is p1, p2, p3.
-        QTRY_VERIFY_WITH_TIMEOUT(procs.back()->role() != QLatin1String("not-a-member"), 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(procs.back()->role() != QLatin1String("not-a-member"), TestWaitMs);
     }
     QCOMPARE(procs[0]->role(), QStringLiteral("leader"));
     QCOMPARE(procs[1]->leader().value(QLatin1String("id")).toString(), QStringLiteral("p1"));
@@ -316,17 +255,17 @@ void tst_Elector::killedLeaderProcessIsReplaced()
                               QStringLiteral("p2"), 5000);
     QCOMPARE(procs[2]->role(), QStringLiteral("follower"));
     procs[1]->terminate(); // SIGTERM: leave cleanly, exit 0
-    QVERIFY(procs[1]->waitForExit(10000));
+    QVERIFY(procs[1]->waitForExit(TestWaitMs));
     QCOMPARE(procs[1]->exitCode(), 0);
     QTRY_COMPARE_WITH_TIMEOUT(procs[2]->role(), QStringLiteral("leader"), 5000);
 }
 
 void tst_Elector::interopWithEtcdctlElect()
 {
-    Group g;
+    ElectorGroup g;
     Elector *ours = g.add(m_etcd.endpoints(), election(), QStringLiteral("qt-a"));
     ours->campaign();
-    QTRY_COMPARE_WITH_TIMEOUT(ours->role(), Role::Leader, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(ours->role(), Role::Leader, TestWaitMs);
 
     // Our leader blocks etcdctl's candidate, and etcdctl reports ours as leader.
     QProcess etcdctl;
@@ -339,65 +278,65 @@ void tst_Elector::interopWithEtcdctlElect()
     Elector *third = g.add(m_etcd.endpoints(), election(), QStringLiteral("qt-c"));
     QTRY_VERIFY_WITH_TIMEOUT(m_etcd.etcdctl({QStringLiteral("get"), QStringLiteral("--prefix"),
                                              QStringLiteral("--keys-only"), election() + QLatin1Char('/')})
-                                     .count(QLatin1Char('/')) >= 2 * m_prefix.count('/') + 2, 10000);
+                                     .count(QLatin1Char('/')) >= 2 * m_prefix.count('/') + 2, TestWaitMs);
     third->campaign(); // queued behind etcdctl's candidate
-    QTRY_COMPARE_WITH_TIMEOUT(third->role(), Role::Follower, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(third->role(), Role::Follower, TestWaitMs);
     QVERIFY(etcdctl.readAllStandardOutput().isEmpty()); // etcdctl prints only once elected
     const QString shown = m_etcd.etcdctlUntil({QStringLiteral("elect"), QStringLiteral("-l"), election()},
-                                              QStringLiteral("qt-a"), 10000);
+                                              QStringLiteral("qt-a"), TestWaitMs);
     QVERIFY2(shown.contains(QLatin1String("\"id\":\"qt-a\"")), qPrintable(shown));
 
     // Handover to etcdctl's candidate; our follower reports it by its proposal.
     ours->leave();
     QByteArray elected;
-    if (!QTest::qWaitFor([&] { elected += etcdctl.readAllStandardOutput(); return elected.contains("go-b"); }, 10000))
+    if (!QTest::qWaitFor([&] { elected += etcdctl.readAllStandardOutput(); return elected.contains("go-b"); }, TestWaitMs))
         QFAIL(qPrintable(QStringLiteral("etcdctl was not elected; it said: ") + QString::fromUtf8(elected + etcdctl.readAllStandardError())
                          + m_etcd.etcdctl({QStringLiteral("get"), QStringLiteral("--prefix"), election()})));
-    QTRY_COMPARE_WITH_TIMEOUT(third->leader().id(), QStringLiteral("go-b"), 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(third->leader().id(), QStringLiteral("go-b"), TestWaitMs);
     QCOMPARE(third->role(), Role::Follower); // etcdctl's leader blocks ours
 
     // And back: etcdctl resigns on SIGINT, ours takes over.
     ::kill(pid_t(etcdctl.processId()), SIGINT);
-    QVERIFY(etcdctl.waitForFinished(10000));
-    QTRY_COMPARE_WITH_TIMEOUT(third->role(), Role::Leader, 10000);
+    QVERIFY(etcdctl.waitForFinished(TestWaitMs));
+    QTRY_COMPARE_WITH_TIMEOUT(third->role(), Role::Leader, TestWaitMs);
     QCOMPARE(third->leader().id(), QStringLiteral("qt-c"));
 }
 
 void tst_Elector::nestedElectionsSideBySide()
 {
-    Group g;
+    ElectorGroup g;
     const QString outer = election();
     const QString inner = election() + QStringLiteral("/sub");
     Elector *o1 = g.add(m_etcd.endpoints(), outer, QStringLiteral("o1"));
     Elector *i1 = g.add(m_etcd.endpoints(), inner, QStringLiteral("i1"));
     o1->campaign();
     i1->campaign();
-    QTRY_COMPARE_WITH_TIMEOUT(o1->role(), Role::Leader, 10000);
-    QTRY_COMPARE_WITH_TIMEOUT(i1->role(), Role::Leader, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(o1->role(), Role::Leader, TestWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(i1->role(), Role::Leader, TestWaitMs);
     Elector *i2 = g.add(m_etcd.endpoints(), inner, QStringLiteral("i2"));
     Elector *o2 = g.add(m_etcd.endpoints(), outer, QStringLiteral("o2"));
     i2->campaign();
     o2->campaign();
-    QTRY_COMPARE_WITH_TIMEOUT(i2->role(), Role::Follower, 10000);
-    QTRY_COMPARE_WITH_TIMEOUT(o2->role(), Role::Follower, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(i2->role(), Role::Follower, TestWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(o2->role(), Role::Follower, TestWaitMs);
     QCOMPARE(o2->leader().id(), QStringLiteral("o1"));
     QCOMPARE(i2->leader().id(), QStringLiteral("i1"));
     o1->resign(); // the inner election is not disturbed
-    QTRY_COMPARE_WITH_TIMEOUT(o2->role(), Role::Leader, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(o2->role(), Role::Leader, TestWaitMs);
     QCOMPARE(i1->role(), Role::Leader);
     QCOMPARE(i2->leader().id(), QStringLiteral("i1"));
 }
 
 void tst_Elector::proclaimUpdatesFollowers()
 {
-    Group g;
+    ElectorGroup g;
     Elector *a = g.join(m_etcd.endpoints(), election(), QStringLiteral("a"), Role::Leader);
     QVERIFY(a);
     Elector *b = g.join(m_etcd.endpoints(), election(), QStringLiteral("b"), Role::Follower);
     QVERIFY(b);
     const qint64 token = a->fencingToken();
     a->proclaim({{QStringLiteral("shard"), 7}});
-    QTRY_COMPARE_WITH_TIMEOUT(b->leader().attributes().value(QStringLiteral("shard")).toInt(), 7, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(b->leader().attributes().value(QStringLiteral("shard")).toInt(), 7, TestWaitMs);
     QCOMPARE(a->role(), Role::Leader);
     QCOMPARE(a->fencingToken(), token); // no re-election
     QCOMPARE(b->leader().fencingToken(), token);
@@ -522,7 +461,7 @@ void tst_Elector::sameElectionTwiceOnOneClient()
     QVERIFY(errors.wait(2000));
     QCOMPARE(errors.at(0).at(0).value<Error>(), Error::InvalidArgument);
     QVERIFY(errors.at(0).at(1).toString().contains(QLatin1String("already campaigns")));
-    QTRY_COMPARE_WITH_TIMEOUT(a.role(), Role::Leader, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(a.role(), Role::Leader, TestWaitMs);
 }
 
 void tst_Elector::unreachableEndpointBacksOff()
@@ -540,7 +479,7 @@ void tst_Elector::unreachableEndpointBacksOff()
     QElapsedTimer t;
     t.start();
     e.campaign();
-    QTRY_VERIFY_WITH_TIMEOUT(errors.count() >= 4, 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(errors.count() >= 4, TestWaitMs);
     QCOMPARE(errors.at(0).at(0).value<Error>(), Error::ConnectionError);
     QVERIFY2(errors.at(0).at(1).toString().contains(QString::number(port)),
              qPrintable(errors.at(0).at(1).toString()));
@@ -563,13 +502,13 @@ void tst_Elector::permissionAndAuthFailures()
     Elector inside(&allowed);
     inside.setElectionName(QStringLiteral("app/scheduler"));
     inside.campaign();
-    QTRY_COMPARE_WITH_TIMEOUT(inside.role(), Role::Leader, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(inside.role(), Role::Leader, TestWaitMs);
 
     Elector outside(&allowed);
     outside.setElectionName(QStringLiteral("other/scheduler"));
     QSignalSpy denied(&outside, &Elector::errorOccurred);
     outside.campaign();
-    QTRY_VERIFY_WITH_TIMEOUT(!outside.isCampaigning(), 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(!outside.isCampaigning(), TestWaitMs);
     QCOMPARE(denied.count(), 1); // reported once, not retried
     QCOMPARE(denied.at(0).at(0).value<Error>(), Error::PermissionDenied);
     QVERIFY(denied.at(0).at(1).toString().contains(QLatin1String("permission denied")));
@@ -581,7 +520,7 @@ void tst_Elector::permissionAndAuthFailures()
     rejected.setElectionName(QStringLiteral("app/other"));
     QSignalSpy authErrors(&rejected, &Elector::errorOccurred);
     rejected.campaign();
-    QTRY_VERIFY_WITH_TIMEOUT(!rejected.isCampaigning(), 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(!rejected.isCampaigning(), TestWaitMs);
     QCOMPARE(authErrors.last().at(0).value<Error>(), Error::AuthenticationError);
     QCOMPARE(inside.role(), Role::Leader);
 }
@@ -594,13 +533,13 @@ void tst_Elector::ownWatchCompactedThenOperatorDelete()
     QVERIFY2(m_own->start(), qPrintable(m_own->errorString()));
     TcpProxy proxy;
     QVERIFY(proxy.listen(m_own->endpoint()));
-    Group g;
+    ElectorGroup g;
     Elector *a = g.add({proxy.url()}, QStringLiteral("compacted"), QStringLiteral("a"));
     a->campaign();
-    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::Leader, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::Leader, TestWaitMs);
     Elector *b = g.add(m_own->endpoints(), QStringLiteral("compacted"), QStringLiteral("b"));
     b->campaign();
-    QTRY_COMPARE_WITH_TIMEOUT(b->role(), Role::Follower, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(b->role(), Role::Follower, TestWaitMs);
     QVERIFY(!m_own->etcdctl({QStringLiteral("put"), QStringLiteral("unrelated"), QStringLiteral("x")}).isNull());
     const QString status = m_own->etcdctl({QStringLiteral("endpoint"), QStringLiteral("status"),
                                            QStringLiteral("-w"), QStringLiteral("json")});
@@ -612,16 +551,16 @@ void tst_Elector::ownWatchCompactedThenOperatorDelete()
 
     LogCatcher compactions(QStringLiteral("compacted at"));
     proxy.resetAll(); // a's watch stream re-opens at its old start revision: compacted
-    QTRY_VERIFY_WITH_TIMEOUT(compactions.hits() > 0, 10000);
-    QTRY_VERIFY_WITH_TIMEOUT(ClientPrivate::get(g.clients[0].get())->watchHub()->isSettled(), 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(compactions.hits() > 0, TestWaitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(ClientPrivate::get(g.clients[0].get())->watchHub()->isSettled(), TestWaitMs);
     QCOMPARE(a->role(), Role::Leader);
 
     QSignalSpy aRoles(a, &Elector::roleChanged);
     QVERIFY(!m_own->etcdctl({QStringLiteral("del"), QString::fromUtf8(a->leader().key())}).isNull());
-    QTRY_COMPARE_WITH_TIMEOUT(b->role(), Role::Leader, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(b->role(), Role::Leader, TestWaitMs);
     QTRY_VERIFY_WITH_TIMEOUT(aRoles.count() > 0, 2000); // before: still Leader for good
     QVERIFY(aRoles.at(0).at(0).value<Role>() != Role::Leader);
-    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::Follower, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::Follower, TestWaitMs);
     QCOMPARE(g.leaders(), 1);
 }
 
@@ -634,14 +573,14 @@ void tst_Elector::silentStreamOfNextInLine()
     QVERIFY2(m_own->start(), qPrintable(m_own->errorString()));
     TcpProxy proxy;
     QVERIFY(proxy.listen(m_own->endpoint()));
-    Group g;
+    ElectorGroup g;
     Elector *a = g.add(m_own->endpoints(), QStringLiteral("silent"), QStringLiteral("a"));
     a->campaign();
-    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::Leader, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::Leader, TestWaitMs);
     Elector *b = g.add({proxy.url()}, QStringLiteral("silent"), QStringLiteral("b"));
     b->campaign();
-    QTRY_COMPARE_WITH_TIMEOUT(b->role(), Role::Follower, 10000);
-    QTRY_VERIFY_WITH_TIMEOUT(ClientPrivate::get(g.clients[1].get())->watchHub()->isSettled(), 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(b->role(), Role::Follower, TestWaitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(ClientPrivate::get(g.clients[1].get())->watchHub()->isSettled(), TestWaitMs);
 
     proxy.freezeExisting();
     QVERIFY(proxy.frozenCount() > 0);
@@ -661,15 +600,15 @@ void tst_Elector::claimsOnlyWithLiveOwnWatch()
     TcpProxy proxy;
     QVERIFY(proxy.listen(m_etcd.endpoint()));
     proxy.refusePath("/v3/watch");
-    Group g;
+    ElectorGroup g;
     Elector *a = g.add({proxy.url()}, election(), QStringLiteral("a"));
     QSignalSpy leaders(a, &Elector::leaderChanged);
     a->campaign();
-    QVERIFY(leaders.wait(10000)); // the queue read: a's key is the head
+    QVERIFY(leaders.wait(TestWaitMs)); // the queue read: a's key is the head
     QCOMPARE(a->leader().id(), QStringLiteral("a"));
     QVERIFY(a->role() != Role::Leader); // before: Leader here, with nothing watching its key
     proxy.refusePath({});
-    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::Leader, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::Leader, TestWaitMs);
 }
 
 // A leader whose own-key watch cannot get a stream back steps down after the grace (its lease
@@ -678,17 +617,17 @@ void tst_Elector::leaderStepsDownWhileOwnWatchIsGone()
 {
     TcpProxy proxy;
     QVERIFY(proxy.listen(m_etcd.endpoint()));
-    Group g;
+    ElectorGroup g;
     Elector *a = g.add({proxy.url()}, election(), QStringLiteral("a"));
     a->campaign();
-    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::Leader, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::Leader, TestWaitMs);
     const qint64 token = a->fencingToken();
     QSignalSpy roles(a, &Elector::roleChanged);
     proxy.refusePath("/v3/watch"); // its stream is reset, and every new one too
     QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::Follower, 3000); // before: Leader for good
     QCOMPARE(roles.at(0).at(0).value<Role>(), Role::Follower);
     proxy.refusePath({});
-    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::Leader, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::Leader, TestWaitMs);
     QCOMPARE(a->fencingToken(), token);
 }
 
@@ -701,7 +640,7 @@ void tst_Elector::halfDeadConnectionsAreAllReplaced()
 {
     TcpProxy proxy;
     QVERIFY(proxy.listen(m_etcd.endpoint()));
-    Group g;
+    ElectorGroup g;
     Elector *a = g.join(m_etcd.endpoints(), election(), QStringLiteral("a"), Role::Leader);
     QVERIFY(a);
     Elector *x = g.join(m_etcd.endpoints(), election(), QStringLiteral("x"), Role::Follower);
@@ -709,11 +648,11 @@ void tst_Elector::halfDeadConnectionsAreAllReplaced()
     Elector *b = g.join({proxy.url()}, election(), QStringLiteral("b"), Role::Follower);
     QVERIFY(b);
     WatchHub *hub = ClientPrivate::get(g.clients[2].get())->watchHub();
-    QTRY_VERIFY_WITH_TIMEOUT(hub->isSettled(), 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(hub->isSettled(), TestWaitMs);
     // x leaves: b now watches a (its new predecessor) on a second stream; its own key stays
     // on the first.
     x->leave();
-    QTRY_VERIFY_WITH_TIMEOUT(hub->isSettled() && hub->streamCount() == 2, 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(hub->isSettled() && hub->streamCount() == 2, TestWaitMs);
 
     proxy.freezeExisting();
     a->leave();
@@ -747,7 +686,7 @@ void tst_Elector::propertiesNotifyTheirChanges()
     e.setTtl(std::chrono::seconds(3));
     QCOMPARE(ttls.count(), 1); // unchanged: no signal
     e.campaign();
-    QTRY_COMPARE_WITH_TIMEOUT(e.role(), Role::Leader, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(e.role(), Role::Leader, TestWaitMs);
     QCOMPARE(leases.count(), 1);
     QVERIFY(e.leaseId() != 0);
     QCOMPARE(leases.at(0).at(0).toLongLong(), e.leaseId());

@@ -55,10 +55,10 @@ void tst_Failover::killMemberInUse()
         }
     });
     QSignalSpy created(w.get(), &Watch::created);
-    QVERIFY(created.wait(10000));
+    QVERIFY(created.wait(TestWaitMs));
     auto *p1 = d->put(prefix + "a", "before");
     CONCLAVE_AWAIT_OK(p1);
-    QTRY_COMPARE_WITH_TIMEOUT(seen.size(), 1, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(seen.size(), 1, TestWaitMs);
 
     QCOMPARE(client.currentEndpoint(), m_etcd->endpoint(0));
     QSignalSpy moved(&client, &Client::currentEndpointChanged);
@@ -76,7 +76,7 @@ void tst_Failover::killMemberInUse()
     QTRY_VERIFY_WITH_TIMEOUT(([&] {
         auto *p = d->put(prefix + "b", "after");
         QSignalSpy s(p, &GatewayReply::finished);
-        s.wait(10000);
+        s.wait(TestWaitMs);
         p->deleteLater();
         confirmed = p->error() == Error::NoError ? p->header().revision : 0;
         return confirmed > 0;
@@ -104,7 +104,7 @@ void tst_Failover::memberWithoutQuorumFailsFast()
     QTRY_VERIFY_WITH_TIMEOUT(([&] {
         auto *r = d->range(RangeOptions::ofKey("k"));
         QSignalSpy s(r, &GatewayReply::finished);
-        s.wait(10000);
+        s.wait(TestWaitMs);
         r->deleteLater();
         return r->error() == Error::Unavailable
                 && r->errorString().contains(QLatin1String("no leader"));
@@ -112,7 +112,7 @@ void tst_Failover::memberWithoutQuorumFailsFast()
     QElapsedTimer t;
     t.start();
     auto *put = d->put("k", "v");
-    CONCLAVE_AWAIT(put, 10000);
+    CONCLAVE_AWAIT(put, TestWaitMs);
     QCOMPARE(put->error(), Error::Unavailable);
     QVERIFY2(put->errorString().contains(QLatin1String("no leader")), qPrintable(put->errorString()));
     qInfo("put without quorum failed after %lld ms", t.elapsed());

@@ -84,7 +84,7 @@ void tst_GatewayReply::unaryFailures()
     QFETCH(QString, hint);
     m_fake->setScript(script);
     auto *r = d->range(RangeOptions::ofKey("k"));
-    CONCLAVE_AWAIT(r, 10000);
+    CONCLAVE_AWAIT(r, TestWaitMs);
     QCOMPARE(r->error(), error);
     QVERIFY2(r->errorString().contains(hint), qPrintable(r->errorString()));
     if (error != Error::NoError)
@@ -101,7 +101,7 @@ void tst_GatewayReply::stalledReplyTimesOut()
     m_fake->setScript({}); // accepts, never answers
     m_client->setRequestTimeout(std::chrono::milliseconds(300));
     auto *r = d->range(RangeOptions::ofKey("k"));
-    CONCLAVE_AWAIT(r, 10000);
+    CONCLAVE_AWAIT(r, TestWaitMs);
     QCOMPARE(r->error(), Error::TimeoutError);
     QVERIFY2(r->errorString().contains(QLatin1String("300 ms")), qPrintable(r->errorString()));
 }
@@ -112,7 +112,7 @@ void tst_GatewayReply::keepAliveErrorLine()
                                    + FakeGateway::chunk(R"({"error":{"grpc_code":14,"http_code":503,"message":"etcdserver: no leader","http_status":"Service Unavailable"}})")
                                    + FakeGateway::chunk(""), false}});
     auto *r = d->leaseKeepAlive(42);
-    CONCLAVE_AWAIT(r, 10000);
+    CONCLAVE_AWAIT(r, TestWaitMs);
     QCOMPARE(r->error(), Error::Unavailable);
     QVERIFY2(r->errorString().contains(QLatin1String("no leader")), qPrintable(r->errorString()));
 }
@@ -172,12 +172,12 @@ void tst_GatewayReply::watchStreamFailures()
     m_fake->setScript(script);
     std::unique_ptr<Watch> w(d->watchHub()->watch("k", {}, 5, false, nullptr));
     QSignalSpy lost(d->watchHub(), &WatchHub::streamLost);
-    QVERIFY(lost.wait(10000));
+    QVERIFY(lost.wait(TestWaitMs));
     QCOMPARE(lost.at(0).at(0).value<Error>(), error);
     QVERIFY2(lost.at(0).at(1).toString().contains(m_fake->url().toDisplayString()),
              qPrintable(lost.at(0).at(1).toString()));
     QVERIFY(w->isActive()); // the watch stays registered and will resume
-    QVERIFY(lost.wait(10000)); // it retries (with backoff, not in a tight loop)
+    QVERIFY(lost.wait(TestWaitMs)); // it retries (with backoff, not in a tight loop)
     QVERIFY(m_fake->requestCount() < 10);
 }
 

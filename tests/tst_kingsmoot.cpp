@@ -5,6 +5,7 @@
 #include "kingsmoot.h"
 
 #include "etcdtestenv.h"
+#include "testwait.h"
 
 #include <QtTest/QTest>
 
@@ -40,14 +41,14 @@ void tst_Kingsmoot::memberships()
     e1.setElectionName(service);
     e2.setElectionName(service);
     kingsmoot::join(&e1, u"http://node1:1234"_s, &n1);
-    QTRY_COMPARE_WITH_TIMEOUT(n1.last().role, kingsmoot::Role::Leader, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(n1.last().role, kingsmoot::Role::Leader, TestWaitMs);
     QCOMPARE(n1.last().leader, u"http://node1:1234"_s);
     kingsmoot::join(&e2, u"http://node2:1234"_s, &n2);
-    QTRY_VERIFY_WITH_TIMEOUT(n2.last().role == kingsmoot::Role::Follower && n2.last().leader == u"http://node1:1234"_s, 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(n2.last().role == kingsmoot::Role::Follower && n2.last().leader == u"http://node1:1234"_s, TestWaitMs);
 
     e1.leave();
     QCOMPARE(n1.last().role, kingsmoot::Role::NotAMember);
-    QTRY_VERIFY_WITH_TIMEOUT(n2.last().role == kingsmoot::Role::Leader && n2.last().leader == u"http://node2:1234"_s, 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(n2.last().role == kingsmoot::Role::Leader && n2.last().leader == u"http://node2:1234"_s, TestWaitMs);
 }
 
 QTEST_GUILESS_MAIN(tst_Kingsmoot)

@@ -9,6 +9,7 @@
 #include "mainwindow.h"
 #include "timelinemodel.h"
 
+#include "electorgroup.h"
 #include "etcdtestenv.h"
 
 #include <QtCore/QStandardPaths>
@@ -61,27 +62,22 @@ void tst_MainWindow::resignFromWindow()
 {
     const QString p = QString::fromUtf8(EtcdTestEnv::uniquePrefix());
     const QString svc = p + u"scheduler"_s;
-    std::vector<std::unique_ptr<Client>> clients;
-    std::vector<std::unique_ptr<Elector>> electors;
+    ElectorGroup g;
+    const auto &electors = g.electors;
     for (const QString &id : {u"a"_s, u"b"_s, u"c"_s}) {
-        clients.push_back(std::make_unique<Client>());
-        clients.back()->setEndpoints(m_etcd.endpoints());
-        electors.push_back(std::make_unique<Elector>(clients.back().get()));
-        electors.back()->setElectionName(svc);
-        electors.back()->setCandidateId(id);
-        electors.back()->setAdvertisedAddress(u"10.1.0.1"_s, 7000 + int(electors.size()));
-        electors.back()->campaign();
-        QTRY_VERIFY_WITH_TIMEOUT(electors.back()->role() != Elector::Role::NotAMember, 10000);
+        Elector *e = g.add(m_etcd.endpoints(), svc, id, std::chrono::seconds(10));
+        e->setAdvertisedAddress(u"10.1.0.1"_s, 7000 + int(electors.size()));
+        QVERIFY(ElectorGroup::enqueue(e));
     }
     QCOMPARE(electors[0]->role(), Elector::Role::Leader);
 
     MainWindow window(options(m_etcd, p));
     window.show();
     QVERIFY(QTest::qWaitForWindowExposed(&window));
-    QTRY_COMPARE_WITH_TIMEOUT(window.electionModel()->rowCount(), 1, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(window.electionModel()->rowCount(), 1, TestWaitMs);
     window.selectElection(svc);
     CandidateModel *queue = window.candidateModel();
-    QTRY_COMPARE_WITH_TIMEOUT(queue->rowCount(), 3, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(queue->rowCount(), 3, TestWaitMs);
     // The leader is shown first, then the followers in queue order.
     QCOMPARE(queue->data(queue->index(0, CandidateModel::IdColumn)).toString(), u"a"_s);
     QCOMPARE(queue->data(queue->index(0, CandidateModel::RoleColumn)).toString(), u"leader"_s);
@@ -89,8 +85,8 @@ void tst_MainWindow::resignFromWindow()
     QCOMPARE(queue->data(queue->index(2, CandidateModel::IdColumn)).toString(), u"c"_s);
     QCOMPARE(queue->data(queue->index(0, CandidateModel::AddressColumn)).toString(), u"10.1.0.1:7001"_s);
     QCOMPARE(queue->data(queue->index(0, CandidateModel::FencingColumn)).toString(), QString::number(electors[0]->fencingToken()));
-    QTRY_VERIFY_WITH_TIMEOUT(queue->data(queue->index(0, CandidateModel::TtlColumn)).toString().endsWith(u"of 10 s"_s), 10000);
-    QTRY_VERIFY_WITH_TIMEOUT(window.resignAction()->isEnabled(), 10000); // write access probed
+    QTRY_VERIFY_WITH_TIMEOUT(queue->data(queue->index(0, CandidateModel::TtlColumn)).toString().endsWith(u"of 10 s"_s), TestWaitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(window.resignAction()->isEnabled(), TestWaitMs); // write access probed
 
     // Click "Resign leader"; accept the confirmation when it comes up.
     QString asked;
@@ -111,17 +107,17 @@ void tst_MainWindow::resignFromWindow()
     QVERIFY2(asked.contains(svc) && asked.contains(u"Resign a "_s), qPrintable(asked));
 
     // In etcd, in the old leader's Elector and on screen, b leads now.
-    QTRY_COMPARE_WITH_TIMEOUT(electors[1]->role(), Elector::Role::Leader, 10000);
-    QTRY_COMPARE_WITH_TIMEOUT(electors[0]->role(), Elector::Role::Follower, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(electors[1]->role(), Elector::Role::Leader, TestWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(electors[0]->role(), Elector::Role::Follower, TestWaitMs);
     const QString etcdQueue = m_etcd.etcdctl({u"get"_s, svc + u'/', u"--prefix"_s, u"--print-value-only"_s,
                                               u"--sort-by=CREATE"_s, u"--order=ASCEND"_s});
     QVERIFY2(etcdQueue.section(u'\n', 0, 0).contains(u"\"id\":\"b\""_s), qPrintable(etcdQueue));
-    QTRY_COMPARE_WITH_TIMEOUT(queue->data(queue->index(0, CandidateModel::IdColumn)).toString(), u"b"_s, 10000);
-    QTRY_COMPARE_WITH_TIMEOUT(queue->rowCount(), 3, 10000);
-    QTRY_COMPARE_WITH_TIMEOUT(queue->data(queue->index(2, CandidateModel::IdColumn)).toString(), u"a"_s, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(queue->data(queue->index(0, CandidateModel::IdColumn)).toString(), u"b"_s, TestWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(queue->rowCount(), 3, TestWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(queue->data(queue->index(2, CandidateModel::IdColumn)).toString(), u"a"_s, TestWaitMs);
     const int listRow = window.electionModel()->rowOf(svc);
-    QTRY_COMPARE_WITH_TIMEOUT(window.electionModel()->data(window.electionModel()->index(listRow, ElectionListModel::LeaderColumn)).toString(), u"b"_s, 10000);
-    QTRY_VERIFY_WITH_TIMEOUT(window.feedback().contains(u"b leads now"_s), 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(window.electionModel()->data(window.electionModel()->index(listRow, ElectionListModel::LeaderColumn)).toString(), u"b"_s, TestWaitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(window.feedback().contains(u"b leads now"_s), TestWaitMs);
 
     // The timeline records the handover and its cause.
     TimelineModel *timeline = window.timelineModel();
@@ -132,7 +128,7 @@ void tst_MainWindow::resignFromWindow()
     }
     QVERIFY(found);
     // Freshness: live, the endpoint and etcd's version in the status line.
-    QTRY_VERIFY_WITH_TIMEOUT(window.statusText().contains(u"etcd 3."_s), 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(window.statusText().contains(u"etcd 3."_s), TestWaitMs);
     QVERIFY2(window.statusText().contains(u"live"_s) && window.statusText().contains(m_etcd.endpoints().first().toString()),
              qPrintable(window.statusText()));
 }
@@ -161,7 +157,7 @@ void tst_MainWindow::readOnly()
     elector.setElectionName(u"/svc/jobs"_s);
     elector.setCandidateId(u"w1"_s);
     elector.campaign();
-    QTRY_COMPARE_WITH_TIMEOUT(elector.role(), Elector::Role::Leader, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(elector.role(), Elector::Role::Leader, TestWaitMs);
     const QString revisionBefore = secured.etcdctl({u"get"_s, u"/svc/jobs/"_s, u"--prefix"_s, u"-w"_s, u"json"_s})
                                            .section(u"\"revision\":"_s, 1, 1).section(u',', 0, 0);
 
@@ -172,9 +168,9 @@ void tst_MainWindow::readOnly()
     int confirmations = 0;
     window.setConfirmer([&](const QString &, const QString &) { ++confirmations; return true; });
     window.show();
-    QTRY_COMPARE_WITH_TIMEOUT(window.electionModel()->rowCount(), 1, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(window.electionModel()->rowCount(), 1, TestWaitMs);
     window.selectElection(u"/svc/jobs"_s);
-    QTRY_VERIFY_WITH_TIMEOUT(window.isReadOnly(), 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(window.isReadOnly(), TestWaitMs);
     QVERIFY(window.readOnlyReason().contains(u"viewer"_s));
     QVERIFY(!window.resignAction()->isEnabled());
     QVERIFY(!window.evictAction()->isEnabled());
@@ -197,10 +193,10 @@ void tst_MainWindow::etcdctlElectAppears()
     MainWindow window(options(m_etcd, p));
     window.show();
     std::unique_ptr<QProcess> elect = m_etcd.startEtcdctl({u"elect"_s, p + u"go-service"_s, u"proposal-x"_s});
-    QTRY_COMPARE_WITH_TIMEOUT(window.electionModel()->rowCount(), 1, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(window.electionModel()->rowCount(), 1, TestWaitMs);
     ElectionListModel *list = window.electionModel();
     QCOMPARE(list->data(list->index(0, ElectionListModel::NameColumn)).toString(), p + u"go-service"_s);
-    QTRY_COMPARE_WITH_TIMEOUT(list->data(list->index(0, ElectionListModel::LeaderColumn)).toString(), u"proposal-x"_s, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(list->data(list->index(0, ElectionListModel::LeaderColumn)).toString(), u"proposal-x"_s, TestWaitMs);
     elect->kill();
     elect->waitForFinished(5000);
 }

@@ -3,6 +3,7 @@
 #include <conclave/elector.h>
 
 #include "etcdtestenv.h"
+#include "testwait.h"
 
 #include <QtCore/QJsonArray>
 #include <QtGui/QImage>
@@ -43,7 +44,7 @@ private:
         p.setProcessEnvironment(env);
         p.start(QStringLiteral(CONCLAVE_MONITOR_BIN), args);
         Run r;
-        if (!p.waitForStarted(10000))
+        if (!p.waitForStarted(TestWaitMs))
             return r;
         QElapsedTimer clock;
         clock.start();
@@ -89,7 +90,7 @@ void tst_MonitorCli::join(const QString &election, const QString &id, int port)
     e->setAdvertisedAddress(u"192.0.2.7"_s, port);
     e->setTtl(std::chrono::seconds(10));
     e->campaign();
-    QTRY_VERIFY_WITH_TIMEOUT(e->role() != Elector::Role::NotAMember, 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(e->role() != Elector::Role::NotAMember, TestWaitMs);
 }
 
 void tst_MonitorCli::onceJson()
@@ -138,8 +139,8 @@ void tst_MonitorCli::resignHeadless()
     const Run r = run({u"--endpoints"_s, m_etcd.endpoints().first().toString(), u"--resign"_s, p + u"primary"_s});
     QVERIFY2(r.exitCode == 0, r.err.constData());
     QVERIFY2(r.out.contains("resigned one") && r.out.contains("new leader: two"), r.out.constData());
-    QTRY_COMPARE_WITH_TIMEOUT(m_electors[1]->role(), Elector::Role::Leader, 10000);
-    QTRY_COMPARE_WITH_TIMEOUT(m_electors[0]->role(), Elector::Role::Follower, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(m_electors[1]->role(), Elector::Role::Leader, TestWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(m_electors[0]->role(), Elector::Role::Follower, TestWaitMs);
 
     const Run missing = run({u"--endpoints"_s, m_etcd.endpoints().first().toString(), u"--resign"_s, p + u"nope"_s});
     QCOMPARE(missing.exitCode, 1);

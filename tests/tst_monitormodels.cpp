@@ -10,6 +10,7 @@
 #include "snapshot.h"
 #include "timelinemodel.h"
 
+#include "electorgroup.h"
 #include "etcdtestenv.h"
 
 #include <QtCore/QJsonArray>
@@ -92,60 +93,52 @@ void tst_MonitorModels::modelsFollowEtcd()
     QAbstractItemModelTester t3(&timeline, QAbstractItemModelTester::FailureReportingMode::QtTest);
     candidates.setElection(svc);
     dir.start();
-    QTRY_VERIFY_WITH_TIMEOUT(dir.isSynced(), 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(dir.isSynced(), TestWaitMs);
     QCOMPARE(list.rowCount(), 0);
 
-    std::vector<std::unique_ptr<Client>> clients;
-    std::vector<std::unique_ptr<Elector>> electors;
-    for (const QString &id : {u"a"_s, u"b"_s, u"c"_s}) {
-        clients.push_back(std::make_unique<Client>());
-        clients.back()->setEndpoints(m_etcd.endpoints());
-        electors.push_back(std::make_unique<Elector>(clients.back().get()));
-        electors.back()->setElectionName(svc);
-        electors.back()->setCandidateId(id);
-        electors.back()->setTtl(std::chrono::seconds(10));
-        electors.back()->campaign();
-        QTRY_VERIFY_WITH_TIMEOUT(electors.back()->role() != Elector::Role::NotAMember, 10000);
-    }
-    QTRY_COMPARE_WITH_TIMEOUT(list.rowCount(), 1, 10000);
-    QTRY_COMPARE_WITH_TIMEOUT(mismatch(candidates, list, svc), QString(), 10000);
+    ElectorGroup g;
+    const auto &electors = g.electors;
+    for (const QString &id : {u"a"_s, u"b"_s, u"c"_s})
+        QVERIFY(ElectorGroup::enqueue(g.add(m_etcd.endpoints(), svc, id, std::chrono::seconds(10))));
+    QTRY_COMPARE_WITH_TIMEOUT(list.rowCount(), 1, TestWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(mismatch(candidates, list, svc), QString(), TestWaitMs);
     QCOMPARE(candidates.candidateAt(0).id(), u"a"_s);
 
     // A second election (a Go-style candidate) sorts before "svc" in the list.
     const QString lease = m_etcd.etcdctl({u"lease"_s, u"grant"_s, u"60"_s}).section(u' ', 1, 1);
     const QString hex = QString::number(lease.toLongLong(nullptr, 16), 16);
     QVERIFY(!m_etcd.etcdctl({u"put"_s, p + u"api/"_s + hex, u"go-1"_s, u"--lease="_s + lease}).isNull());
-    QTRY_COMPARE_WITH_TIMEOUT(list.rowCount(), 2, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(list.rowCount(), 2, TestWaitMs);
     QCOMPARE(list.electionAt(0), p + u"api"_s);
     QCOMPARE(list.data(list.index(0, ElectionListModel::LeaderColumn)).toString(), u"go-1"_s);
 
     // Resign: a goes to the back.
-    QTRY_COMPARE_WITH_TIMEOUT(electors[0]->role(), Elector::Role::Leader, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(electors[0]->role(), Elector::Role::Leader, TestWaitMs);
     electors[0]->resign();
-    QTRY_COMPARE_WITH_TIMEOUT(mismatch(candidates, list, svc), QString(), 10000);
-    QTRY_COMPARE_WITH_TIMEOUT(candidates.candidateAt(0).id(), u"b"_s, 10000);
-    QTRY_COMPARE_WITH_TIMEOUT(mismatch(candidates, list, svc), QString(), 10000);
-    QTRY_COMPARE_WITH_TIMEOUT(candidates.candidateAt(2).id(), u"a"_s, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(mismatch(candidates, list, svc), QString(), TestWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(candidates.candidateAt(0).id(), u"b"_s, TestWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(mismatch(candidates, list, svc), QString(), TestWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(candidates.candidateAt(2).id(), u"a"_s, TestWaitMs);
 
     // Leave: b's key goes.
     electors[1]->leave();
-    QTRY_COMPARE_WITH_TIMEOUT(candidates.rowCount(), 2, 10000);
-    QTRY_COMPARE_WITH_TIMEOUT(mismatch(candidates, list, svc), QString(), 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(candidates.rowCount(), 2, TestWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(mismatch(candidates, list, svc), QString(), TestWaitMs);
 
     // A candidate nobody keeps alive expires.
     const QString shortLease = m_etcd.etcdctl({u"lease"_s, u"grant"_s, u"2"_s}).section(u' ', 1, 1);
     const QString shortHex = QString::number(shortLease.toLongLong(nullptr, 16), 16);
     QVERIFY(!m_etcd.etcdctl({u"put"_s, svc + u'/' + shortHex, u"ephemeral"_s, u"--lease="_s + shortLease}).isNull());
-    QTRY_COMPARE_WITH_TIMEOUT(candidates.rowCount(), 3, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(candidates.rowCount(), 3, TestWaitMs);
     QTRY_COMPARE_WITH_TIMEOUT(candidates.rowCount(), 2, 15000);
-    QTRY_COMPARE_WITH_TIMEOUT(mismatch(candidates, list, svc), QString(), 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(mismatch(candidates, list, svc), QString(), TestWaitMs);
 
     // The leader's lease is revoked: its Elector loses, re-grants and re-joins at the back.
     const QString leaderId = candidates.candidateAt(0).id();
     const qint64 leaderLease = candidates.candidateAt(0).leaseId();
     QVERIFY(!m_etcd.etcdctl({u"lease"_s, u"revoke"_s, QString::number(leaderLease, 16)}).isNull());
     QTRY_VERIFY_WITH_TIMEOUT(candidates.rowCount() == 2 && candidates.candidateAt(0).id() != leaderId, 15000);
-    QTRY_COMPARE_WITH_TIMEOUT(mismatch(candidates, list, svc), QString(), 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(mismatch(candidates, list, svc), QString(), TestWaitMs);
 
     // The timeline saw every handover of svc, in order, with a cause.
     timeline.setElection(svc);
@@ -181,10 +174,10 @@ void tst_MonitorModels::healthAndSnapshot()
     ElectionDirectory dir(&client);
     dir.setPrefix(p);
     dir.start();
-    QTRY_COMPARE_WITH_TIMEOUT(dir.elections().size(), 2, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(dir.elections().size(), 2, TestWaitMs);
     dir.setTrackedLeases({hex(l1).toLongLong(nullptr, 16), hex(l2).toLongLong(nullptr, 16)});
     QTRY_VERIFY_WITH_TIMEOUT(dir.leaseStatus(hex(l2).toLongLong(nullptr, 16)).state == LeaseStatus::State::Alive
-                             && dir.leaseStatus(hex(l1).toLongLong(nullptr, 16)).state == LeaseStatus::State::Alive, 10000);
+                             && dir.leaseStatus(hex(l1).toLongLong(nullptr, 16)).state == LeaseStatus::State::Alive, TestWaitMs);
     QCOMPARE(assess(dir, p + u"ok"_s).status, Status::Healthy);
     const Health odd = assess(dir, p + u"odd"_s);
     QCOMPARE(odd.status, Status::Anomaly);
@@ -208,7 +201,7 @@ void tst_MonitorModels::healthAndSnapshot()
 
     // Once the leases are revoked the election has no leader, and says so.
     QVERIFY(!m_etcd.etcdctl({u"lease"_s, u"revoke"_s, l1}).isNull());
-    QTRY_COMPARE_WITH_TIMEOUT(assess(dir, p + u"ok"_s).status, Status::NoLeader, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(assess(dir, p + u"ok"_s).status, Status::NoLeader, TestWaitMs);
     QVERIFY(snapshot(dir).value(u"elections"_s).toArray().at(1).toObject().value(u"leader"_s).isNull());
 }
 

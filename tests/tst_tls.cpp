@@ -50,10 +50,10 @@ void tst_Tls::worksWithTestCa()
     std::unique_ptr<Watch> w(d->watchHub()->watch(prefix, Codec::prefixEnd(prefix), 0, false, nullptr));
     QSignalSpy events(w.get(), &Watch::eventsReceived);
     QSignalSpy created(w.get(), &Watch::created);
-    QVERIFY(created.wait(10000));
+    QVERIFY(created.wait(TestWaitMs));
     auto *p = d->put(prefix + "k", "over tls");
     CONCLAVE_AWAIT_OK(p);
-    QTRY_COMPARE_WITH_TIMEOUT(events.count(), 1, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(events.count(), 1, TestWaitMs);
     auto *r = d->range(RangeOptions::ofKey(prefix + "k"));
     CONCLAVE_AWAIT_OK(r);
     QCOMPARE(Codec::parseRange(r->json()).kvs.value(0).value, QByteArray("over tls"));
@@ -65,7 +65,7 @@ void tst_Tls::wrongCaIsTlsError()
     client.setEndpoints(m_etcd->endpoints());
     client.setSslConfiguration(m_etcd->clientSsl(true, false));
     auto *r = ClientPrivate::get(&client)->range(RangeOptions::ofKey("k"));
-    CONCLAVE_AWAIT(r, 10000);
+    CONCLAVE_AWAIT(r, TestWaitMs);
     QCOMPARE(r->error(), Error::TlsError);
     QVERIFY2(r->errorString().contains(QLatin1String("TLS")), qPrintable(r->errorString()));
     QVERIFY2(r->errorString().contains(m_etcd->endpoint().toDisplayString()), qPrintable(r->errorString()));
@@ -77,7 +77,7 @@ void tst_Tls::missingClientCertIsTlsError()
     client.setEndpoints(m_etcd->endpoints());
     client.setSslConfiguration(m_etcd->clientSsl(false, true));
     auto *r = ClientPrivate::get(&client)->range(RangeOptions::ofKey("k"));
-    CONCLAVE_AWAIT(r, 10000);
+    CONCLAVE_AWAIT(r, TestWaitMs);
     QCOMPARE(r->error(), Error::TlsError);
     QVERIFY2(r->errorString().contains(QLatin1String("certificate")), qPrintable(r->errorString()));
 }

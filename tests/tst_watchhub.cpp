@@ -97,7 +97,7 @@ qint64 tst_WatchHub::put(const QByteArray &key, const QByteArray &value)
     writer.setEndpoints(m_etcd.endpoints());
     auto *r = ClientPrivate::get(&writer)->put(key, value);
     QSignalSpy spy(r, &GatewayReply::finished);
-    if (!spy.wait(10000) || r->error() != Error::NoError)
+    if (!spy.wait(TestWaitMs) || r->error() != Error::NoError)
         return -1;
     return r->header().revision;
 }
@@ -107,14 +107,14 @@ void tst_WatchHub::orderedEventsWithRevisions()
     std::unique_ptr<Watch> w(d->watchHub()->watch(m_prefix, Codec::prefixEnd(m_prefix), 0, true, nullptr));
     QSignalSpy created(w.get(), &Watch::created);
     Recorder rec(w.get());
-    QVERIFY(created.wait(10000));
+    QVERIFY(created.wait(TestWaitMs));
     QList<qint64> expected;
     for (int i = 0; i < 5; ++i)
         expected << put(m_prefix + "k" + QByteArray::number(i % 2), "v" + QByteArray::number(i));
     auto *del = d->deleteRange(m_prefix + "k0");
     CONCLAVE_AWAIT_OK(del);
     expected << del->header().revision;
-    QTRY_COMPARE_WITH_TIMEOUT(rec.revisions.size(), expected.size(), 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(rec.revisions.size(), expected.size(), TestWaitMs);
     QCOMPARE(rec.revisions, expected);
     QCOMPARE(rec.types.last(), WatchEvent::Type::Delete);
     QCOMPARE(rec.values.last(), QByteArray("v4")); // prev_kv of the deleted key
@@ -127,7 +127,7 @@ void tst_WatchHub::startRevisionReplaysHistory()
     put(m_prefix + "h", "2");
     std::unique_ptr<Watch> w(d->watchHub()->watch(m_prefix + "h", {}, first, false, nullptr));
     Recorder rec(w.get());
-    QTRY_COMPARE_WITH_TIMEOUT(rec.values.size(), 2, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(rec.values.size(), 2, TestWaitMs);
     QCOMPARE(rec.values, (QList<QByteArray>{"1", "2"}));
 }
 
@@ -152,7 +152,7 @@ void tst_WatchHub::hundredWatchesLeaveRoomForUnaryCalls()
         CONCLAVE_AWAIT_OK(r);
     }
     for (int i = 0; i < 10; ++i)
-        QTRY_COMPARE_WITH_TIMEOUT(recs[size_t(i * 10)]->values.size(), 1, 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(recs[size_t(i * 10)]->values.size(), 1, TestWaitMs);
     QCOMPARE(recs[1]->values.size(), 0);
 }
 
@@ -162,7 +162,7 @@ void tst_WatchHub::addAndCancelUnderLoadLosesNothing()
                                                      0, false, nullptr));
     Recorder rec(main.get());
     QSignalSpy created(main.get(), &Watch::created);
-    QVERIFY(created.wait(10000));
+    QVERIFY(created.wait(TestWaitMs));
 
     // A writer puts 150 keys back to back while watches come and go on the same Client.
     Client writer;
@@ -192,7 +192,7 @@ void tst_WatchHub::addAndCancelUnderLoadLosesNothing()
     churner.start(15);
     QTRY_COMPARE_WITH_TIMEOUT(written.size(), 150, 30000);
     churner.stop();
-    QTRY_COMPARE_WITH_TIMEOUT(rec.revisions.size(), written.size(), 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(rec.revisions.size(), written.size(), TestWaitMs);
     QCOMPARE(rec.revisions, written); // nothing lost, duplicated or reordered
     QVERIFY2(d->watchHub()->streamOpenings() - openingsBefore > 5,
              "the stream was not restarted while the writer ran; the test proves nothing");
@@ -210,18 +210,18 @@ void tst_WatchHub::etcdRestartResumesOnce()
     QSignalSpy created(w.get(), &Watch::created);
     QSignalSpy lost(cd->watchHub(), &WatchHub::streamLost);
     QSignalSpy opened(cd->watchHub(), &WatchHub::settled);
-    QVERIFY(created.wait(10000));
+    QVERIFY(created.wait(TestWaitMs));
     Client writer;
     writer.setEndpoints(etcd.endpoints());
     auto doPut = [&](const QByteArray &v) {
         auto *r = ClientPrivate::get(&writer)->put("/r/" + v, v);
         QSignalSpy s(r, &GatewayReply::finished);
-        return s.wait(10000) && r->error() == Error::NoError ? r->header().revision : -1;
+        return s.wait(TestWaitMs) && r->error() == Error::NoError ? r->header().revision : -1;
     };
     QList<qint64> expected{doPut("a")};
-    QTRY_COMPARE_WITH_TIMEOUT(rec.revisions.size(), 1, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(rec.revisions.size(), 1, TestWaitMs);
     QVERIFY(etcd.stop(0));
-    QTRY_VERIFY_WITH_TIMEOUT(lost.count() > 0, 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(lost.count() > 0, TestWaitMs);
     QVERIFY2(etcd.restart(0), qPrintable(etcd.errorString()));
     opened.clear();
     // These land while the hub is still backing off: they must arrive once, after resume.
@@ -230,7 +230,7 @@ void tst_WatchHub::etcdRestartResumesOnce()
     QTRY_COMPARE_WITH_TIMEOUT(rec.revisions.size(), 3, 15000);
     QCOMPARE(rec.revisions, expected);
     expected << doPut("d");
-    QTRY_COMPARE_WITH_TIMEOUT(rec.revisions.size(), 4, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(rec.revisions.size(), 4, TestWaitMs);
     QCOMPARE(rec.revisions, expected);
     etcd.dumpLogsIfFailed();
 }
@@ -240,21 +240,21 @@ void tst_WatchHub::compactionReported()
     const qint64 first = put(m_prefix + "c", "1");
     const qint64 last = put(m_prefix + "c", "2");
     auto *compact = compactTo(last);
-    CONCLAVE_AWAIT(compact, 10000);
+    CONCLAVE_AWAIT(compact, TestWaitMs);
     QVERIFY2(compact->error() == Error::NoError || compact->error() == Error::Compacted,
              qPrintable(compact->errorString()));
     std::unique_ptr<Watch> w(d->watchHub()->watch(m_prefix + "c", {}, first, false, nullptr));
     QSignalSpy compacted(w.get(), &Watch::compacted);
-    QVERIFY(compacted.wait(10000));
+    QVERIFY(compacted.wait(TestWaitMs));
     QVERIFY(compacted.at(0).at(0).toLongLong() >= last);
     QVERIFY(!w->isActive());
     // The other watches on the stream are unaffected.
     std::unique_ptr<Watch> fine(d->watchHub()->watch(m_prefix + "c", {}, 0, false, nullptr));
     Recorder rec(fine.get());
     QSignalSpy created(fine.get(), &Watch::created);
-    QVERIFY(created.wait(10000));
+    QVERIFY(created.wait(TestWaitMs));
     put(m_prefix + "c", "3");
-    QTRY_COMPARE_WITH_TIMEOUT(rec.values.size(), 1, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(rec.values.size(), 1, TestWaitMs);
 }
 
 // An anchored watch's resume point follows etcd's revision (the audit proves nothing changed),
@@ -271,7 +271,7 @@ void tst_WatchHub::auditMovesResumePointPastCompaction()
     Recorder rec(w.get());
     QSignalSpy live(w.get(), &Watch::liveChanged);
     QSignalSpy compacted(w.get(), &Watch::compacted);
-    QTRY_VERIFY_WITH_TIMEOUT(w->isLive(), 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(w->isLive(), TestWaitMs);
     qint64 later = 0;
     for (int i = 0; i < 3; ++i)
         later = put(m_prefix + "unrelated", QByteArray::number(i));
@@ -280,11 +280,11 @@ void tst_WatchHub::auditMovesResumePointPastCompaction()
     CONCLAVE_AWAIT_OK(compact);
     live.clear();
     proxy.resetAll();
-    QTRY_VERIFY_WITH_TIMEOUT(live.count() >= 2, 10000); // lost its stream, then back
+    QTRY_VERIFY_WITH_TIMEOUT(live.count() >= 2, TestWaitMs); // lost its stream, then back
     QCOMPARE(live.at(0).at(0).toBool(), false);
     QCOMPARE(live.last().at(0).toBool(), true);
     const qint64 changed = put(key, "2");
-    QTRY_COMPARE_WITH_TIMEOUT(rec.revisions, QList<qint64>{changed}, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(rec.revisions, QList<qint64>{changed}, TestWaitMs);
     QCOMPARE(compacted.count(), 0); // before: re-opened at created + 1, refused as compacted
 }
 
@@ -300,7 +300,7 @@ void tst_WatchHub::silentStreamIsReplaced()
     const qint64 created = put(key, "1");
     std::unique_ptr<Watch> w(hub->watchAnchored(key, created + 1, nullptr));
     Recorder rec(w.get());
-    QTRY_VERIFY_WITH_TIMEOUT(w->isLive() && hub->isSettled(), 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(w->isLive() && hub->isSettled(), TestWaitMs);
     proxy.freezeExisting();
     const qint64 changed = put(key, "2");
     QTRY_COMPARE_WITH_TIMEOUT(rec.revisions, QList<qint64>{changed}, 5000);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "gatewayreply.h"
+#include "testwait.h"
 
 #include <QtTest/QSignalSpy>
 #include <QtTest/QTest>
