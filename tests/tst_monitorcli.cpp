@@ -46,11 +46,8 @@ private:
         Run r;
         if (!p.waitForStarted(TestWaitMs))
             return r;
-        QElapsedTimer clock;
-        clock.start();
-        while (p.state() != QProcess::NotRunning && clock.elapsed() < 60000)
-            QTest::qWait(20);
-        if (p.state() != QProcess::NotRunning) {
+        // qWaitFor keeps this process's event loop (and its Electors) running meanwhile.
+        if (!QTest::qWaitFor([&p] { return p.state() == QProcess::NotRunning; }, 60000)) {
             p.kill();
             p.waitForFinished(5000);
             r.err = "still running after 60 s";
