@@ -1,6 +1,7 @@
 #include <conclave/client.h>
 
 #include "client_p.h"
+#include "election.h"
 #include "etcdtestenv.h"
 #include "gatewayreply.h"
 #include "testutil.h"
@@ -22,6 +23,7 @@ private Q_SLOTS:
     void cleanup();
     void kvRoundTripBinary();
     void prefixRangeSortAndLimit();
+    void positionReadIsConstantSize();
     void deleteRangeWithPrevKv();
     void txnCreateIfAbsentHasOneWinner();
     void txnCompareTargets();
@@ -95,6 +97,44 @@ void tst_Client::kvRoundTripBinary()
     const RangeResult e = Codec::parseRange(getEmpty->json(), &ok);
     QCOMPARE(e.kvs.size(), 1);
     QVERIFY(e.kvs[0].value.isEmpty());
+}
+
+// The Elector's position read: the key just ahead (max_create_revision, descending, limit 1,
+// keys only) and the head (ascending, limit 1), in one serializable read-only txn, as etcd's
+// gateway answers them.
+void tst_Client::positionReadIsConstantSize()
+{
+    const QString election = QString::fromUtf8(m_prefix) + QStringLiteral("pos");
+    QList<qint64> created;
+    for (const char *k : {"c", "a", "d", "b"}) { // create order c, a, d, b
+        auto *p = d->put(Election::prefix(election) + k, k);
+        CONCLAVE_AWAIT_OK(p);
+        created << p->header().revision;
+    }
+    QJsonArray ranges;
+    for (RangeOptions o : {Election::predecessorRange(election, created[2]), Election::headRange(election)}) {
+        o.serializable = true;
+        ranges.append(Codec::opRange(Codec::rangeRequest(o)));
+    }
+    auto *txn = d->readTxn(ranges);
+    CONCLAVE_AWAIT_OK(txn);
+    const TxnResult t = Codec::parseTxn(txn->json());
+    QCOMPARE(t.responses.size(), 2);
+    const RangeResult before = Codec::parseRange(t.responses[0].toObject().value(QLatin1String("response_range")).toObject());
+    const RangeResult head = Codec::parseRange(t.responses[1].toObject().value(QLatin1String("response_range")).toObject());
+    QCOMPARE(before.kvs.size(), 1); // only the one just ahead of "d", not all three
+    QCOMPARE(before.kvs[0].key, Election::prefix(election) + "a");
+    QCOMPARE(before.kvs[0].createRevision, created[1]);
+    QVERIFY(before.kvs[0].value.isEmpty()); // keys only
+    QVERIFY(before.more);
+    QCOMPARE(head.kvs.size(), 1);
+    QCOMPARE(head.kvs[0].value, QByteArray("c"));
+    QVERIFY(t.header.revision >= created[3]);
+
+    // Nothing ahead of the oldest key.
+    auto *none = d->range(Election::predecessorRange(election, created[0]));
+    CONCLAVE_AWAIT_OK(none);
+    QVERIFY(Codec::parseRange(none->json()).kvs.isEmpty());
 }
 
 void tst_Client::prefixRangeSortAndLimit()

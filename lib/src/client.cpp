@@ -105,6 +105,11 @@ GatewayReply *ClientPrivate::txn(const QList<Compare> &compares, const QJsonArra
                 compares.isEmpty() ? Retry::IfNotSent : Retry::Always);
 }
 
+GatewayReply *ClientPrivate::readTxn(const QJsonArray &ranges)
+{
+    return post(QStringLiteral("txn"), "/v3/kv/txn", Codec::txnRequest({}, ranges, {}), Retry::Always);
+}
+
 GatewayReply *ClientPrivate::leaseGrant(qint64 ttlSeconds)
 {
     return post(QStringLiteral("lease grant"), "/v3/lease/grant",
@@ -155,6 +160,12 @@ LeaseSession *ClientPrivate::acquireSession(qint64 ttlSeconds)
         entry.first = new LeaseSession(this, ttlSeconds);
     ++entry.second;
     return entry.first;
+}
+
+int ClientPrivate::sessionUsers(LeaseSession *session) const
+{
+    const auto it = sessions.constFind(session->requestedTtl());
+    return it != sessions.constEnd() && it->first == session ? it->second : 0;
 }
 
 void ClientPrivate::releaseSession(LeaseSession *session)

@@ -39,6 +39,8 @@ public:
                               bool prevKv = false);
     GatewayReply *txn(const QList<Compare> &compares, const QJsonArray &success,
                       const QJsonArray &failure);
+    //! Several ranges at one revision (a txn with no compare and only reads: safe to repeat).
+    GatewayReply *readTxn(const QJsonArray &ranges);
     GatewayReply *leaseGrant(qint64 ttlSeconds);
     GatewayReply *leaseKeepAlive(qint64 leaseId);
     GatewayReply *leaseRevoke(qint64 leaseId);
@@ -51,6 +53,8 @@ public:
     // One lease per TTL, shared by every Elector of this Client that asks for that TTL.
     LeaseSession *acquireSession(qint64 ttlSeconds);
     void releaseSession(LeaseSession *session);
+    //! How many Electors use \a session now.
+    int sessionUsers(LeaseSession *session) const;
 
     // Plumbing shared by GatewayReply and WatchHub.
     QNetworkRequest makeRequest(const QUrl &endpoint, const QByteArray &path,

@@ -168,6 +168,10 @@ QJsonObject rangeRequest(const RangeOptions &o)
     }
     if (o.keysOnly)
         r.insert(QStringLiteral("keys_only"), true);
+    if (o.minCreateRevision > 0)
+        r.insert(QStringLiteral("min_create_revision"), encodeInt(o.minCreateRevision));
+    if (o.maxCreateRevision > 0)
+        r.insert(QStringLiteral("max_create_revision"), encodeInt(o.maxCreateRevision));
     if (o.countOnly)
         r.insert(QStringLiteral("count_only"), true);
     if (o.serializable)

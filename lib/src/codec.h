@@ -51,6 +51,8 @@ struct RangeOptions
     SortOrder sortOrder = SortOrder::None;
     bool keysOnly = false;
     bool countOnly = false;
+    qint64 minCreateRevision = 0; // 0: no lower bound
+    qint64 maxCreateRevision = 0; // 0: no upper bound
     bool serializable = false;
 
     static RangeOptions ofKey(const QByteArray &key);

@@ -62,4 +62,22 @@ RangeOptions queueRange(const QString &name)
     return o;
 }
 
+RangeOptions predecessorRange(const QString &name, qint64 createRevision)
+{
+    RangeOptions o = RangeOptions::ofPrefix(prefix(name));
+    o.sortTarget = RangeOptions::SortTarget::Create;
+    o.sortOrder = RangeOptions::SortOrder::Descend;
+    o.maxCreateRevision = createRevision - 1;
+    o.limit = 1;
+    o.keysOnly = true;
+    return o;
+}
+
+RangeOptions headRange(const QString &name)
+{
+    RangeOptions o = queueRange(name);
+    o.limit = 1;
+    return o;
+}
+
 } // namespace Conclave::Election

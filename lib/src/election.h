@@ -20,5 +20,9 @@ bool isCandidateKey(const QByteArray &prefix, const QByteArray &key);
 QList<KeyValue> candidates(const QByteArray &prefix, const QList<KeyValue> &kvs);
 //! A range over the whole election prefix, oldest first.
 RangeOptions queueRange(const QString &name);
+//! The one key created last before \a createRevision (keys only): the candidate just ahead.
+RangeOptions predecessorRange(const QString &name, qint64 createRevision);
+//! The oldest key, with its value: the leader.
+RangeOptions headRange(const QString &name);
 
 } // namespace Conclave::Election

@@ -8,9 +8,10 @@
 //                    ->isAlive())
 //   Joining          myLease != 0, myRevision == 0,            the create txn answers
 //                    inflight = the create txn                 (onCampaignTxnFinished)
-//   Reading          myRevision != 0, a queue range in flight  onQueueRead
-//   Waiting          role Follower, predecessorWatch (and      a change on either key
-//                    leaderWatch unless the predecessor leads) → readQueue()
+//   Reading          myRevision != 0, a position read in       onPositionRead (onQueueRead
+//                    flight (own key, predecessor, head)       when a sub-election is in the way)
+//   Waiting          role Follower, predecessorWatch (and      predecessor changed → readPosition;
+//                    leaderWatch unless the predecessor leads) leader changed → leaderRefresh
 //   Claiming         head of the queue, awaitingOwnWatch       ownWatch live → readQueue()
 //                    (own-key watch not live yet)
 //   Leading          role Leader, ownWatch live                own key deleted/replaced,
@@ -39,12 +40,17 @@
 #include "watchhub.h"
 
 #include <QtCore/QCoreApplication>
+#include <QtCore/QRandomGenerator>
 #include <QtCore/QSysInfo>
 
 namespace Conclave {
 
 namespace {
 constexpr int OwnWatchGraceMs = 500;
+// When the leader goes, followers other than the next in line learn who leads now within
+// this window (a spread-out read each), after the next leader has taken over.
+constexpr int LeaderRefreshMinMs = 20;
+constexpr int LeaderRefreshSpreadMs = 180;
 } // namespace
 
 CampaignRegistry *CampaignRegistry::of(Client *client)
@@ -61,6 +67,8 @@ ElectorPrivate::ElectorPrivate(Elector *q, Client *client)
                   + QString::number(QCoreApplication::applicationPid()))
 {
     retryTimer.setSingleShot(true);
+    leaderRefresh.setSingleShot(true);
+    connect(&leaderRefresh, &QTimer::timeout, this, &ElectorPrivate::readQueue);
     ownWatchGrace.setSingleShot(true);
     connect(&ownWatchGrace, &QTimer::timeout, this, &ElectorPrivate::onOwnWatchGraceOver);
 }
@@ -218,10 +226,81 @@ void ElectorPrivate::onCampaignTxnFinished(GatewayReply *reply)
 
 // ---- where are we in the queue ---------------------------------------------------------------
 
+// Where we stand, in O(1) whatever the queue's length: one read-only txn with our own key
+// (keys only), the key created just before ours (keys only) and the head (with its value), all
+// at one revision. Only a sub-election's key in one of those places needs the whole queue.
+//
+// After a watch event at revision \a atLeast the read is serializable: the member answers from
+// what it has applied, without waiting for writes in flight (the leaver's lease revoke, the
+// resigner's new key). Any snapshot at or after the event's revision is as good as a
+// linearizable read for the claim (our key first at revision R, our own-key watch covering
+// everything after R); a member that has not applied the event yet is asked again
+// linearizably.
 void ElectorPrivate::readQueue()
+{
+    readPosition(0);
+}
+
+void ElectorPrivate::readPosition(qint64 atLeast)
 {
     if (!campaigning || myRevision == 0)
         return;
+    if (myRevision <= 1) { // nothing can be older; keeps predecessorRange()'s bound meaningful
+        readWholeQueue();
+        return;
+    }
+    RangeOptions own = RangeOptions::ofKey(myKey);
+    own.keysOnly = true;
+    QList<RangeOptions> reads{own, Election::predecessorRange(name, myRevision), Election::headRange(name)};
+    QJsonArray ranges;
+    for (RangeOptions &o : reads) {
+        o.serializable = atLeast > 0;
+        ranges.append(Codec::opRange(Codec::rangeRequest(o)));
+    }
+    const int gen = generation;
+    onFinished(c->readTxn(ranges), this, [this, gen, atLeast](GatewayReply *reply) {
+        if (gen == generation)
+            onPositionRead(reply, atLeast);
+    });
+}
+
+void ElectorPrivate::onPositionRead(GatewayReply *reply, qint64 atLeast)
+{
+    if (handleFailure(reply, &ElectorPrivate::readQueue))
+        return;
+    const TxnResult t = Codec::parseTxn(reply->json());
+    if (t.header.revision < atLeast) {
+        readQueue(); // this member has not applied the event yet: ask for the latest
+        return;
+    }
+    bool ok = t.responses.size() == 3;
+    QList<RangeResult> parts;
+    for (qsizetype i = 0; ok && i < t.responses.size(); ++i)
+        parts.append(Codec::parseRange(t.responses.at(i).toObject().value(QLatin1String("response_range")).toObject(), &ok));
+    if (!ok) {
+        report(Error::ProtocolError, reply->call() + QStringLiteral(": malformed position reply"));
+        retryLater(&ElectorPrivate::readQueue);
+        return;
+    }
+    const QByteArray prefix = Election::prefix(name);
+    auto foreign = [&](const RangeResult &r) {
+        return !r.kvs.isEmpty() && !Election::isCandidateKey(prefix, r.kvs.first().key);
+    };
+    if (foreign(parts[1]) || foreign(parts[2])) {
+        readWholeQueue(); // a sub-election's key sits ahead of us or at the head
+        return;
+    }
+    Position p;
+    p.revision = t.header.revision;
+    p.mine = !parts[0].kvs.isEmpty() && parts[0].kvs.first().createRevision == myRevision;
+    p.first = parts[1].kvs.isEmpty();
+    p.predecessor = parts[1].kvs.value(0);
+    p.head = parts[2].kvs.value(0);
+    applyPosition(p);
+}
+
+void ElectorPrivate::readWholeQueue()
+{
     const int gen = generation;
     onFinished(c->range(Election::queueRange(name)), this, [this, gen](GatewayReply *reply) {
         if (gen == generation)
@@ -245,16 +324,26 @@ void ElectorPrivate::onQueueRead(GatewayReply *reply)
     for (qsizetype i = 0; i < queue.size() && me < 0; ++i)
         if (queue[i].key == myKey && queue[i].createRevision == myRevision)
             me = i;
-    if (me < 0) {
+    Position p;
+    p.revision = r.header.revision;
+    p.mine = me >= 0;
+    p.first = me == 0;
+    p.predecessor = me > 0 ? queue[me - 1] : KeyValue();
+    p.head = queue.value(0);
+    applyPosition(p);
+}
+
+void ElectorPrivate::applyPosition(const Position &p)
+{
+    if (!p.mine) {
         onOwnKeyDeleted();
         return;
     }
     if (!ownWatch || !ownWatch->isActive()) // it ended (compacted, cancelled): anchor it again
-        watchOwnKey(r.header.revision + 1);
-    const KeyValue &head = queue.first();
-    setLeader(LeaderInfo::fromKeyValue(head.key, head.value, head.lease, head.createRevision,
+        watchOwnKey(p.revision + 1);
+    setLeader(LeaderInfo::fromKeyValue(p.head.key, p.head.value, p.head.lease, p.head.createRevision,
                                        QDateTime::currentDateTimeUtc()));
-    if (me == 0) {
+    if (p.first) {
         predecessorWatch.reset();
         leaderWatch.reset();
         if (suspended || !session || !session->isAlive())
@@ -269,7 +358,7 @@ void ElectorPrivate::onQueueRead(GatewayReply *reply)
             setRole(Elector::Role::Follower);
         return;
     }
-    watchOthers(queue[me - 1], head, r.header.revision + 1);
+    watchOthers(p.predecessor, p.head, p.revision + 1);
     setRole(Elector::Role::Follower);
 }
 
@@ -330,26 +419,48 @@ void ElectorPrivate::onOwnWatchGraceOver()
 void ElectorPrivate::watchOthers(const KeyValue &predecessor, const KeyValue &head,
                                  qint64 fromRevision)
 {
-    // A waiter watches only the key just ahead of it (no herd), plus the leader's key so that
-    // it can tell who leads; every change there makes it read the queue again.
-    auto follow = [&](std::unique_ptr<Watch> &watch, const QByteArray &key) {
+    // A waiter watches the key just ahead of it: only the next in line wakes when the leader
+    // goes, and decides at once. It also watches the leader's key to tell who leads, but a
+    // change there is not urgent (see onLeaderKeyEvents).
+    auto follow = [&](std::unique_ptr<Watch> &watch, const QByteArray &key, auto onEvents) {
         if (watch && watch->key() == key && watch->isActive())
             return;
         watch.reset(c->watchHub()->watchAnchored(key, fromRevision, nullptr));
-        connect(watch.get(), &Watch::eventsReceived, this, [this] { readQueue(); });
+        connect(watch.get(), &Watch::eventsReceived, this, onEvents);
         connect(watch.get(), &Watch::compacted, this, [this] { readQueue(); });
         connect(watch.get(), &Watch::failed, this, &ElectorPrivate::onWatchEnded);
     };
-    follow(predecessorWatch, predecessor.key);
+    leaderRefresh.stop();
+    follow(predecessorWatch, predecessor.key, [this](const QList<WatchEvent> &events) {
+        readPosition(events.last().kv.modRevision);
+    });
     if (head.key == predecessor.key)
         leaderWatch.reset();
     else
-        follow(leaderWatch, head.key);
+        follow(leaderWatch, head.key, [this](const QList<WatchEvent> &e) { onLeaderKeyEvents(e); });
+}
+
+// The leader proclaimed (same key, same incarnation): its value is in the event, no read. The
+// leader went: every follower learns of it at once, but only the next in line has a decision to
+// make, on its own predecessor watch. The others read the new head a little later, spread out,
+// so that a queue of hundreds does not stand between the next leader and etcd.
+void ElectorPrivate::onLeaderKeyEvents(const QList<WatchEvent> &events)
+{
+    const WatchEvent &last = events.last();
+    if (last.type == WatchEvent::Type::Put && last.kv.createRevision == leader.fencingToken()) {
+        setLeader(LeaderInfo::fromKeyValue(last.kv.key, last.kv.value, last.kv.lease,
+                                           last.kv.createRevision, leader.since()));
+        return;
+    }
+    if (!leaderRefresh.isActive())
+        leaderRefresh.start(LeaderRefreshMinMs
+                            + int(QRandomGenerator::global()->bounded(LeaderRefreshSpreadMs + 1)));
 }
 
 void ElectorPrivate::dropWatches()
 {
     ownWatchGrace.stop();
+    leaderRefresh.stop();
     awaitingOwnWatch = false;
     ownWatch.reset();
     predecessorWatch.reset();
@@ -394,13 +505,13 @@ void ElectorPrivate::onWatchEnded(Error e, const QString &message)
 
 // ---- leaving ------------------------------------------------------------------------------------
 
-void ElectorPrivate::deleteOwnKey(bool thenRejoin)
+void ElectorPrivate::deleteOwnKey(bool thenRejoin, bool send)
 {
     const qint64 revision = myRevision;
     ++generation;
     dropWatches();
     myRevision = 0;
-    if (revision == 0)
+    if (revision == 0 || !send)
         return;
     Compare mine;
     mine.key = myKey;
@@ -434,7 +545,11 @@ void ElectorPrivate::leave()
         return;
     setRole(Elector::Role::NotAMember);
     retryTimer.stop();
-    deleteOwnKey(false);
+    // The last user of the lease revokes it, and the revoke deletes our key with it: one write
+    // instead of two (the next in line reads right after the delete, and a second write in
+    // flight would only slow that read down).
+    const bool revokeDeletes = session && c->sessionUsers(session) == 1 && session->isAlive();
+    deleteOwnKey(false, !revokeDeletes);
     ++generation;
     CampaignRegistry::of(c->q_ptr)->names.remove(name);
     if (session) {

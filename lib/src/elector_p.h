@@ -51,8 +51,21 @@ public:
     void onSessionLost(Error error, const QString &message);
     void createKey();
     void onCampaignTxnFinished(GatewayReply *reply);
-    void readQueue();
+    // Where we stand: own key still ours? first? who is just ahead, who leads?
+    struct Position
+    {
+        qint64 revision = 0;
+        bool mine = false;  // our key exists with our create revision
+        bool first = false; // nothing older: we are the head
+        KeyValue predecessor;
+        KeyValue head;
+    };
+    void readQueue(); // the latest position (linearizable)
+    void readPosition(qint64 atLeast);
+    void onPositionRead(GatewayReply *reply, qint64 atLeast);
+    void readWholeQueue();
     void onQueueRead(GatewayReply *reply);
+    void applyPosition(const Position &position);
     void onOwnKeyEvents(const QList<WatchEvent> &events);
     void onOwnKeyDeleted();
     void onOwnWatchLive(bool live);
@@ -60,10 +73,11 @@ public:
     void onOwnWatchGraceOver();
     bool ownKeyWatched() const;
     void onWatchEnded(Error error, const QString &message);
+    void onLeaderKeyEvents(const QList<WatchEvent> &events);
     void watchOwnKey(qint64 fromRevision);
     void watchOthers(const KeyValue &predecessor, const KeyValue &leader, qint64 fromRevision);
     void dropWatches();
-    void deleteOwnKey(bool thenRejoin);
+    void deleteOwnKey(bool thenRejoin, bool send = true);
     bool handleFailure(GatewayReply *reply, void (ElectorPrivate::*step)());
     void retryLater(void (ElectorPrivate::*step)());
     void report(Error error, const QString &message);
@@ -100,6 +114,7 @@ public:
     std::unique_ptr<Watch> leaderWatch;
     QPointer<GatewayReply> inflight;
     QTimer retryTimer;
+    QTimer leaderRefresh; // a follower re-reads the head a little after the leader went
     // A leader whose own-key watch lost its stream stays leader this long while the watch is
     // re-placed; then it steps down until the watch is live again.
     QTimer ownWatchGrace;
