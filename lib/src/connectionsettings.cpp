@@ -132,26 +132,21 @@ QString ConnectionSettings::defaultEndpoint()
     return QStringLiteral("http://127.0.0.1:2379");
 }
 
-static QString pick(const QCommandLineParser &parser, const char *name, const char *env)
+// The option if given, else the variable if set (even to nothing), else \a fallback. An
+// explicitly empty endpoint list thus stays empty and is reported as such by applyTo().
+static QString pick(const QCommandLineParser *parser, const char *name, const char *env,
+                    const QString &fallback = {})
 {
     const QString option = QLatin1String(name);
-    return parser.isSet(option) ? parser.value(option) : qEnvironmentVariable(env);
+    if (parser && parser->isSet(option))
+        return parser->value(option);
+    return qEnvironmentVariableIsSet(env) ? qEnvironmentVariable(env) : fallback;
 }
 
-// Endpoints fall back to etcdctl's default only when neither the option nor the variable is
-// given: an explicitly empty value stays empty and is reported as such by applyTo().
-static QString pickEndpoints(const QCommandLineParser *parser)
-{
-    if (parser && parser->isSet(QStringLiteral("endpoints")))
-        return parser->value(QStringLiteral("endpoints"));
-    return qEnvironmentVariableIsSet("ETCDCTL_ENDPOINTS") ? qEnvironmentVariable("ETCDCTL_ENDPOINTS")
-                                                          : ConnectionSettings::defaultEndpoint();
-}
-
-ConnectionSettings ConnectionSettings::fromCommandLine(const QCommandLineParser &parser)
+static ConnectionSettings pickAll(const QCommandLineParser *parser)
 {
     ConnectionSettings s;
-    s.setEndpoints(pickEndpoints(&parser));
+    s.setEndpoints(pick(parser, "endpoints", "ETCDCTL_ENDPOINTS", ConnectionSettings::defaultEndpoint()));
     s.setCaCertificateFile(pick(parser, "cacert", "ETCDCTL_CACERT"));
     s.setCertificateFile(pick(parser, "cert", "ETCDCTL_CERT"));
     s.setKeyFile(pick(parser, "key", "ETCDCTL_KEY"));
@@ -160,16 +155,14 @@ ConnectionSettings ConnectionSettings::fromCommandLine(const QCommandLineParser 
     return s;
 }
 
+ConnectionSettings ConnectionSettings::fromCommandLine(const QCommandLineParser &parser)
+{
+    return pickAll(&parser);
+}
+
 ConnectionSettings ConnectionSettings::fromEnvironment()
 {
-    ConnectionSettings s;
-    s.setEndpoints(pickEndpoints(nullptr));
-    s.setCaCertificateFile(qEnvironmentVariable("ETCDCTL_CACERT"));
-    s.setCertificateFile(qEnvironmentVariable("ETCDCTL_CERT"));
-    s.setKeyFile(qEnvironmentVariable("ETCDCTL_KEY"));
-    s.setPassword(qEnvironmentVariable("ETCDCTL_PASSWORD"));
-    s.setUser(qEnvironmentVariable("ETCDCTL_USER"));
-    return s;
+    return pickAll(nullptr);
 }
 
 } // namespace Conclave

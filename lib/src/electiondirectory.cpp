@@ -74,7 +74,6 @@ public:
     HandoverTracker tracker;
     ElectionAdmin admin;
     QString prefix;
-    bool running = false;
     bool connected = false;
     qint64 revision = 0;
     QString version;
@@ -112,12 +111,12 @@ void ElectionDirectoryPrivate::publish(const ElectionIndex::Changes &changes)
 
 void ElectionDirectoryPrivate::pollStatus()
 {
-    if (!running || statusReply)
+    if (!feed.isRunning() || statusReply)
         return;
     statusReply = c->status();
     const int gen = generation;
     onFinished(statusReply, this, [this, gen](GatewayReply *reply) {
-        if (!running || gen != generation)
+        if (!feed.isRunning() || gen != generation)
             return;
         if (reply->error() != Error::NoError) {
             setConnected(false, reply->error(), reply->errorString());
@@ -177,7 +176,7 @@ ElectionDirectory::ElectionDirectory(Client *client, QObject *parent)
 ElectionDirectory::~ElectionDirectory() = default;
 
 QString ElectionDirectory::prefix() const { return d_func()->prefix; }
-bool ElectionDirectory::isRunning() const { return d_func()->running; }
+bool ElectionDirectory::isRunning() const { return d_func()->feed.isRunning(); }
 bool ElectionDirectory::isSynced() const { return d_func()->feed.isSynced(); }
 bool ElectionDirectory::isConnected() const { return d_func()->connected; }
 qint64 ElectionDirectory::revision() const { return d_func()->revision; }
@@ -203,7 +202,7 @@ Operation *ElectionDirectory::checkWriteAccess() { return d_func()->admin.checkW
 void ElectionDirectory::setPrefix(const QString &prefix)
 {
     Q_D(ElectionDirectory);
-    if (d->running) {
+    if (d->feed.isRunning()) {
         qCWarning(lcDirectory) << "ignoring setPrefix while the directory runs";
         return;
     }
@@ -228,14 +227,13 @@ Operation *ElectionDirectory::evict(const LeaderInfo &candidate)
 void ElectionDirectory::start()
 {
     Q_D(ElectionDirectory);
-    if (d->running)
+    if (d->feed.isRunning())
         return;
-    d->running = true;
     d->index.forgetListing();
-    Q_EMIT runningChanged(true);
     const QByteArray key = d->prefix.toUtf8();
     d->feed.setRange(key.isEmpty() ? QByteArray(1, '\0') : key, Codec::prefixEnd(key));
     d->feed.start();
+    Q_EMIT runningChanged(true);
     d->pollStatus();
     d->statusTimer.start();
     d->leases.start();
@@ -244,9 +242,8 @@ void ElectionDirectory::start()
 void ElectionDirectory::stop()
 {
     Q_D(ElectionDirectory);
-    if (!d->running)
+    if (!d->feed.isRunning())
         return;
-    d->running = false;
     ++d->generation;
     d->feed.stop();
     d->statusTimer.stop();

@@ -56,41 +56,38 @@ LeaderInfo ElectionIndex::info(const KeyValue &kv) const
                                     m_firstSeen.value(incarnation(kv)));
 }
 
-QList<LeaderInfo> ElectionIndex::candidates(const QString &election) const
+// Strays have no first-seen time (only candidates are noted), so info() serves both.
+QList<LeaderInfo> ElectionIndex::infos(const QList<KeyValue> &kvs) const
 {
     QList<LeaderInfo> result;
-    const auto it = m_elections.constFind(election);
-    if (it == m_elections.constEnd())
-        return result;
-    result.reserve(it->queue.size());
-    for (const KeyValue &kv : it->queue)
+    result.reserve(kvs.size());
+    for (const KeyValue &kv : kvs)
         result.append(info(kv));
     return result;
+}
+
+QList<LeaderInfo> ElectionIndex::candidates(const QString &election) const
+{
+    return infos(m_elections.value(election).queue);
 }
 
 QList<LeaderInfo> ElectionIndex::strays(const QString &election) const
 {
-    QList<LeaderInfo> result;
-    const auto it = m_elections.constFind(election);
-    if (it == m_elections.constEnd())
-        return result;
-    for (const KeyValue &kv : it->strays)
-        result.append(LeaderInfo::fromKeyValue(kv.key, kv.value, kv.lease, kv.createRevision, {}));
-    return result;
+    return infos(m_elections.value(election).strays);
 }
 
 QList<LeaderInfo> ElectionIndex::members(const QString &election) const
 {
-    QList<LeaderInfo> result;
-    const auto it = m_elections.constFind(election);
-    if (it == m_elections.constEnd())
-        return result;
-    QList<KeyValue> all = it->queue + it->strays;
+    const Entry e = m_elections.value(election);
+    QList<KeyValue> all = e.queue + e.strays;
     std::stable_sort(all.begin(), all.end(), byCreateRevision);
-    result.reserve(all.size());
-    for (const KeyValue &kv : std::as_const(all))
-        result.append(info(kv));
-    return result;
+    return infos(all);
+}
+
+void ElectionIndex::noteSeen(const KeyValue &kv, const QDateTime &when)
+{
+    if (!m_firstSeen.contains(incarnation(kv)))
+        m_firstSeen.insert(incarnation(kv), when);
 }
 
 LeaderInfo ElectionIndex::leader(const QString &election) const
@@ -107,8 +104,7 @@ void ElectionIndex::insert(const QString &election, KeyKind kind, const KeyValue
     Entry &e = m_elections[election];
     if (kind == KeyKind::Candidate) {
         e.queue.insert(std::upper_bound(e.queue.begin(), e.queue.end(), kv, byCreateRevision), kv);
-        if (!m_firstSeen.contains(incarnation(kv)))
-            m_firstSeen.insert(incarnation(kv), now);
+        noteSeen(kv, now);
     } else {
         e.strays.append(kv);
     }
@@ -168,11 +164,9 @@ ElectionIndex::Changes ElectionIndex::reset(const QList<KeyValue> &listing, qint
             strayKeys.append({election, kv}); // counted once its election is known
             continue;
         }
-        Entry &e = m_elections[election];
-        e.queue.append(kv);
+        m_elections[election].queue.append(kv); // sorted below, once
         m_owner.insert(kv.key, election);
-        if (!m_firstSeen.contains(incarnation(kv)))
-            m_firstSeen.insert(incarnation(kv), now);
+        noteSeen(kv, now);
     }
     for (auto it = m_elections.begin(); it != m_elections.end(); ++it)
         std::stable_sort(it->queue.begin(), it->queue.end(), byCreateRevision);

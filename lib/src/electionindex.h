@@ -81,6 +81,8 @@ private:
         QList<KeyValue> strays;
     };
     LeaderInfo info(const KeyValue &kv) const;
+    QList<LeaderInfo> infos(const QList<KeyValue> &kvs) const;
+    void noteSeen(const KeyValue &kv, const QDateTime &when);
     void remove(const QByteArray &key, QSet<QString> *touched);
     void insert(const QString &election, KeyKind kind, const KeyValue &kv, const QDateTime &now);
     void forgetGone();

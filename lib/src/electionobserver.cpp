@@ -43,7 +43,6 @@ public:
     PrefixFeed feed;
     ElectionIndex index;
     QString name;
-    bool running = false;
     QList<LeaderInfo> members;        // oldest first
     QHash<qint64, qint64> grantedTtl; // lease → granted TTL (-1: being read)
     LeaderInfo leader;
@@ -111,7 +110,7 @@ ElectionObserver::ElectionObserver(Client *client, QObject *parent)
 ElectionObserver::~ElectionObserver() = default;
 
 QString ElectionObserver::electionName() const { return d_func()->name; }
-bool ElectionObserver::isRunning() const { return d_func()->running; }
+bool ElectionObserver::isRunning() const { return d_func()->feed.isRunning(); }
 bool ElectionObserver::isSynced() const { return d_func()->feed.isSynced(); }
 LeaderInfo ElectionObserver::leader() const { return d_func()->leader; }
 QList<LeaderInfo> ElectionObserver::candidates() const { return d_func()->members; }
@@ -127,7 +126,7 @@ std::chrono::seconds ElectionObserver::grantedTtl(qint64 leaseId) const
 void ElectionObserver::setElectionName(const QString &name)
 {
     Q_D(ElectionObserver);
-    if (d->running) {
+    if (d->feed.isRunning()) {
         qCWarning(lcObserver) << "ignoring setElectionName while the observer runs";
         return;
     }
@@ -140,7 +139,7 @@ void ElectionObserver::setElectionName(const QString &name)
 void ElectionObserver::start()
 {
     Q_D(ElectionObserver);
-    if (d->running)
+    if (d->feed.isRunning())
         return;
     const QString problem = Election::nameProblem(d->name);
     if (!problem.isEmpty()) {
@@ -149,20 +148,18 @@ void ElectionObserver::start()
         }, Qt::QueuedConnection);
         return;
     }
-    d->running = true;
     d->index = ElectionIndex(d->name);
-    Q_EMIT runningChanged(true);
     const QByteArray prefix = Election::prefix(d->name);
     d->feed.setRange(prefix, Codec::prefixEnd(prefix));
     d->feed.start();
+    Q_EMIT runningChanged(true);
 }
 
 void ElectionObserver::stop()
 {
     Q_D(ElectionObserver);
-    if (!d->running)
+    if (!d->feed.isRunning())
         return;
-    d->running = false;
     d->feed.stop();
     Q_EMIT runningChanged(false);
 }

@@ -505,13 +505,21 @@ void ElectorPrivate::onWatchEnded(Error e, const QString &message)
 
 // ---- leaving ------------------------------------------------------------------------------------
 
-void ElectorPrivate::deleteOwnKey(bool thenRejoin, bool send)
+// We are out of the queue as far as this Elector is concerned: answers in flight are stale,
+// nothing is watched. Returns the incarnation (create revision) we held, 0 if none.
+qint64 ElectorPrivate::forgetOwnKey()
 {
     const qint64 revision = myRevision;
     ++generation;
     dropWatches();
     myRevision = 0;
-    if (revision == 0 || !send)
+    return revision;
+}
+
+void ElectorPrivate::deleteOwnKey(bool thenRejoin)
+{
+    const qint64 revision = forgetOwnKey();
+    if (revision == 0)
         return;
     Compare mine;
     mine.key = myKey;
@@ -548,8 +556,10 @@ void ElectorPrivate::leave()
     // The last user of the lease revokes it, and the revoke deletes our key with it: one write
     // instead of two (the next in line reads right after the delete, and a second write in
     // flight would only slow that read down).
-    const bool revokeDeletes = session && c->sessionUsers(session) == 1 && session->isAlive();
-    deleteOwnKey(false, !revokeDeletes);
+    if (session && c->sessionUsers(session) == 1 && session->isAlive())
+        forgetOwnKey();
+    else
+        deleteOwnKey(false);
     ++generation;
     CampaignRegistry::of(c->q_ptr)->names.remove(name);
     if (session) {

@@ -77,7 +77,8 @@ public:
     void watchOwnKey(qint64 fromRevision);
     void watchOthers(const KeyValue &predecessor, const KeyValue &leader, qint64 fromRevision);
     void dropWatches();
-    void deleteOwnKey(bool thenRejoin, bool send = true);
+    qint64 forgetOwnKey();
+    void deleteOwnKey(bool thenRejoin);
     bool handleFailure(GatewayReply *reply, void (ElectorPrivate::*step)());
     void retryLater(void (ElectorPrivate::*step)());
     void report(Error error, const QString &message);

@@ -66,9 +66,7 @@ void PrefixFeed::fetchPage(const QByteArray &from, int generation)
     o.rangeEnd = m_rangeEnd;
     o.limit = PageSize;
     o.revision = m_listRevision; // every page at the first page's revision
-    GatewayReply *reply = m_client->range(o);
-    m_inflight = reply;
-    onFinished(reply, this, [this, generation](GatewayReply *r) { onPage(r, generation); });
+    onFinished(m_client->range(o), this, [this, generation](GatewayReply *r) { onPage(r, generation); });
 }
 
 void PrefixFeed::onPage(GatewayReply *reply, int generation)

@@ -9,7 +9,6 @@
 #include <conclave/conclaveglobal.h>
 
 #include <QtCore/QObject>
-#include <QtCore/QPointer>
 #include <QtCore/QTimer>
 
 #include <memory>
@@ -64,7 +63,6 @@ private:
     int m_generation = 0;
     qint64 m_listRevision = 0;
     QList<KeyValue> m_listing;
-    QPointer<GatewayReply> m_inflight;
     std::unique_ptr<Watch> m_watch;
     QTimer m_retryTimer;
     int m_backoffMs = 0;
