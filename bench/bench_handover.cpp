@@ -6,6 +6,7 @@
 // tools). etcd's own /metrics give the bytes and messages it sent per handover, less what the
 // same candidates cost while idle for as long.
 //   bench_handover [rounds at N=2 (default 20)] [rounds at larger N (default 5)] [sizes (default 2,10,100)]
+// With BENCH_HANDOVER_LOGS=<dir>, each conclave-candidate's stderr (its log) goes to <dir>/<election>-<id>.log.
 
 #include <conclave/client.h>
 #include <conclave/electionobserver.h>
@@ -183,6 +184,8 @@ private:
         p.proposal = "p" + QByteArray::number(m_next++);
         if (m_tool == Tool::Conclave) {
             p.process = std::make_unique<QProcess>();
+            if (const QByteArray dir = qgetenv("BENCH_HANDOVER_LOGS"); !dir.isEmpty())
+                p.process->setStandardErrorFile(QString::fromLocal8Bit(dir) + QLatin1Char('/') + QString(m_election).replace(QLatin1Char('/'), QLatin1Char('-')) + QLatin1Char('-') + QString::fromLatin1(p.proposal) + QStringLiteral(".log"));
             p.process->start(QStringLiteral(CONCLAVE_CANDIDATE_BIN),
                              {QStringLiteral("--endpoints"), m_etcd.endpoint(0).toString(),
                               QStringLiteral("--election"), m_election,

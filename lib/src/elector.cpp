@@ -346,6 +346,7 @@ void ElectorPrivate::applyPosition(const Position &p)
     if (p.first) {
         predecessorWatch.reset();
         leaderWatch.reset();
+        claimWatch.reset();
         if (suspended || !session || !session->isAlive())
             return;
         // First in the queue at this read's revision. Our key existed here and where its watch
@@ -434,10 +435,65 @@ void ElectorPrivate::watchOthers(const KeyValue &predecessor, const KeyValue &he
     follow(predecessorWatch, predecessor.key, [this](const QList<WatchEvent> &events) {
         readPosition(events.last().kv.modRevision);
     });
-    if (head.key == predecessor.key)
+    if (head.key == predecessor.key) {
         leaderWatch.reset();
-    else
+        watchForClaim(predecessor, fromRevision);
+    } else {
+        claimWatch.reset();
         follow(leaderWatch, head.key, [this](const QList<WatchEvent> &e) { onLeaderKeyEvents(e); });
+    }
+}
+
+// Next in line: one range watch that holds both the leader's key and ours, started where a read
+// saw the leader first and our key right behind it. One watch delivers its events in revision
+// order, so when it brings the leader's delete at revision D and nothing has touched our key up
+// to D, our key existed at D with nothing older: we are first at D, without a read. The single-
+// key predecessor watch stays (it is audited; it takes the read path if it is the faster one).
+void ElectorPrivate::watchForClaim(const KeyValue &leaderKey, qint64 fromRevision)
+{
+    if (claimWatch && claimWatch->isActive() && claimLeader.key == leaderKey.key
+        && claimLeader.createRevision == leaderKey.createRevision)
+        return;
+    const QByteArray from = qMin(leaderKey.key, myKey);
+    const QByteArray to = qMax(leaderKey.key, myKey) + '\0';
+    claimLeader = leaderKey;
+    claimWatch.reset(c->watchHub()->watch(from, to, fromRevision, false, nullptr));
+    connect(claimWatch.get(), &Watch::eventsReceived, this, &ElectorPrivate::onClaimEvents);
+    // compacted()/failed(): it is inactive from then on; the predecessor watch still serves.
+}
+
+void ElectorPrivate::onClaimEvents(const QList<WatchEvent> &events)
+{
+    if (role == Elector::Role::Leader || !campaigning || myRevision == 0)
+        return;
+    qint64 leaderGoneAt = 0;
+    for (const WatchEvent &e : events) { // one revision's events arrive together, in order
+        if (e.kv.key == myKey && (e.type == WatchEvent::Type::Delete || e.kv.createRevision != myRevision)) {
+            onOwnKeyDeleted();
+            return;
+        }
+        if (e.kv.key == claimLeader.key && leaderGoneAt == 0
+            && (e.type == WatchEvent::Type::Delete || e.kv.createRevision != claimLeader.createRevision))
+            leaderGoneAt = e.kv.modRevision;
+    }
+    if (leaderGoneAt == 0)
+        return;
+    if (suspended || !session || !session->isAlive() || !ownKeyWatched()) {
+        readPosition(leaderGoneAt); // the usual way: a read, then the own-key watch's confirmation
+        return;
+    }
+    qCDebug(lcElector) << "the leader's key in" << name << "went at revision" << leaderGoneAt
+                       << "and ours was untouched: first, without a read";
+    Position p;
+    p.revision = leaderGoneAt;
+    p.mine = true;
+    p.first = true;
+    p.head = KeyValue();
+    p.head.key = myKey;
+    p.head.value = ownValue();
+    p.head.lease = myLease;
+    p.head.createRevision = myRevision;
+    applyPosition(p);
 }
 
 // The leader proclaimed (same key, same incarnation): its value is in the event, no read. The
@@ -465,6 +521,7 @@ void ElectorPrivate::dropWatches()
     ownWatch.reset();
     predecessorWatch.reset();
     leaderWatch.reset();
+    claimWatch.reset();
 }
 
 void ElectorPrivate::onOwnKeyEvents(const QList<WatchEvent> &events)

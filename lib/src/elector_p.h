@@ -74,6 +74,8 @@ public:
     bool ownKeyWatched() const;
     void onWatchEnded(Error error, const QString &message);
     void onLeaderKeyEvents(const QList<WatchEvent> &events);
+    void watchForClaim(const KeyValue &predecessor, qint64 fromRevision);
+    void onClaimEvents(const QList<WatchEvent> &events);
     void watchOwnKey(qint64 fromRevision);
     void watchOthers(const KeyValue &predecessor, const KeyValue &leader, qint64 fromRevision);
     void dropWatches();
@@ -113,6 +115,11 @@ public:
     std::unique_ptr<Watch> ownWatch;
     std::unique_ptr<Watch> predecessorWatch;
     std::unique_ptr<Watch> leaderWatch;
+    // Second in line: one watch over the leader's key and ours, so that their changes arrive in
+    // etcd's order and the leader's delete alone proves us first (docs/election-protocol.md,
+    // "Taking over without a read"). claimLeader is the leader it was started behind.
+    std::unique_ptr<Watch> claimWatch;
+    KeyValue claimLeader;
     QPointer<GatewayReply> inflight;
     QTimer retryTimer;
     QTimer leaderRefresh; // a follower re-reads the head a little after the leader went
