@@ -135,7 +135,9 @@ struct Fleet
 bool report(const char *phase, Fleet &fleet, Elector::Role role, const QElapsedTimer &since, int port)
 {
     const int n = int(fleet.electors.size());
-    const bool ok = waitFor([&] { return fleet.count(role) == n && fleet.settled(); }, WaitMs);
+    const bool inRole = waitFor([&] { return fleet.count(role) == n; }, WaitMs);
+    const double roleMs = double(since.elapsed());
+    const bool ok = inRole && waitFor([&] { return fleet.settled(); }, WaitMs);
     const double ms = double(since.elapsed());
     if (!ok) {
         std::printf("%-10s NOT SETTLED after %.0f s: %d of %d in role\n", phase, ms / 1000, fleet.count(role), n);
@@ -144,9 +146,9 @@ bool report(const char *phase, Fleet &fleet, Elector::Role role, const QElapsedT
     // Let the hub finish moving watches onto fewer streams (merges wait for a cooldown).
     waitFor([] { return false; }, 5000);
     WatchHub *hub = ClientPrivate::get(&fleet.client)->watchHub();
-    std::printf("%-10s %5d Electors settled in %7.0f ms | TCP connections to etcd %2d | watch streams %2d "
+    std::printf("%-10s %5d Electors in role after %6.0f ms, settled after %6.0f ms | TCP connections to etcd %2d | watch streams %2d "
                 "(opened so far %4d), watches %5d | RSS %5.1f MB (peak %5.1f) | leases %d\n",
-                phase, n, ms, connectionsTo(port), hub->streamCount(), hub->streamOpenings(),
+                phase, n, roleMs, ms, connectionsTo(port), hub->streamCount(), hub->streamOpenings(),
                 hub->watchCount(), rssMb(), rssMb("VmHWM:"), fleet.leases());
     std::fflush(stdout);
     return true;
@@ -169,11 +171,11 @@ int hold(int n, const QUrl &endpoint)
     QEventLoop loop;
     QObject::connect(&sigint, &QSocketNotifier::activated, &loop, &QEventLoop::quit);
     loop.exec();
+    bool idle = false;
+    QObject::connect(&fleet.client, &Client::idle, [&idle] { idle = true; });
     for (auto &e : fleet.electors)
         e->leave();
-    waitFor([&] { return fleet.count(Elector::Role::NotAMember) == n; }, 1000);
-    // The lease revoke is in flight: give it time to leave before the process does.
-    waitFor([] { return false; }, 500);
+    waitFor([&] { return idle; }, 10000); // like conclave-candidate: the revoke goes out first
     return 0;
 }
 

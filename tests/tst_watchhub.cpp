@@ -56,6 +56,7 @@ private Q_SLOTS:
     void orderedEventsWithRevisions();
     void startRevisionReplaysHistory();
     void hundredWatchesLeaveRoomForUnaryCalls();
+    void thousandWatchesOpenOneStream();
     void addAndCancelUnderLoadLosesNothing();
     void etcdRestartResumesOnce();
     void compactionReported();
@@ -154,6 +155,31 @@ void tst_WatchHub::hundredWatchesLeaveRoomForUnaryCalls()
     for (int i = 0; i < 10; ++i)
         QTRY_COMPARE_WITH_TIMEOUT(recs[size_t(i * 10)]->values.size(), 1, TestWaitMs);
     QCOMPARE(recs[1]->values.size(), 0);
+}
+
+// A body of 1000 creates is read whole by the gateway (it ends in whitespace past Go's discard
+// limit): every create is confirmed on the one stream that carried it, none is spilled.
+void tst_WatchHub::thousandWatchesOpenOneStream()
+{
+    const int openingsBefore = d->watchHub()->streamOpenings();
+    std::vector<std::unique_ptr<Watch>> watches;
+    std::vector<std::unique_ptr<Recorder>> recs;
+    int created = 0;
+    const qint64 from = put(m_prefix + "t/start", "x") + 1;
+    for (int i = 0; i < 1000; ++i) {
+        watches.emplace_back(d->watchHub()->watch(m_prefix + "t/" + QByteArray::number(i), {}, from,
+                                                  false, nullptr));
+        recs.push_back(std::make_unique<Recorder>(watches.back().get()));
+        connect(watches.back().get(), &Watch::created, this, [&created] { ++created; });
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(created, 1000, 20000);
+    QTRY_VERIFY_WITH_TIMEOUT(d->watchHub()->isSettled(), TestWaitMs);
+    QCOMPARE(d->watchHub()->streamOpenings() - openingsBefore, 1);
+    QCOMPARE(d->watchHub()->streamCount(), 1);
+    put(m_prefix + "t/0", "a");
+    put(m_prefix + "t/999", "b");
+    QTRY_COMPARE_WITH_TIMEOUT(recs.front()->values.size(), 1, TestWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(recs.back()->values.size(), 1, TestWaitMs);
 }
 
 void tst_WatchHub::addAndCancelUnderLoadLosesNothing()

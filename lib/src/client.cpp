@@ -118,14 +118,49 @@ GatewayReply *ClientPrivate::leaseGrant(qint64 ttlSeconds)
 
 GatewayReply *ClientPrivate::leaseKeepAlive(qint64 leaseId)
 {
-    return post(QStringLiteral("lease keepalive"), "/v3/lease/keepalive",
-                {{QStringLiteral("ID"), Codec::encodeInt(leaseId)}}, Retry::Always);
+    GatewayReply *reply = post(QStringLiteral("lease keepalive"), "/v3/lease/keepalive",
+                               {{QStringLiteral("ID"), Codec::encodeInt(leaseId)}}, Retry::Always);
+    reply->setUrgent(true); // a renewal stuck behind a burst of reads could cost the lease
+    return reply;
+}
+
+void ClientPrivate::admit(GatewayReply *reply)
+{
+    if (onWire < MaxUnaryOnWire) {
+        ++onWire;
+        reply->transmit();
+        return;
+    }
+    if (reply->isUrgent()) {
+        qsizetype at = 0;
+        while (at < waiting.size() && waiting.at(at) && waiting.at(at)->isUrgent())
+            ++at;
+        waiting.insert(at, reply);
+    } else {
+        waiting.append(reply);
+    }
+}
+
+void ClientPrivate::release(GatewayReply *)
+{
+    --onWire;
+    while (!destroying && !waiting.isEmpty() && onWire < MaxUnaryOnWire) {
+        const QPointer<GatewayReply> next = waiting.takeFirst();
+        if (next && !next->isFinished()) {
+            ++onWire;
+            next->transmit();
+        }
+    }
 }
 
 GatewayReply *ClientPrivate::leaseRevoke(qint64 leaseId)
 {
-    return post(QStringLiteral("lease revoke"), "/v3/lease/revoke",
-                {{QStringLiteral("ID"), Codec::encodeInt(leaseId)}}, Retry::IfNotSent);
+    GatewayReply *reply = post(QStringLiteral("lease revoke"), "/v3/lease/revoke",
+                               {{QStringLiteral("ID"), Codec::encodeInt(leaseId)}}, Retry::IfNotSent);
+    // It deletes every key of the lease at once: the leavers' own deletes waiting behind it
+    // (many Electors leaving together) have nothing left to do.
+    reply->setUrgent(true);
+    return reply;
 }
 
 GatewayReply *ClientPrivate::leaseTimeToLive(qint64 leaseId, bool withKeys)

@@ -66,6 +66,15 @@ public:
     //! \a index could not be reached / answered: the pool's preference moves (and is told).
     void markEndpointFailed(int index);
     void markEndpointGood(int index);
+    /*!
+     * HTTP/1.1 takes one connection per call on the wire, and QNAM opens up to 6 per host: at
+     * most MaxUnaryOnWire calls are on the wire at once, so a Client holds at most that many
+     * unary connections however many Electors use it. The others wait in order, urgent ones
+     * (lease keepalives) first; a call's own deadline starts when it goes on the wire.
+     */
+    static constexpr int MaxUnaryOnWire = 3;
+    void admit(GatewayReply *reply); //!< reply->transmit() now, or once a call leaves the wire
+    void release(GatewayReply *reply);
     //! Counts unary calls in flight; Client::idle() when the last one finishes.
     void requestStarted() { ++pending; }
     void requestFinished();
@@ -88,6 +97,8 @@ private:
     WatchHub *hub = nullptr;
     QHash<qint64, QPair<LeaseSession *, int>> sessions;
     int pending = 0;
+    int onWire = 0;
+    QList<QPointer<GatewayReply>> waiting; // for a place on the wire
     bool destroying = false;
     Error error = Error::NoError;
     QString errorString;

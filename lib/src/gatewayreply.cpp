@@ -29,6 +29,7 @@ GatewayReply::GatewayReply(ClientPrivate *client, const QString &call, const QBy
 
 GatewayReply::~GatewayReply()
 {
+    releaseSlot();
     if (!m_finished)
         m_client->requestFinished();
     if (m_reply) {
@@ -47,6 +48,7 @@ void GatewayReply::abort()
 {
     if (m_finished)
         return;
+    releaseSlot();
     if (m_reply) {
         m_reply->disconnect(this);
         m_reply->abort();
@@ -78,6 +80,22 @@ void GatewayReply::sendWithToken()
 {
     if (m_finished)
         return;
+    m_client->admit(this);
+}
+
+void GatewayReply::releaseSlot()
+{
+    if (!m_holdsSlot)
+        return;
+    m_holdsSlot = false;
+    m_client->release(this);
+}
+
+void GatewayReply::transmit()
+{
+    if (m_finished)
+        return;
+    m_holdsSlot = true;
     m_usedToken = m_useToken ? m_client->auth().token() : QByteArray();
     const QNetworkRequest request = m_client->makeRequest(m_endpoint, m_path, m_usedToken);
     qCDebug(lcGateway) << "POST" << m_path << "to" << m_endpoint.toDisplayString();
@@ -103,12 +121,13 @@ void GatewayReply::onTimeout()
 void GatewayReply::onNetworkFinished()
 {
     m_timer.stop();
+    releaseSlot();
     QNetworkReply *reply = m_reply;
     m_reply = nullptr;
     if (!reply)
         return;
     reply->deleteLater();
-    const QByteArray body = reply->readAll();
+    const QByteArray body = reply->isOpen() ? reply->readAll() : QByteArray(); // closed if aborted
     m_httpStatus = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
     const auto netError = reply->error();
     if (m_timedOut) {

@@ -44,6 +44,9 @@ public:
     void abort();
     //! A deadline for this call other than the Client's request timeout (set before it starts).
     void setTimeout(std::chrono::milliseconds timeout) { m_timeout = timeout; }
+    //! Goes ahead of other calls waiting for a connection (lease keepalives; set before it starts).
+    void setUrgent(bool urgent) { m_urgent = urgent; }
+    bool isUrgent() const { return m_urgent; }
 
 Q_SIGNALS:
     void finished();
@@ -51,6 +54,9 @@ Q_SIGNALS:
 private:
     void send();
     void sendWithToken();
+    friend class ClientPrivate;
+    void transmit(); // ClientPrivate::admit() says when: a connection's worth of room is free
+    void releaseSlot();
     void onNetworkFinished();
     void onTimeout();
     void handleTransportError(int networkError, const QString &text);
@@ -69,6 +75,8 @@ private:
     bool m_authRetried = false;
     bool m_finished = false;
     bool m_timedOut = false;
+    bool m_urgent = false;
+    bool m_holdsSlot = false; // counted in ClientPrivate's calls on the wire
     int m_endpointIndex = 0;
     int m_attempts = 0;
     QByteArray m_usedToken;

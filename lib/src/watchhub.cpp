@@ -4,6 +4,7 @@
 #include "backoff.h"
 #include "logging.h"
 
+#include <QtCore/QIODevice>
 #include <QtCore/QJsonDocument>
 #include <QtNetwork/QNetworkAccessManager>
 #include <QtNetwork/QNetworkReply>
@@ -17,11 +18,52 @@ constexpr int QuietMs = 300;
 constexpr int FirstReplyMs = 5000;
 constexpr int StreamsPerNam = 5; // QNAM allows 6 connections per host
 constexpr int CoalesceMs = 5;
-// Bodies stay small: the gateway drops the unread tail of large ones more often.
-constexpr int MaxCreatesPerStream = 128;
+// Go's HTTP/1.1 server discards the unread rest of a request body when the handler writes its
+// first reply, unless that rest is this big or bigger (net/http maxPostHandlerReadBytes); then
+// it leaves the body to the handler. A body with more than a few creates ends with more
+// whitespace than that: either every request in it was read before the first reply (only
+// whitespace is discarded) or the rest is too big to discard and the gateway reads it all.
+constexpr int GoDiscardLimit = 256 * 1024;
+constexpr int PadAboveCreates = 8;
+// A stream's body holds this many creates at most (the gateway reads ~100 bytes each).
+constexpr int MaxCreatesPerStream = 2048;
+// etcd's default --max-txn-ops: an audit txn holds this many ranges at most.
+constexpr int MaxOpsPerTxn = 128;
 // Merging again too soon can chase its own spills; leave streams alone for a while.
 constexpr int MergeCooldownMs = 2000;
 } // namespace
+
+// A request body that ends in \a pad spaces it does not store (a stream's body lives as long as
+// the stream; a quarter of a megabyte of padding per stream would be most of a Client's memory).
+class PaddedBody : public QIODevice
+{
+public:
+    PaddedBody(QByteArray body, qint64 pad, QObject *parent)
+        : QIODevice(parent), m_body(std::move(body)), m_size(m_body.size() + pad)
+    {
+        open(QIODevice::ReadOnly);
+    }
+    qint64 size() const override { return m_size; }
+
+protected:
+    qint64 readData(char *data, qint64 maxSize) override
+    {
+        const qint64 at = pos();
+        const qint64 n = qMin(maxSize, m_size - at);
+        if (n <= 0)
+            return -1;
+        const qint64 fromBody = qBound<qint64>(0, m_body.size() - at, n);
+        if (fromBody > 0)
+            memcpy(data, m_body.constData() + at, size_t(fromBody));
+        memset(data + fromBody, ' ', size_t(n - fromBody));
+        return n;
+    }
+    qint64 writeData(const char *, qint64) override { return -1; }
+
+private:
+    QByteArray m_body;
+    qint64 m_size;
+};
 
 struct WatchStream
 {
@@ -35,7 +77,7 @@ struct WatchStream
     QByteArray token; // the auth token it was opened with
     bool settled = false;
     bool replacing = false; // its watches are being moved to a new stream
-    QPointer<GatewayReply> audit;
+    QList<QPointer<GatewayReply>> audits; // one txn per MaxOpsPerTxn anchored watches
     QTimer quiet;
 };
 
@@ -246,7 +288,13 @@ void WatchHub::openStream(const QList<qint64> &ids)
     ++m_openings;
     m_streams.append(s);
     qCDebug(lcWatch) << "opening watch stream with" << ids.size() << "watches at" << where(s);
-    s->reply = s->nam->post(request, body);
+    if (ids.size() > PadAboveCreates) {
+        auto *padded = new PaddedBody(body, GoDiscardLimit + 1024, nullptr);
+        s->reply = s->nam->post(request, padded);
+        padded->setParent(s->reply);
+    } else {
+        s->reply = s->nam->post(request, body);
+    }
     connect(s->reply, &QNetworkReply::readyRead, this, [this, s] { onReadyRead(s); });
     connect(s->reply, &QNetworkReply::finished, this, [this, s] { onStreamFinished(s); });
     s->quiet.setSingleShot(true);
@@ -266,9 +314,11 @@ void WatchHub::closeStream(WatchStream *s)
         reply->abort();
         reply->deleteLater();
     }
-    if (s->audit) {
-        s->audit->disconnect(this);
-        s->audit->abort();
+    for (const QPointer<GatewayReply> &audit : std::as_const(s->audits)) {
+        if (audit) {
+            audit->disconnect(this);
+            audit->abort();
+        }
     }
     delete s;
 }
@@ -465,7 +515,7 @@ void WatchHub::maybeMerge()
     int dropped = 0;
     for (const WatchStream *s : std::as_const(m_streams))
         dropped += s->dropped;
-    const int budget = 3 + int(m_watches.size()) / 64;
+    const int budget = 2 + int(m_watches.size()) / MaxCreatesPerStream;
     if (m_streams.size() <= budget && dropped <= 16 + int(m_watches.size()))
         return;
     if (m_lastMerge.isValid() && m_lastMerge.elapsed() < MergeCooldownMs) {
@@ -549,11 +599,22 @@ void WatchHub::audit()
 {
     bool anchored = false;
     for (WatchStream *s : std::as_const(m_streams)) {
-        if (s->audit || s->replacing)
+        if (!s->audits.isEmpty() || s->replacing)
             continue;
         QList<qint64> ids;
         QJsonArray ops;
-        for (auto it = m_owner.cbegin(); it != m_owner.cend() && ops.size() < MaxCreatesPerStream; ++it) {
+        auto send = [&] {
+            GatewayReply *reply = m_client->txn({}, ops, {});
+            reply->setTimeout(std::chrono::milliseconds(AuditTimeoutMs));
+            s->audits.append(reply);
+            onFinished(reply, this, [this, s, ids](GatewayReply *reply) {
+                s->audits.removeAll(reply);
+                onAudited(s, reply, ids);
+            });
+            ids.clear();
+            ops = QJsonArray();
+        };
+        for (auto it = m_owner.cbegin(); it != m_owner.cend(); ++it) {
             const Watch *w = it.value() == s ? m_watches.value(it.key()) : nullptr;
             if (!w || !w->m_anchored)
                 continue;
@@ -561,17 +622,12 @@ void WatchHub::audit()
             o.keysOnly = true;
             ops.append(Codec::opRange(Codec::rangeRequest(o)));
             ids.append(w->m_id);
+            anchored = true;
+            if (ops.size() == MaxOpsPerTxn)
+                send();
         }
-        if (ids.isEmpty())
-            continue;
-        anchored = true;
-        GatewayReply *reply = m_client->txn({}, ops, {});
-        reply->setTimeout(std::chrono::milliseconds(AuditTimeoutMs));
-        s->audit = reply;
-        onFinished(reply, this, [this, s, ids](GatewayReply *reply) {
-            s->audit = nullptr;
-            onAudited(s, reply, ids);
-        });
+        if (!ids.isEmpty())
+            send();
     }
     for (const Watch *w : std::as_const(m_watches))
         anchored = anchored || w->m_anchored;

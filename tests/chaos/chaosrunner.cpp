@@ -75,7 +75,7 @@ QStringList allKinds(bool cluster)
                       QStringLiteral("stop-etcd"),       QStringLiteral("restart-etcd"),
                       QStringLiteral("partition-leader"), QStringLiteral("operator-delete"),
                       QStringLiteral("operator-revoke"), QStringLiteral("compact-churn"),
-                      QStringLiteral("half-dead-next")};
+                      QStringLiteral("half-dead-next"), QStringLiteral("operator-delete-two")};
     if (cluster)
         kinds << QStringLiteral("kill-member");
     return kinds;
@@ -127,7 +127,7 @@ bool Runner::waitUntil(const std::function<bool()> &condition, int ms)
 }
 
 // etcdctl as an operator runs it, without blocking the event loop: the proxies live in it.
-QString Runner::etcdctl(const QStringList &args)
+QString Runner::etcdctl(const QStringList &args, const QByteArray &input)
 {
     QStringList urls;
     for (int i = 0; i < m_etcd->size(); ++i)
@@ -144,6 +144,9 @@ QString Runner::etcdctl(const QStringList &args)
                     + args);
     if (!p.waitForStarted(5000))
         return {};
+    if (!input.isEmpty())
+        p.write(input);
+    p.closeWriteChannel();
     waitUntil([&] { return p.state() == QProcess::NotRunning; }, 15000);
     if (p.state() != QProcess::NotRunning) {
         p.kill();
@@ -544,6 +547,22 @@ bool Runner::operatorDelete(Fault &f, bool revoke)
     return !out.isNull();
 }
 
+// One txn deletes the leader's key and the next one's: the next in line sees its predecessor go
+// and its own key go at the same revision, and must not take over (the third does).
+bool Runner::operatorDeleteTwo(Fault &f)
+{
+    const QList<KeyInfo> queue = queueOf(f.election);
+    if (queue.size() < 2)
+        return false;
+    f.target = queue[0].id + QLatin1Char('+') + queue[1].id;
+    f.operatorAction = true;
+    f.injectedAt = now();
+    const QByteArray ops = "\ndel " + queue[0].key + "\ndel " + queue[1].key + "\n\n";
+    const QString out = etcdctl({QStringLiteral("txn")}, ops);
+    f.healedAt = now();
+    return !out.isNull() && out.startsWith(QLatin1String("SUCCESS"));
+}
+
 bool Runner::compactChurn(Fault &f)
 {
     f.target = QStringLiteral("all");
@@ -608,6 +627,8 @@ bool Runner::inject(Fault &f)
         return compactChurn(f);
     if (k == QLatin1String("half-dead-next"))
         return halfDeadNext(f);
+    if (k == QLatin1String("operator-delete-two"))
+        return operatorDeleteTwo(f);
     if (k == QLatin1String("kill-member"))
         return killMember(f);
     return false;

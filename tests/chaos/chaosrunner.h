@@ -72,6 +72,7 @@ private:
     bool operatorDelete(Fault &f, bool revoke);
     bool compactChurn(Fault &f);
     bool halfDeadNext(Fault &f);
+    bool operatorDeleteTwo(Fault &f);
     bool killMember(Fault &f);
 
     // helpers
@@ -85,7 +86,7 @@ private:
     int memberOf(const Proc *p) const;
     void freeze(Proc *p);
     void thaw(Proc *p);
-    QString etcdctl(const QStringList &args);
+    QString etcdctl(const QStringList &args, const QByteArray &input = {});
     bool waitUntil(const std::function<bool()> &condition, int ms);
     void spin(int ms);
     QString electionName(int election) const;
