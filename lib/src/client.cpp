@@ -126,7 +126,9 @@ GatewayReply *ClientPrivate::leaseKeepAlive(qint64 leaseId)
 
 void ClientPrivate::admit(GatewayReply *reply)
 {
-    if (onWire < MaxUnaryOnWire) {
+    // An urgent call has one more place, so that it never waits behind calls that hang on a
+    // half-dead connection until their deadline.
+    if (onWire < MaxUnaryOnWire + (reply->isUrgent() ? 1 : 0)) {
         ++onWire;
         reply->transmit();
         return;
@@ -144,7 +146,8 @@ void ClientPrivate::admit(GatewayReply *reply)
 void ClientPrivate::release(GatewayReply *)
 {
     --onWire;
-    while (!destroying && !waiting.isEmpty() && onWire < MaxUnaryOnWire) {
+    while (!destroying && !waiting.isEmpty()
+           && onWire < MaxUnaryOnWire + (waiting.first() && waiting.first()->isUrgent() ? 1 : 0)) {
         const QPointer<GatewayReply> next = waiting.takeFirst();
         if (next && !next->isFinished()) {
             ++onWire;

@@ -69,8 +69,9 @@ public:
     /*!
      * HTTP/1.1 takes one connection per call on the wire, and QNAM opens up to 6 per host: at
      * most MaxUnaryOnWire calls are on the wire at once, so a Client holds at most that many
-     * unary connections however many Electors use it. The others wait in order, urgent ones
-     * (lease keepalives) first; a call's own deadline starts when it goes on the wire.
+     * unary connections however many Electors use it (one more for an urgent call when all
+     * are busy). The others wait in order, urgent ones (lease keepalives, revokes) first; a
+     * call's own deadline starts when it goes on the wire.
      */
     static constexpr int MaxUnaryOnWire = 3;
     void admit(GatewayReply *reply); //!< reply->transmit() now, or once a call leaves the wire
