@@ -557,7 +557,7 @@ bool Runner::operatorDeleteTwo(Fault &f)
     f.target = queue[0].id + QLatin1Char('+') + queue[1].id;
     f.operatorAction = true;
     f.injectedAt = now();
-    const QByteArray ops = "\ndel " + queue[0].key + "\ndel " + queue[1].key + "\n\n";
+    const QByteArray ops = "\ndel " + queue[0].key + "\ndel " + queue[1].key + "\n\n\n"; // no compare, two deletes, no failure ops
     const QString out = etcdctl({QStringLiteral("txn")}, ops);
     f.healedAt = now();
     return !out.isNull() && out.startsWith(QLatin1String("SUCCESS"));
