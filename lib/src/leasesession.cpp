@@ -155,7 +155,13 @@ void LeaseSession::revokeAndDelete()
         m_inflight->abort();
     if (m_leaseId && m_state != State::Lost) {
         GatewayReply *reply = m_client->leaseRevoke(m_leaseId);
-        connect(reply, &GatewayReply::finished, reply, &QObject::deleteLater);
+        const qint64 id = m_leaseId;
+        connect(reply, &GatewayReply::finished, reply, [reply, id] {
+            if (reply->error() != Error::NoError && reply->error() != Error::LeaseLost)
+                qCWarning(lcLease).noquote() << "revoking lease" << QByteArray::number(id, 16)
+                                             << "failed; its keys stay until it expires:" << reply->errorString();
+            reply->deleteLater();
+        });
     }
     deleteLater();
 }
