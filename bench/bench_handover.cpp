@@ -134,13 +134,31 @@ public:
             return -1;
         m_announcedAt = 0;
         old->leading = false;
+        // When the old leader's key leaves the queue, as this program's observer sees it: a slow
+        // handover says whether the key outlived the signal or the next leader was late.
+        qint64 keyGoneAt = 0;
+        const QString oldId = QString::fromLatin1(old->proposal);
+        const QMetaObject::Connection watching = connect(m_observer.get(), &Conclave::ElectionObserver::candidatesChanged, this, [&] {
+            const QList<Conclave::LeaderInfo> queue = m_observer->candidates();
+            if (!keyGoneAt && std::none_of(queue.cbegin(), queue.cend(), [&](const Conclave::LeaderInfo &c) { return c.id() == oldId; }))
+                keyGoneAt = nowNs();
+        });
         const qint64 t0 = nowNs();
         if (resign)
             old->process->write("resign\n");
         else
             ::kill(pid_t(old->process->processId()), SIGINT);
-        if (!waitFor([&] { return m_announcedAt != 0; }, WaitMs))
+        const bool announced = waitFor([&] { return m_announcedAt != 0; }, WaitMs);
+        disconnect(watching);
+        if (!announced)
             return -1;
+        if (m_announcedAt - t0 > 1'000'000'000)
+            std::fprintf(stderr, "bench_handover: slow handover in %s (%s, %s): next leader after %.0f ms; "
+                         "the old leader's key left the queue after %s\n",
+                         qPrintable(m_election), qPrintable(name()), resign ? "resign" : "SIGINT",
+                         double(m_announcedAt - t0) / 1e6,
+                         keyGoneAt ? qPrintable(QStringLiteral("%1 ms").arg(double(keyGoneAt - t0) / 1e6, 0, 'f', 0))
+                                   : "(not seen)");
         return m_announcedAt - t0;
     }
 
