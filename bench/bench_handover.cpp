@@ -318,7 +318,14 @@ bool measure(Field &field, bool resign, int n, Series &into, QNetworkAccessManag
     into.ms << double(ns) / 1e6;
     into.bytes += qMax(0.0, after.bytes - before.bytes - idlePerMs.bytes * windowMs);
     into.messages += qMax(0.0, after.messages - before.messages - idlePerMs.messages * windowMs);
-    return resign || field.refill(n);
+    if (resign)
+        return true;
+    // A newcomer's watches must be in place before the next round: a watch that etcd places
+    // after the revision it starts from is caught up by etcd's sync loop, every 100 ms, and a
+    // round right after the refill measured that (it was the "resign slow tail").
+    const bool ok = field.refill(n);
+    pause(SettleMs);
+    return ok;
 }
 
 Metrics idleRate(QNetworkAccessManager &nam, const QUrl &endpoint)
