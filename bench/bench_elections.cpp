@@ -11,6 +11,7 @@
 #include <conclave/client.h>
 #include <conclave/elector.h>
 
+#include "benchloop.h"
 #include "client_p.h"
 #include "etcdtestenv.h"
 #include "watchhub.h"
@@ -36,18 +37,8 @@ namespace {
 
 constexpr int WaitMs = 120000;
 
-template <typename Pred>
-bool waitFor(Pred done, int ms)
-{
-    QElapsedTimer t;
-    t.start();
-    while (!done() && t.elapsed() < ms) {
-        QEventLoop loop;
-        QTimer::singleShot(5, &loop, &QEventLoop::quit);
-        loop.exec();
-    }
-    return done();
-}
+using Bench::pause;
+using Bench::waitFor;
 
 QString electionName(int i)
 {
@@ -130,6 +121,13 @@ struct Fleet
         return int(ids.size());
     }
     bool settled() const { return ClientPrivate::get(const_cast<Client *>(&client))->watchHub()->isSettled(); }
+    //! Every Elector leaves; returns once the Client's calls (deletes, the revoke) are answered.
+    void leaveAll()
+    {
+        for (auto &e : electors)
+            e->leave();
+        waitFor([&] { return client.pendingRequests() == 0; }, 10000);
+    }
 };
 
 bool report(const char *phase, Fleet &fleet, Elector::Role role, const QElapsedTimer &since, int port)
@@ -144,7 +142,7 @@ bool report(const char *phase, Fleet &fleet, Elector::Role role, const QElapsedT
         return false;
     }
     // Let the hub finish moving watches onto fewer streams (merges wait for a cooldown).
-    waitFor([] { return false; }, 5000);
+    pause(5000);
     WatchHub *hub = ClientPrivate::get(&fleet.client)->watchHub();
     std::printf("%-10s %5d Electors in role after %6.0f ms, settled after %6.0f ms | TCP connections to etcd %2d | watch streams %2d "
                 "(opened so far %4d), watches %5d | RSS %5.1f MB (peak %5.1f) | leases %d\n",
@@ -171,11 +169,7 @@ int hold(int n, const QUrl &endpoint)
     QEventLoop loop;
     QObject::connect(&sigint, &QSocketNotifier::activated, &loop, &QEventLoop::quit);
     loop.exec();
-    bool idle = false;
-    QObject::connect(&fleet.client, &Client::idle, [&idle] { idle = true; });
-    for (auto &e : fleet.electors)
-        e->leave();
-    waitFor([&] { return idle; }, 10000); // like conclave-candidate: the revoke goes out first
+    fleet.leaveAll(); // like conclave-candidate: the revoke goes out before the process ends
     return 0;
 }
 
@@ -208,10 +202,7 @@ int main(int argc, char **argv)
         fleet.campaign();
         if (!report("leading", fleet, Elector::Role::Leader, t, port))
             return 1;
-        for (auto &e : fleet.electors)
-            e->leave();
-        waitFor([&] { return fleet.count(Elector::Role::NotAMember) == n; }, WaitMs);
-        waitFor([] { return false; }, 1000);
+        fleet.leaveAll();
     }
     QProcess holder;
     holder.setProcessChannelMode(QProcess::ForwardedErrorChannel);

@@ -11,6 +11,7 @@
 #include <conclave/client.h>
 #include <conclave/electionobserver.h>
 
+#include "benchloop.h"
 #include "etcdtestenv.h"
 
 #include <QtCore/QCoreApplication>
@@ -39,32 +40,8 @@ qint64 nowNs()
     return duration_cast<nanoseconds>(steady_clock::now().time_since_epoch()).count();
 }
 
-// Runs the event loop until \a done or \a ms pass; true if done.
-template <typename Pred>
-bool waitFor(Pred done, int ms)
-{
-    if (done())
-        return true;
-    QEventLoop loop;
-    QTimer tick; // the condition is re-checked each millisecond; handover times are taken
-                 // when output arrives, not here
-    QObject::connect(&tick, &QTimer::timeout, &loop, [&] {
-        if (done())
-            loop.quit();
-    });
-    tick.start(1);
-    QTimer::singleShot(ms, &loop, &QEventLoop::quit);
-    loop.exec();
-    return done();
-}
-
-// Lets the event loop run for \a ms (candidates' output keeps being read).
-void pause(int ms)
-{
-    QEventLoop loop;
-    QTimer::singleShot(ms, &loop, &QEventLoop::quit);
-    loop.exec();
-}
+using Bench::pause;
+using Bench::waitFor;
 
 struct Metrics
 {

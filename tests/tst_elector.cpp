@@ -10,6 +10,7 @@
 #include "testutil.h"
 #include "watchhub.h"
 
+#include <QtNetwork/QNetworkAccessManager>
 #include <QtNetwork/QTcpServer>
 
 #include <csignal>
@@ -57,6 +58,7 @@ private Q_SLOTS:
     void leaderStepsDownWhileOwnWatchIsGone();
     void halfDeadConnectionsAreAllReplaced();
     void propertiesNotifyTheirChanges();
+    void nextInLineTakesOverWithoutARead();
 
 private:
     QString election() const { return QString::fromUtf8(m_prefix) + QStringLiteral("svc"); }
@@ -695,6 +697,47 @@ void tst_Elector::propertiesNotifyTheirChanges()
     e.leave();
     QTRY_COMPARE_WITH_TIMEOUT(leases.count(), 2, 5000);
     QCOMPARE(e.leaseId(), 0);
+}
+
+namespace {
+// Counts the position reads (the txns with a max_create_revision range) a Client sends.
+class PositionReadCounter : public QNetworkAccessManager
+{
+public:
+    int reads = 0;
+
+protected:
+    QNetworkReply *createRequest(Operation op, const QNetworkRequest &request, QIODevice *body) override
+    {
+        if (body && request.url().path() == QLatin1String("/v3/kv/txn")
+            && body->peek(body->size()).contains("max_create_revision"))
+            ++reads;
+        return QNetworkAccessManager::createRequest(op, request, body);
+    }
+};
+} // namespace
+
+// The next in line learns from its claim watch that the leader's key went with its own key
+// untouched: it leads without reading its position again.
+void tst_Elector::nextInLineTakesOverWithoutARead()
+{
+    ElectorGroup g;
+    Elector *a = g.join(m_etcd.endpoints(), election(), QStringLiteral("a"), Role::Leader);
+    QVERIFY(a);
+    Elector *b = g.add(m_etcd.endpoints(), election(), QStringLiteral("b"));
+    PositionReadCounter nam;
+    g.clients.back()->setNetworkAccessManager(&nam);
+    b->campaign();
+    QTRY_COMPARE_WITH_TIMEOUT(b->role(), Role::Follower, TestWaitMs);
+    QVERIFY(nam.reads > 0); // the counter sees position reads at all
+    WatchHub *hub = ClientPrivate::get(g.clients.back().get())->watchHub();
+    QTRY_VERIFY_WITH_TIMEOUT(hub->isSettled(), TestWaitMs); // its claim watch is in place
+    const int before = nam.reads;
+    a->resign();
+    QTRY_COMPARE_WITH_TIMEOUT(b->role(), Role::Leader, TestWaitMs);
+    QCOMPARE(nam.reads, before);
+    QTRY_COMPARE_WITH_TIMEOUT(a->leader().id(), QStringLiteral("b"), TestWaitMs);
+    QVERIFY(!g.twoLeaders);
 }
 
 QTEST_GUILESS_MAIN(tst_Elector)

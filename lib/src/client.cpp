@@ -124,11 +124,16 @@ GatewayReply *ClientPrivate::leaseKeepAlive(qint64 leaseId)
     return reply;
 }
 
+// An urgent call has one more place, so that it never waits behind calls that hang on a
+// half-dead connection until their deadline.
+bool ClientPrivate::hasRoomFor(const GatewayReply *reply) const
+{
+    return onWire < MaxUnaryOnWire + (reply->isUrgent() ? 1 : 0);
+}
+
 void ClientPrivate::admit(GatewayReply *reply)
 {
-    // An urgent call has one more place, so that it never waits behind calls that hang on a
-    // half-dead connection until their deadline.
-    if (onWire < MaxUnaryOnWire + (reply->isUrgent() ? 1 : 0)) {
+    if (hasRoomFor(reply)) {
         ++onWire;
         reply->transmit();
         return;
@@ -143,12 +148,14 @@ void ClientPrivate::admit(GatewayReply *reply)
     }
 }
 
-void ClientPrivate::release(GatewayReply *)
+void ClientPrivate::release()
 {
     --onWire;
-    while (!destroying && !waiting.isEmpty()
-           && onWire < MaxUnaryOnWire + (waiting.first() && waiting.first()->isUrgent() ? 1 : 0)) {
-        const QPointer<GatewayReply> next = waiting.takeFirst();
+    while (!destroying && !waiting.isEmpty()) {
+        const QPointer<GatewayReply> next = waiting.first();
+        if (next && !next->isFinished() && !hasRoomFor(next))
+            return;
+        waiting.removeFirst();
         if (next && !next->isFinished()) {
             ++onWire;
             next->transmit();

@@ -75,7 +75,7 @@ public:
      */
     static constexpr int MaxUnaryOnWire = 3;
     void admit(GatewayReply *reply); //!< reply->transmit() now, or once a call leaves the wire
-    void release(GatewayReply *reply);
+    void release();                  //!< a call left the wire
     //! Counts unary calls in flight; Client::idle() when the last one finishes.
     void requestStarted() { ++pending; }
     void requestFinished();
@@ -98,6 +98,7 @@ private:
     WatchHub *hub = nullptr;
     QHash<qint64, QPair<LeaseSession *, int>> sessions;
     int pending = 0;
+    bool hasRoomFor(const GatewayReply *reply) const;
     int onWire = 0;
     QList<QPointer<GatewayReply>> waiting; // for a place on the wire
     bool destroying = false;

@@ -74,7 +74,7 @@ public:
     bool ownKeyWatched() const;
     void onWatchEnded(Error error, const QString &message);
     void onLeaderKeyEvents(const QList<WatchEvent> &events);
-    void watchForClaim(const KeyValue &predecessor, qint64 fromRevision);
+    void watchForClaim(const KeyValue &leaderKey, qint64 fromRevision);
     void onClaimEvents(const QList<WatchEvent> &events);
     void watchOwnKey(qint64 fromRevision);
     void watchOthers(const KeyValue &predecessor, const KeyValue &leader, qint64 fromRevision);

@@ -88,13 +88,12 @@ void GatewayReply::releaseSlot()
     if (!m_holdsSlot)
         return;
     m_holdsSlot = false;
-    m_client->release(this);
+    m_client->release();
 }
 
 void GatewayReply::transmit()
 {
-    if (m_finished)
-        return;
+    Q_ASSERT(!m_finished); // admit() and release() hand out places to live calls only
     m_holdsSlot = true;
     m_usedToken = m_useToken ? m_client->auth().token() : QByteArray();
     const QNetworkRequest request = m_client->makeRequest(m_endpoint, m_path, m_usedToken);

@@ -4,6 +4,8 @@
 #include "backoff.h"
 #include "logging.h"
 
+#include <algorithm>
+
 #include <QtCore/QIODevice>
 #include <QtCore/QJsonDocument>
 #include <QtNetwork/QNetworkAccessManager>
@@ -597,7 +599,6 @@ void WatchHub::setLive(const QList<qint64> &ids, bool live)
 // starts at a recent revision and is not refused as compacted.
 void WatchHub::audit()
 {
-    bool anchored = false;
     for (WatchStream *s : std::as_const(m_streams)) {
         if (!s->audits.isEmpty() || s->replacing)
             continue;
@@ -622,16 +623,13 @@ void WatchHub::audit()
             o.keysOnly = true;
             ops.append(Codec::opRange(Codec::rangeRequest(o)));
             ids.append(w->m_id);
-            anchored = true;
             if (ops.size() == MaxOpsPerTxn)
                 send();
         }
         if (!ids.isEmpty())
             send();
     }
-    for (const Watch *w : std::as_const(m_watches))
-        anchored = anchored || w->m_anchored;
-    if (!anchored)
+    if (std::none_of(m_watches.cbegin(), m_watches.cend(), [](const Watch *w) { return w->m_anchored; }))
         m_auditTimer.stop();
 }
 
