@@ -32,6 +32,7 @@ private Q_SLOTS:
     void keepAliveOnExpiredLeaseReportsLoss();
     void int64LeaseIdsSurvive();
     void replyContract();
+    void idleOnlyWhenNothingIsInFlight();
     void invalidEndpointsRejected_data();
     void invalidEndpointsRejected();
     void unreachableEndpoint();
@@ -402,6 +403,25 @@ void tst_Client::replyContract()
     QCoreApplication::sendPostedEvents();
     QCoreApplication::processEvents();
     QCOMPARE(abortSpy.count(), 1);
+}
+
+// A call that ends and another that starts in the same turn of the event loop (leave(): the
+// keepalive aborted, the lease revoke sent) must not look like idle: a program that quits on
+// idle() would drop the revoke.
+void tst_Client::idleOnlyWhenNothingIsInFlight()
+{
+    QSignalSpy idle(m_client.get(), &Client::idle);
+    GatewayReply *first = d->range(RangeOptions::ofKey(m_prefix + "a"));
+    first->abort(); // finished: nothing in flight for a moment
+    GatewayReply *second = d->range(RangeOptions::ofKey(m_prefix + "b"));
+    bool idleWhileInFlight = false;
+    connect(m_client.get(), &Client::idle, this, [&] { idleWhileInFlight = idleWhileInFlight || !second->isFinished(); });
+    QSignalSpy done(second, &GatewayReply::finished);
+    QVERIFY(done.wait(TestWaitMs));
+    QTRY_COMPARE_WITH_TIMEOUT(idle.count(), 1, TestWaitMs);
+    QVERIFY(!idleWhileInFlight);
+    delete first;
+    delete second;
 }
 
 void tst_Client::invalidEndpointsRejected_data()

@@ -57,8 +57,15 @@ void ClientPrivate::markEndpointGood(int index)
 
 void ClientPrivate::requestFinished()
 {
+    // Told on the next turn of the event loop, and only if nothing was started meanwhile: a
+    // program that leaves (the last call finishing, then a lease revoke starting) and quits on
+    // idle() would otherwise quit with the revoke still on its way, and the key would stay
+    // until the lease expires.
     if (--pending == 0 && !destroying)
-        QMetaObject::invokeMethod(q_ptr, &Client::idle, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(q_ptr, [this] {
+            if (pending == 0 && !destroying)
+                Q_EMIT q_ptr->idle();
+        }, Qt::QueuedConnection);
 }
 
 void ClientPrivate::setError(Error e, const QString &message)
