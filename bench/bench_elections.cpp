@@ -1,12 +1,13 @@
 // Many elections in one process: N Electors (default 1000) on ONE Client, each in its own
 // election, against a throwaway local etcd. Prints, once they have settled: how long that took,
-// the TCP connections this process holds to etcd, its resident memory, and how many leases the
-// Electors use. Three phases:
+// the TCP connections the process holds to etcd, its resident memory, and how many leases the
+// Electors use. Three phases, the first in a process of its own and the other two in another
+// (so that a phase's memory figure does not carry the heap of the one before):
 //   1. leading: every Elector is alone in its election and leads;
-//   2. following: a second process (this program again, --hold) holds every election first, so
-//      every Elector waits behind one leader (two watched keys each);
-//   3. handover: that process leaves (SIGINT), and every Elector takes over.
-//   bench_elections [N]          bench_elections --hold N <endpoint>   (the helper)
+//   2. following: a helper process (this program again, --hold) holds every election first, so
+//      every Elector waits behind one leader (its own key, the leader's and a claim range watched);
+//   3. handover: the helper leaves (SIGINT), and every Elector takes over.
+//   bench_elections [N]     (internal: --lead N <endpoint>, --follow N <endpoint>, --hold N <endpoint>)
 
 #include <conclave/client.h>
 #include <conclave/elector.h>
@@ -173,14 +174,71 @@ int hold(int n, const QUrl &endpoint)
     return 0;
 }
 
+// Phase 1 in a process of its own: every Elector alone in its election, leading.
+int lead(int n, const QList<QUrl> &endpoints, int port)
+{
+    QElapsedTimer t;
+    t.start();
+    Fleet fleet(endpoints, n);
+    fleet.campaign();
+    if (!report("leading", fleet, Elector::Role::Leader, t, port))
+        return 1;
+    fleet.leaveAll();
+    return 0;
+}
+
+// Phases 2 and 3 in a process of its own (its memory figure is not the first phase's heap):
+// a helper holds every election, this process's Electors follow, then take over.
+int follow(int n, const QList<QUrl> &endpoints, int port)
+{
+    QProcess holder;
+    holder.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+    holder.start(QCoreApplication::applicationFilePath(),
+                 {QStringLiteral("--hold"), QString::number(n), endpoints.first().toString()});
+    if (!holder.waitForStarted() || !waitFor([&] { return holder.canReadLine(); }, WaitMs)) {
+        std::fprintf(stderr, "bench_elections: the helper did not take the elections\n");
+        return 1;
+    }
+    QElapsedTimer t;
+    t.start();
+    Fleet fleet(endpoints, n);
+    fleet.campaign();
+    if (!report("following", fleet, Elector::Role::Follower, t, port))
+        return 1;
+    t.start();
+    ::kill(pid_t(holder.processId()), SIGINT);
+    if (!report("handover", fleet, Elector::Role::Leader, t, port))
+        return 1;
+    holder.waitForFinished();
+    return 0;
+}
+
+int runPhase(const QString &phase, int n, const QUrl &endpoint)
+{
+    QProcess child;
+    child.setProcessChannelMode(QProcess::ForwardedChannels);
+    child.start(QCoreApplication::applicationFilePath(), {phase, QString::number(n), endpoint.toString()});
+    if (!child.waitForStarted() || !waitFor([&] { return child.state() == QProcess::NotRunning; }, 10 * WaitMs))
+        return 1;
+    return child.exitStatus() == QProcess::NormalExit ? child.exitCode() : 1;
+}
+
 } // namespace
 
 int main(int argc, char **argv)
 {
     QCoreApplication app(argc, argv);
     const QStringList args = app.arguments();
-    if (args.size() == 4 && args.at(1) == QLatin1String("--hold"))
-        return hold(args.at(2).toInt(), QUrl(args.at(3)));
+    if (args.size() == 4 && args.at(1).startsWith(QLatin1String("--"))) {
+        const int n = args.at(2).toInt();
+        const QUrl endpoint(args.at(3));
+        if (args.at(1) == QLatin1String("--hold"))
+            return hold(n, endpoint);
+        if (args.at(1) == QLatin1String("--lead"))
+            return lead(n, {endpoint}, endpoint.port());
+        if (args.at(1) == QLatin1String("--follow"))
+            return follow(n, {endpoint}, endpoint.port());
+    }
     bool ok = true;
     const int n = args.size() > 1 ? args.at(1).toInt(&ok) : 1000;
     if (!ok || n < 1) {
@@ -192,36 +250,11 @@ int main(int argc, char **argv)
         std::fprintf(stderr, "bench_elections: %s\n", qPrintable(etcd.errorString()));
         return 1;
     }
-    const int port = etcd.endpoint(0).port();
-    std::printf("%d elections, one Elector each on one Client in this process; etcd 3.4 on loopback; "
-                "RSS before any Client: %.1f MB\n", n, rssMb());
-    {
-        QElapsedTimer t;
-        t.start();
-        Fleet fleet(etcd.endpoints(), n);
-        fleet.campaign();
-        if (!report("leading", fleet, Elector::Role::Leader, t, port))
-            return 1;
-        fleet.leaveAll();
-    }
-    QProcess holder;
-    holder.setProcessChannelMode(QProcess::ForwardedErrorChannel);
-    holder.start(QCoreApplication::applicationFilePath(),
-                 {QStringLiteral("--hold"), QString::number(n), etcd.endpoint(0).toString()});
-    if (!holder.waitForStarted() || !waitFor([&] { return holder.canReadLine(); }, WaitMs)) {
-        std::fprintf(stderr, "bench_elections: the helper did not take the elections\n");
+    std::printf("%d elections, one Elector each on one Client in one process (a fresh process for the "
+                "leading phase and one for following + handover); etcd 3.4 on loopback; RSS of this "
+                "process (the same program) with no Client: %.1f MB\n", n, rssMb());
+    std::fflush(stdout);
+    if (runPhase(QStringLiteral("--lead"), n, etcd.endpoint(0)) != 0)
         return 1;
-    }
-    QElapsedTimer t;
-    t.start();
-    Fleet fleet(etcd.endpoints(), n);
-    fleet.campaign();
-    if (!report("following", fleet, Elector::Role::Follower, t, port))
-        return 1;
-    t.start();
-    ::kill(pid_t(holder.processId()), SIGINT);
-    if (!report("handover", fleet, Elector::Role::Leader, t, port))
-        return 1;
-    holder.waitForFinished();
-    return 0;
+    return runPhase(QStringLiteral("--follow"), n, etcd.endpoint(0));
 }

@@ -121,6 +121,9 @@ public:
                 keyGoneAt = nowNs();
         });
         const qint64 t0 = nowNs();
+        if (!qEnvironmentVariableIsEmpty("BENCH_HANDOVER_LOGS")) // the candidates' logs' clock
+            std::fprintf(stderr, "bench_handover: %s %s: %s to %s at %.6f s\n", qPrintable(m_election),
+                         qPrintable(name()), resign ? "resign" : "SIGINT", old->proposal.constData(), double(t0) / 1e9);
         if (resign)
             old->process->write("resign\n");
         else

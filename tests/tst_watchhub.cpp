@@ -57,6 +57,7 @@ private Q_SLOTS:
     void startRevisionReplaysHistory();
     void hundredWatchesLeaveRoomForUnaryCalls();
     void thousandWatchesOpenOneStream();
+    void trickleOfWatchesDoesNotOpenAStreamEach();
     void addAndCancelUnderLoadLosesNothing();
     void etcdRestartResumesOnce();
     void compactionReported();
@@ -180,6 +181,39 @@ void tst_WatchHub::thousandWatchesOpenOneStream()
     put(m_prefix + "t/999", "b");
     QTRY_COMPARE_WITH_TIMEOUT(recs.front()->values.size(), 1, TestWaitMs);
     QTRY_COMPARE_WITH_TIMEOUT(recs.back()->values.size(), 1, TestWaitMs);
+}
+
+// Hundreds of Electors joining at once place their watches a few at a time, as their reads come
+// back. A stream per batch held a connection and its buffers each until a merge (1000 elections:
+// 303 streams opened, 40 MB); once streams pile up, batches wait longer and go together.
+void tst_WatchHub::trickleOfWatchesDoesNotOpenAStreamEach()
+{
+    const int openingsBefore = d->watchHub()->streamOpenings();
+    const qint64 from = put(m_prefix + "tr/start", "x") + 1;
+    std::vector<std::unique_ptr<Watch>> watches;
+    int created = 0;
+    QTimer tick;
+    tick.setInterval(1);
+    connect(&tick, &QTimer::timeout, this, [&] {
+        watches.emplace_back(d->watchHub()->watch(m_prefix + "tr/" + QByteArray::number(int(watches.size())),
+                                                  {}, from, false, nullptr));
+        connect(watches.back().get(), &Watch::created, this, [&created] { ++created; });
+        if (watches.size() == 400)
+            tick.stop();
+    });
+    tick.start();
+    QTRY_COMPARE_WITH_TIMEOUT(created, 400, 20000);
+    QTRY_VERIFY_WITH_TIMEOUT(d->watchHub()->isSettled(), TestWaitMs);
+    const int openings = d->watchHub()->streamOpenings() - openingsBefore;
+    qInfo("400 watches, one per timer tick: %d stream openings (about 200 before bursts were coalesced)", openings);
+    QVERIFY2(openings <= 80, qPrintable(QStringLiteral("%1 stream openings").arg(openings)));
+    // Nothing was lost by waiting: the first and the last watch both deliver.
+    Recorder first(watches.front().get());
+    Recorder last(watches.back().get());
+    put(m_prefix + "tr/0", "a");
+    put(m_prefix + "tr/399", "b");
+    QTRY_COMPARE_WITH_TIMEOUT(first.values.size(), 1, TestWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(last.values.size(), 1, TestWaitMs);
 }
 
 void tst_WatchHub::addAndCancelUnderLoadLosesNothing()

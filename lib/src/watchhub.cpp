@@ -20,6 +20,12 @@ constexpr int QuietMs = 300;
 constexpr int FirstReplyMs = 5000;
 constexpr int StreamsPerNam = 5; // QNAM allows 6 connections per host
 constexpr int CoalesceMs = 5;
+// More streams than the budget by this many: a burst of new watches (see scheduleAssign).
+constexpr int BurstStreams = 4;
+// ... or more than this many streams opened within BurstWindowMs.
+constexpr int BurstOpenings = 16;
+constexpr int BurstWindowMs = 500;
+constexpr int BurstCoalesceMs = 100;
 // Go's HTTP/1.1 server discards the unread rest of a request body when the handler writes its
 // first reply, unless that rest is this big or bigger (net/http maxPostHandlerReadBytes); then
 // it leaves the body to the handler. A body with more than a few creates ends with more
@@ -170,8 +176,16 @@ void WatchHub::scheduleAssign()
     if (m_assignScheduled || m_retryTimer.isActive())
         return;
     m_assignScheduled = true;
-    // Watches added within a few milliseconds of each other go into one request.
-    QTimer::singleShot(CoalesceMs, this, &WatchHub::assign);
+    // Watches added within a few milliseconds of each other go into one request. While streams
+    // pile up faster than merges fold them (hundreds of Electors joining at once), wait longer:
+    // every stream holds a connection and its buffers until the next merge.
+    if (!m_burstWindow.isValid() || m_burstWindow.elapsed() > BurstWindowMs) {
+        m_burstWindow.start();
+        m_windowOpenings = m_openings;
+    }
+    const bool burst = m_streams.size() > streamBudget() + BurstStreams
+            || m_openings - m_windowOpenings > BurstOpenings;
+    QTimer::singleShot(burst ? BurstCoalesceMs : CoalesceMs, this, &WatchHub::assign);
 }
 
 void WatchHub::assign()
@@ -510,6 +524,11 @@ void WatchHub::releaseIfIdle(WatchStream *s)
 // Streams only ever get added for new watches; when they pile up (or carry many cancelled
 // watches), move every confirmed watch onto one fresh stream, make-before-break. One merge at
 // a time: the next waits until the previous one's creates are all answered.
+int WatchHub::streamBudget() const
+{
+    return 2 + int(m_watches.size()) / MaxCreatesPerStream;
+}
+
 void WatchHub::maybeMerge()
 {
     if (m_merging && m_streams.contains(m_merging) && !m_merging->awaiting.isEmpty())
@@ -517,7 +536,7 @@ void WatchHub::maybeMerge()
     int dropped = 0;
     for (const WatchStream *s : std::as_const(m_streams))
         dropped += s->dropped;
-    const int budget = 2 + int(m_watches.size()) / MaxCreatesPerStream;
+    const int budget = streamBudget();
     if (m_streams.size() <= budget && dropped <= 16 + int(m_watches.size()))
         return;
     if (m_lastMerge.isValid() && m_lastMerge.elapsed() < MergeCooldownMs) {

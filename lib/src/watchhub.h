@@ -139,6 +139,8 @@ private:
     void endWatch(Watch *watch);
     void releaseIfIdle(WatchStream *stream);
     void maybeMerge();
+    //! How many streams the watches need at most; beyond it, maybeMerge() folds them.
+    int streamBudget() const;
     void checkSettled();
     void streamBroken(WatchStream *stream, Error error, const QString &message);
     void audit();
@@ -167,6 +169,8 @@ private:
     QElapsedTimer m_lastMerge;
     QTimer m_mergeTimer;
     int m_openings = 0;
+    QElapsedTimer m_burstWindow; // streams opened since it started: m_openings - m_windowOpenings
+    int m_windowOpenings = 0;
     int m_replacements = 0;
     QTimer m_auditTimer;
 };

@@ -11,6 +11,7 @@
 #include <conclave/leaderinfo.h>
 
 #include <QtCore/QDeadlineTimer>
+#include <QtCore/QDir>
 #include <QtCore/QEventLoop>
 #include <QtCore/QFile>
 #include <QtCore/QJsonArray>
@@ -329,6 +330,16 @@ void Runner::tearDown()
     for (const auto &p : m_procs)
         if (p->process && p->process->isRunning() && !p->process->waitForExit(5000))
             p->process->kill();
+    // CONCLAVE_CHAOS_LOGS=<dir>: keep every candidate's log (its stderr), to read a violation's
+    // story (set QT_LOGGING_RULES and QT_MESSAGE_PATTERN="%{time boot} ..." to match the times).
+    const QString logs = qEnvironmentVariable("CONCLAVE_CHAOS_LOGS");
+    if (!logs.isEmpty() && QDir().mkpath(logs)) {
+        for (const auto &p : m_procs) {
+            QFile f(QDir(logs).filePath(p->id + QStringLiteral(".log")));
+            if (p->process && f.open(QIODevice::WriteOnly))
+                f.write(p->process->stderrText());
+        }
+    }
 }
 
 // ---- liveness --------------------------------------------------------------------------------
@@ -683,6 +694,9 @@ int Runner::run()
             say(QStringLiteral("#%1 %2 e%3 %4: live again %5 ms after the heal")
                         .arg(f.index).arg(f.kind).arg(f.election).arg(f.target)
                         .arg((f.settledAt - f.healedAt) / 1'000'000));
+        if (qEnvironmentVariableIsSet("CONCLAVE_CHAOS_LOGS")) // the candidates' logs' clock
+            say(QStringLiteral("   injected at %1 s, healed at %2 s")
+                        .arg(double(f.injectedAt) / 1e9, 0, 'f', 6).arg(double(f.healedAt) / 1e9, 0, 'f', 6));
         m_faults.append(f);
     }
     const qint64 end = now();
@@ -694,6 +708,8 @@ int Runner::run()
                 .arg(verdict.leadershipStarts).arg((end - m_origin) / 1'000'000'000));
     for (const QString &v : verdict.violations)
         say(QStringLiteral("VIOLATION: ") + v);
+    for (const QString &n : verdict.notes)
+        say(QStringLiteral("  ") + n);
     for (const Overlap &o : verdict.overlaps) {
         if (o.operatorWindow)
             continue;

@@ -197,8 +197,14 @@ Verdict judge(const QList<ProcessLog> &logs, const QList<Fault> &faults, qint64 
             else if (iv.start >= f.injectedAt && !next && (!old || iv.process != old->process))
                 next = &iv;
         }
-        if (old && next)
-            v.kinds[f.kind].operatorWindowNs.append(old->end - next->start);
+        if (!old || !next)
+            continue;
+        v.kinds[f.kind].operatorWindowNs.append(old->end - next->start);
+        if (old->end - next->start > rules.operatorWindowBoundNs)
+            v.notes << QStringLiteral("#%1 %2 e%3: operator window %4 ms (%5 led until %6 s, %7 from %8 s)")
+                               .arg(f.index).arg(f.kind).arg(f.election).arg(ms(old->end - next->start))
+                               .arg(old->process).arg(double(old->end) / 1e9, 0, 'f', 6)
+                               .arg(next->process).arg(double(next->start) / 1e9, 0, 'f', 6);
     }
     // A frozen leader whose lease is gone must not act as leader when it runs again.
     for (const ProcessLog &log : logs) {

@@ -82,6 +82,7 @@ struct Verdict
     QList<Interval> intervals;
     QList<Overlap> overlaps;       // violations and operator windows
     QStringList violations;        // one line each
+    QStringList notes;             // what a violation line summarises: the faults behind it
     QMap<QString, KindFigures> kinds;
     int leadershipStarts = 0;
     bool ok() const { return violations.isEmpty(); }
