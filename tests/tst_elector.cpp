@@ -59,6 +59,7 @@ private Q_SLOTS:
     void halfDeadConnectionsAreAllReplaced();
     void propertiesNotifyTheirChanges();
     void nextInLineTakesOverWithoutARead();
+    void handoverDoesNotWakeTheQueueBehindTheNext();
 
 private:
     QString election() const { return QString::fromUtf8(m_prefix) + QStringLiteral("svc"); }
@@ -737,6 +738,34 @@ void tst_Elector::nextInLineTakesOverWithoutARead()
     QTRY_COMPARE_WITH_TIMEOUT(b->role(), Role::Leader, TestWaitMs);
     QCOMPARE(nam.reads, before);
     QTRY_COMPARE_WITH_TIMEOUT(a->leader().id(), QStringLiteral("b"), TestWaitMs);
+    QVERIFY(!g.twoLeaders);
+}
+
+// A handover wakes the next in line only: d, fourth, behind an announcing second (b), does not
+// receive the leader's delete at all (its watch on the leader's key filters deletes out) and
+// learns that b leads from b's announcement, a put of b's key once it leads.
+void tst_Elector::handoverDoesNotWakeTheQueueBehindTheNext()
+{
+    ElectorGroup g;
+    Elector *a = g.join(m_etcd.endpoints(), election(), QStringLiteral("a"), Role::Leader);
+    Elector *b = g.join(m_etcd.endpoints(), election(), QStringLiteral("b"), Role::Follower);
+    Elector *c = g.join(m_etcd.endpoints(), election(), QStringLiteral("c"), Role::Follower);
+    Elector *d = g.join(m_etcd.endpoints(), election(), QStringLiteral("d"), Role::Follower);
+    QVERIFY(a && b && c && d);
+    WatchHub *hub = ClientPrivate::get(g.clients.back().get())->watchHub();
+    QTRY_VERIFY_WITH_TIMEOUT(hub->isSettled(), TestWaitMs);
+    const QByteArray leaderKey = a->leader().key();
+    QList<WatchEvent> woke;
+    connect(hub, &WatchHub::eventsDelivered, this, [&](const QByteArray &, const QList<WatchEvent> &events) {
+        woke += events;
+    });
+    a->leave();
+    QTRY_COMPARE_WITH_TIMEOUT(b->role(), Role::Leader, TestWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(d->leader().id(), QStringLiteral("b"), TestWaitMs);
+    QCOMPARE(d->role(), Role::Follower);
+    QVERIFY(!woke.isEmpty()); // b's announcement
+    for (const WatchEvent &e : std::as_const(woke))
+        QVERIFY2(e.kv.key != leaderKey, "the leader's delete reached a follower behind the next in line");
     QVERIFY(!g.twoLeaders);
 }
 

@@ -1,5 +1,8 @@
 #include "election.h"
 
+#include <QtCore/QJsonDocument>
+#include <QtCore/QJsonObject>
+
 #include <algorithm>
 
 namespace Conclave::Election {
@@ -78,6 +81,12 @@ RangeOptions headRange(const QString &name)
     RangeOptions o = queueRange(name);
     o.limit = 1;
     return o;
+}
+
+bool announcesLeadership(const QByteArray &value)
+{
+    const QJsonObject o = QJsonDocument::fromJson(value).object();
+    return o.contains(QLatin1String("conclave")) && o.value(QLatin1String(AnnounceField)).toBool();
 }
 
 } // namespace Conclave::Election

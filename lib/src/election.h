@@ -24,5 +24,9 @@ RangeOptions queueRange(const QString &name);
 RangeOptions predecessorRange(const QString &name, qint64 createRevision);
 //! The oldest key, with its value: the leader.
 RangeOptions headRange(const QString &name);
+//! A candidate value's mark that its Elector puts its key once it leads (see "Learning who leads"
+//! in docs/election-protocol.md): followers behind it may wait for that put, not the delete.
+inline constexpr char AnnounceField[] = "announce";
+bool announcesLeadership(const QByteArray &value);
 
 } // namespace Conclave::Election

@@ -43,6 +43,8 @@
 
 #include <QtCore/QCoreApplication>
 #include <QtCore/QRandomGenerator>
+#include <QtCore/QJsonObject>
+#include <QtCore/QJsonDocument>
 #include <QtCore/QSysInfo>
 
 namespace Conclave {
@@ -86,7 +88,9 @@ bool ElectorPrivate::checkSettable(const char *what) const
 
 QByteArray ElectorPrivate::ownValue() const
 {
-    return LeaderInfo::encodeValue(candidateId, host, port, attributes);
+    QJsonObject o = QJsonDocument::fromJson(LeaderInfo::encodeValue(candidateId, host, port, attributes)).object();
+    o.insert(QLatin1String(Election::AnnounceField), true); // we put our key once we lead
+    return QJsonDocument(o).toJson(QJsonDocument::Compact);
 }
 
 LeaderInfo ElectorPrivate::ownInfo() const
@@ -253,7 +257,9 @@ void ElectorPrivate::readPosition(qint64 atLeast)
     }
     RangeOptions own = RangeOptions::ofKey(myKey);
     own.keysOnly = true;
-    QList<RangeOptions> reads{own, Election::predecessorRange(name, myRevision), Election::headRange(name)};
+    RangeOptions headAndSecond = Election::headRange(name);
+    headAndSecond.limit = 2;
+    QList<RangeOptions> reads{own, Election::predecessorRange(name, myRevision), headAndSecond};
     QJsonArray ranges;
     for (RangeOptions &o : reads) {
         o.serializable = atLeast > 0;
@@ -298,6 +304,8 @@ void ElectorPrivate::onPositionRead(GatewayReply *reply, qint64 atLeast)
     p.first = parts[1].kvs.isEmpty();
     p.predecessor = parts[1].kvs.value(0);
     p.head = parts[2].kvs.value(0);
+    if (parts[2].kvs.size() > 1 && Election::isCandidateKey(prefix, parts[2].kvs.at(1).key))
+        p.second = parts[2].kvs.at(1);
     applyPosition(p);
 }
 
@@ -332,6 +340,7 @@ void ElectorPrivate::onQueueRead(GatewayReply *reply)
     p.first = me == 0;
     p.predecessor = me > 0 ? queue[me - 1] : KeyValue();
     p.head = queue.value(0);
+    p.second = queue.value(1);
     applyPosition(p);
 }
 
@@ -348,6 +357,7 @@ void ElectorPrivate::applyPosition(const Position &p)
     if (p.first) {
         predecessorWatch.reset();
         leaderWatch.reset();
+        announceWatch.reset();
         claimWatch.reset();
         if (suspended || !session || !session->isAlive())
             return;
@@ -361,7 +371,7 @@ void ElectorPrivate::applyPosition(const Position &p)
             setRole(Elector::Role::Follower);
         return;
     }
-    watchOthers(p.predecessor, p.head, p.revision + 1);
+    watchOthers(p);
     setRole(Elector::Role::Follower);
 }
 
@@ -419,22 +429,28 @@ void ElectorPrivate::onOwnWatchGraceOver()
     setRole(Elector::Role::Follower);
 }
 
-void ElectorPrivate::watchOthers(const KeyValue &predecessor, const KeyValue &head,
-                                 qint64 fromRevision)
+void ElectorPrivate::watchOthers(const Position &p)
 {
     // A waiter watches the key just ahead of it: only the next in line wakes when the leader
-    // goes, and decides at once. It also watches the leader's key to tell who leads, but a
-    // change there is not urgent (see onLeaderKeyEvents).
-    auto follow = [&](std::unique_ptr<Watch> &watch, const QByteArray &key, auto onEvents) {
-        if (watch && watch->key() == key && watch->isActive())
+    // goes, and decides at once. The others learn who leads without waking on that delete when
+    // they can: behind a second in line that announces (a put on its key once it leads), they
+    // watch the leader's key for puts only and the second's key for that put
+    // (docs/election-protocol.md, "Learning who leads"). Otherwise they watch the leader's key.
+    const qint64 fromRevision = p.revision + 1;
+    auto follow = [&](std::unique_ptr<Watch> &watch, const QByteArray &key, Watch::Filter filter,
+                      auto onEvents) {
+        if (watch && watch->key() == key && watch->filter() == filter && watch->isActive())
             return;
-        watch.reset(c->watchHub()->watchAnchored(key, fromRevision, nullptr));
+        // A filtered watch is not anchored: the audit would take a filtered delete for a miss.
+        watch.reset(filter == Watch::Filter::None
+                            ? c->watchHub()->watchAnchored(key, fromRevision, nullptr)
+                            : c->watchHub()->watch(key, {}, fromRevision, false, nullptr, filter));
         connect(watch.get(), &Watch::eventsReceived, this, onEvents);
         connect(watch.get(), &Watch::compacted, this, [this] { readQueue(); });
         connect(watch.get(), &Watch::failed, this, &ElectorPrivate::onWatchEnded);
     };
     leaderRefresh.stop();
-    follow(predecessorWatch, predecessor.key, [this](const QList<WatchEvent> &events) {
+    follow(predecessorWatch, p.predecessor.key, Watch::Filter::None, [this](const QList<WatchEvent> &events) {
         // The claim watch may carry the same change in the same batch from the stream: let it
         // decide first, and read only if it did not make us leader.
         const qint64 at = events.last().kv.modRevision;
@@ -444,13 +460,49 @@ void ElectorPrivate::watchOthers(const KeyValue &predecessor, const KeyValue &he
                 readPosition(at);
         }, Qt::QueuedConnection);
     });
-    if (head.key == predecessor.key) {
+    auto onLeader = [this](const QList<WatchEvent> &e) { onLeaderKeyEvents(e); };
+    if (p.head.key == p.predecessor.key) {
         leaderWatch.reset();
-        watchForClaim(predecessor, fromRevision);
-    } else {
-        claimWatch.reset();
-        follow(leaderWatch, head.key, [this](const QList<WatchEvent> &e) { onLeaderKeyEvents(e); });
+        announceWatch.reset();
+        watchForClaim(p.predecessor, fromRevision);
+        return;
     }
+    claimWatch.reset();
+    const bool announced = !p.second.key.isEmpty() && p.second.key != myKey
+            && Election::announcesLeadership(p.second.value);
+    if (!announced) {
+        announceWatch.reset();
+        follow(leaderWatch, p.head.key, Watch::Filter::None, onLeader);
+        return;
+    }
+    follow(leaderWatch, p.head.key, Watch::Filter::NoDelete, onLeader);
+    follow(announceWatch, p.second.key, Watch::Filter::None,
+           [this](const QList<WatchEvent> &e) { onAnnounceEvents(e); });
+}
+
+// The second in line put its key (it leads now, or it proclaimed) or left: who leads and who
+// is second is read again, a little later and spread out, as after a leader's delete.
+void ElectorPrivate::onAnnounceEvents(const QList<WatchEvent> &)
+{
+    if (!leaderRefresh.isActive())
+        leaderRefresh.start(LeaderRefreshMinMs
+                            + int(QRandomGenerator::global()->bounded(LeaderRefreshSpreadMs + 1)));
+}
+
+// Once we lead, a put of our key (same value, guarded by its create revision) tells the
+// followers that watch it as the second in line; it changes nothing else.
+void ElectorPrivate::announceLeadership()
+{
+    Compare mine;
+    mine.key = myKey;
+    mine.target = Compare::Target::Create;
+    mine.number = myRevision;
+    GatewayReply *reply = c->txn({mine}, {Codec::opPut(Codec::putRequest(myKey, ownValue(), myLease))}, {});
+    onFinished(reply, this, [name = name](GatewayReply *reply) {
+        if (reply->error() != Error::NoError && reply->error() != Error::Cancelled)
+            qCInfo(lcElector).noquote() << "announcing our leadership in" << name << "failed:"
+                                        << reply->errorString() << "(followers learn it on their next read)";
+    });
 }
 
 // Next in line: one range watch that holds both the leader's key and ours, started where a read
@@ -530,6 +582,7 @@ void ElectorPrivate::dropWatches()
     ownWatch.reset();
     predecessorWatch.reset();
     leaderWatch.reset();
+    announceWatch.reset();
     claimWatch.reset();
 }
 
@@ -727,6 +780,13 @@ void ElectorPrivate::setRole(Elector::Role r)
         setLeader(ownInfo());
     role = r;
     qCInfo(lcElector) << name << "role" << r;
+    if (r == Elector::Role::Leader) { // after the signal's handlers: they come first
+        const int gen = generation;
+        QMetaObject::invokeMethod(this, [this, gen] {
+            if (gen == generation && role == Elector::Role::Leader)
+                announceLeadership();
+        }, Qt::QueuedConnection);
+    }
     Q_EMIT q->roleChanged(r);
     if (q->fencingToken() != oldToken)
         Q_EMIT q->fencingTokenChanged(q->fencingToken());

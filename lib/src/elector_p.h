@@ -59,6 +59,7 @@ public:
         bool first = false; // nothing older: we are the head
         KeyValue predecessor;
         KeyValue head;
+        KeyValue second;    // the key right behind the head (none: empty)
     };
     void readQueue(); // the latest position (linearizable)
     void readPosition(qint64 atLeast);
@@ -77,7 +78,9 @@ public:
     void watchForClaim(const KeyValue &leaderKey, qint64 fromRevision);
     void onClaimEvents(const QList<WatchEvent> &events);
     void watchOwnKey(qint64 fromRevision);
-    void watchOthers(const KeyValue &predecessor, const KeyValue &leader, qint64 fromRevision);
+    void watchOthers(const Position &position);
+    void onAnnounceEvents(const QList<WatchEvent> &events);
+    void announceLeadership();
     void dropWatches();
     qint64 forgetOwnKey();
     void deleteOwnKey(bool thenRejoin);
@@ -115,6 +118,9 @@ public:
     std::unique_ptr<Watch> ownWatch;
     std::unique_ptr<Watch> predecessorWatch;
     std::unique_ptr<Watch> leaderWatch;
+    // Behind the second in line, when its value says it announces: the leader's key is watched
+    // for puts only, and the second's key for the put it makes once it leads ("Learning who leads").
+    std::unique_ptr<Watch> announceWatch;
     // Second in line: one watch over the leader's key and ours, so that their changes arrive in
     // etcd's order and the leader's delete alone proves us first (docs/election-protocol.md,
     // "Taking over without a read"). claimLeader is the leader it was started behind.

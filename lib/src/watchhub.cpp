@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include <QtCore/QIODevice>
+#include <QtCore/QJsonArray>
 #include <QtCore/QJsonDocument>
 #include <QtNetwork/QNetworkAccessManager>
 #include <QtNetwork/QNetworkReply>
@@ -125,13 +126,14 @@ WatchHub::~WatchHub()
 }
 
 Watch *WatchHub::watch(const QByteArray &key, const QByteArray &rangeEnd, qint64 startRevision,
-                       bool prevKv, QObject *parent)
+                       bool prevKv, QObject *parent, Watch::Filter filter)
 {
     auto *w = new Watch(this, m_nextId++, parent);
     w->m_key = key;
     w->m_rangeEnd = rangeEnd;
     w->m_next = qMax<qint64>(0, startRevision);
     w->m_prevKv = prevKv;
+    w->m_filter = filter;
     m_watches.insert(w->m_id, w);
     m_unassigned.append(w->m_id);
     qCDebug(lcWatch) << "watch" << w->m_id << "from revision" << w->m_next;
@@ -289,6 +291,8 @@ void WatchHub::openStream(const QList<qint64> &ids)
             create.insert(QStringLiteral("range_end"), Codec::encodeBytes(w->m_rangeEnd));
         if (w->m_prevKv)
             create.insert(QStringLiteral("prev_kv"), true);
+        if (w->m_filter == Watch::Filter::NoDelete) // etcd drops the deletes: nothing is sent
+            create.insert(QStringLiteral("filters"), QJsonArray{QStringLiteral("NODELETE")});
         body += QJsonDocument(QJsonObject{{QStringLiteral("create_request"), create}})
                         .toJson(QJsonDocument::Compact);
         body += '\n';
@@ -500,6 +504,7 @@ void WatchHub::handleEvents(WatchStream *s, const WatchMessage &m)
     }
     w->m_next = events.last().kv.modRevision + 1;
     w->m_lastWasDelete = events.last().type == WatchEvent::Type::Delete;
+    Q_EMIT eventsDelivered(w->m_key, events);
     Q_EMIT w->eventsReceived(events);
 }
 

@@ -44,6 +44,9 @@ public:
     qint64 nextRevision() const { return m_next; }
     bool isActive() const { return m_active; }
     bool isLive() const { return m_live; }
+    //! NoDelete: etcd filters deletes out (they are never sent); such a watch cannot be anchored.
+    enum class Filter { None, NoDelete };
+    Filter filter() const { return m_filter; }
 
 Q_SIGNALS:
     void created();
@@ -62,6 +65,7 @@ private:
     QByteArray m_rangeEnd;
     qint64 m_next = 0;
     bool m_prevKv = false;
+    Filter m_filter = Filter::None;
     bool m_anchored = false;
     bool m_active = true;
     bool m_confirmed = false;
@@ -95,7 +99,7 @@ public:
 
     //! Watches [key, rangeEnd) from \a startRevision (0: from now, i.e. current revision + 1).
     Watch *watch(const QByteArray &key, const QByteArray &rangeEnd, qint64 startRevision,
-                 bool prevKv, QObject *parent);
+                 bool prevKv, QObject *parent, Watch::Filter filter = Watch::Filter::None);
     /*!
      * Watches one key that existed at \a startRevision - 1 (the caller read it there), audited
      * (see Watch).
@@ -119,6 +123,8 @@ Q_SIGNALS:
     //! Every watch is confirmed by a live stream again.
     void settled();
     void streamLost(Conclave::Error error, const QString &message);
+    //! After a watch on \a key delivered \a events (for tests and benchmarks: what woke a Client).
+    void eventsDelivered(const QByteArray &key, const QList<Conclave::WatchEvent> &events);
 
 private:
     friend class Watch;
