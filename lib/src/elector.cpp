@@ -11,8 +11,9 @@
 //   Reading          myRevision != 0, a position read in       onPositionRead (onQueueRead
 //                    flight (own key, predecessor, head)       when a sub-election is in the way)
 //   Waiting          role Follower, predecessorWatch, and      predecessor changed → readPosition;
-//                    leaderWatch, or claimWatch when the       leader changed → leaderRefresh;
-//                    predecessor leads                         claimWatch: leader's key gone and
+//                    leaderWatch (+ announceWatch behind an    leader changed or the second
+//                    announcing second), or claimWatch when    announced → leaderRefresh;
+//                    the predecessor leads                     claimWatch: leader's key gone and
 //                                                              ours untouched → Leading (no read)
 //   Claiming         head of the queue, awaitingOwnWatch       ownWatch live → readQueue()
 //                    (own-key watch not live yet)
