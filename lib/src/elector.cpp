@@ -187,6 +187,8 @@ void ElectorPrivate::createKey()
     if (!campaigning || myRevision != 0 || !session || !session->isAlive()
         || session->leaseId() != myLease || inflight)
         return;
+    if (deleting) // our key's last incarnation is on its way out: join once it is gone
+        return;
     Compare absent;
     absent.key = myKey;
     absent.target = Compare::Target::Create;
@@ -221,6 +223,15 @@ void ElectorPrivate::onCampaignTxnFinished(GatewayReply *reply)
         if (kvs.first().lease != myLease) {
             fail(Error::GatewayError, QStringLiteral("key %1 is held by another lease")
                                               .arg(QString::fromUtf8(myKey)));
+            return;
+        }
+        if (kvs.first().createRevision == abandonedRevision) {
+            // An incarnation we gave up (resigned) whose delete did not get through: a delete
+            // that timed out may still be applied, so never lead on it again. Delete it, then join.
+            qCInfo(lcElector).noquote() << "our key in" << name << "is still the incarnation we resigned ("
+                                        << abandonedRevision << "); deleting it before joining again";
+            myRevision = abandonedRevision;
+            deleteOwnKey(true);
             return;
         }
         myRevision = kvs.first().createRevision;
@@ -494,12 +505,7 @@ void ElectorPrivate::onAnnounceEvents(const QList<WatchEvent> &)
 // followers that watch it as the second in line; it changes nothing else.
 void ElectorPrivate::announceLeadership()
 {
-    Compare mine;
-    mine.key = myKey;
-    mine.target = Compare::Target::Create;
-    mine.number = myRevision;
-    GatewayReply *reply = c->txn({mine}, {Codec::opPut(Codec::putRequest(myKey, ownValue(), myLease))}, {});
-    onFinished(reply, this, [name = name](GatewayReply *reply) {
+    onFinished(putOwnKey(), this, [name = name](GatewayReply *reply) {
         if (reply->error() != Error::NoError && reply->error() != Error::Cancelled)
             qCInfo(lcElector).noquote() << "announcing our leadership in" << name << "failed:"
                                         << reply->errorString() << "(followers learn it on their next read)";
@@ -633,6 +639,8 @@ qint64 ElectorPrivate::forgetOwnKey()
     ++generation;
     dropWatches();
     myRevision = 0;
+    if (revision != 0)
+        abandonedRevision = revision; // never adopted again (onCampaignTxnFinished)
     return revision;
 }
 
@@ -646,14 +654,21 @@ void ElectorPrivate::deleteOwnKey(bool thenRejoin)
     mine.target = Compare::Target::Create;
     mine.number = revision; // only this incarnation of our key
     GatewayReply *reply = c->txn({mine}, {Codec::opDelete(Codec::deleteRequest(myKey))}, {});
-    // Parented to the Client: it completes even if this Elector is destroyed meanwhile.
+    deleting = reply;
+    // Parented to the Client: it completes even if this Elector is destroyed meanwhile. Until
+    // it has, createKey() waits: the key's name is the same for every incarnation on one lease,
+    // and the campaign txn would find this incarnation still there.
     const int gen = generation;
     onFinished(reply, this, [this, gen, thenRejoin](GatewayReply *reply) {
-        if (!thenRejoin || gen != generation)
+        if (deleting == reply)
+            deleting = nullptr;
+        if (reply->error() != Error::NoError) {
+            if (thenRejoin && gen == generation)
+                report(reply->error(), reply->errorString());
+            retryLater(&ElectorPrivate::createKey); // finds the key still there: deletes it again
             return;
-        if (reply->error() != Error::NoError)
-            report(reply->error(), reply->errorString());
-        createKey();
+        }
+        createKey(); // resigned: back of the queue; left: not campaigning, nothing to do
     });
 }
 
@@ -716,18 +731,23 @@ void ElectorPrivate::fail(Error e, const QString &message)
     leave();
 }
 
+// Our value again on our key, only if it is still our incarnation (guarded by its create revision).
+GatewayReply *ElectorPrivate::putOwnKey()
+{
+    Compare mine;
+    mine.key = myKey;
+    mine.target = Compare::Target::Create;
+    mine.number = myRevision;
+    return c->txn({mine}, {Codec::opPut(Codec::putRequest(myKey, ownValue(), myLease))}, {});
+}
+
 void ElectorPrivate::proclaim(const QVariantMap &attrs)
 {
     attributes = attrs;
     if (!campaigning || myRevision == 0)
         return; // used when the key is next created
-    Compare mine;
-    mine.key = myKey;
-    mine.target = Compare::Target::Create;
-    mine.number = myRevision;
-    GatewayReply *reply = c->txn({mine}, {Codec::opPut(Codec::putRequest(myKey, ownValue(), myLease))}, {});
     const int gen = generation;
-    onFinished(reply, this, [this, gen](GatewayReply *reply) {
+    onFinished(putOwnKey(), this, [this, gen](GatewayReply *reply) {
         if (gen != generation)
             return;
         if (reply->error() != Error::NoError) {

@@ -81,6 +81,7 @@ public:
     void watchOthers(const Position &position);
     void onAnnounceEvents(const QList<WatchEvent> &events);
     void announceLeadership();
+    GatewayReply *putOwnKey();
     void dropWatches();
     qint64 forgetOwnKey();
     void deleteOwnKey(bool thenRejoin);
@@ -127,6 +128,8 @@ public:
     std::unique_ptr<Watch> claimWatch;
     KeyValue claimLeader;
     QPointer<GatewayReply> inflight;
+    QPointer<GatewayReply> deleting; // the guarded delete of our last incarnation, in flight
+    qint64 abandonedRevision = 0;    // the last incarnation we gave up: never lead on it again
     QTimer retryTimer;
     QTimer leaderRefresh; // a follower re-reads the head a little after the leader went
     // A leader whose own-key watch lost its stream stays leader this long while the watch is
