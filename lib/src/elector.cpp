@@ -48,6 +48,8 @@
 #include <QtCore/QJsonDocument>
 #include <QtCore/QSysInfo>
 
+#include <algorithm>
+
 namespace Conclave {
 
 namespace {
@@ -73,7 +75,7 @@ ElectorPrivate::ElectorPrivate(Elector *q, Client *client)
 {
     retryTimer.setSingleShot(true);
     leaderRefresh.setSingleShot(true);
-    connect(&leaderRefresh, &QTimer::timeout, this, &ElectorPrivate::readQueue);
+    connect(&leaderRefresh, &QTimer::timeout, this, &ElectorPrivate::readLeader);
     ownWatchGrace.setSingleShot(true);
     connect(&ownWatchGrace, &QTimer::timeout, this, &ElectorPrivate::onOwnWatchGraceOver);
 }
@@ -354,6 +356,53 @@ void ElectorPrivate::onQueueRead(GatewayReply *reply)
     p.head = queue.value(0);
     p.second = queue.value(1);
     applyPosition(p);
+}
+
+// A follower's refresh of who leads, after the leader's key or the second's changed: the head
+// and the key behind it (one range, limit 2). Our own key and our predecessor are watched and
+// have not changed; when we may have moved up (the head is our predecessor or us), or a watch
+// of ours is not in place, the whole position is read instead.
+void ElectorPrivate::readLeader()
+{
+    if (!campaigning || myRevision == 0 || role != Elector::Role::Follower || !predecessorWatch
+        || !ownWatch || !ownWatch->isActive()) {
+        readQueue();
+        return;
+    }
+    RangeOptions o = Election::headRange(name);
+    o.limit = 2;
+    const int gen = generation;
+    onFinished(c->range(o), this, [this, gen](GatewayReply *reply) {
+        if (gen == generation)
+            onLeaderRead(reply);
+    });
+}
+
+void ElectorPrivate::onLeaderRead(GatewayReply *reply)
+{
+    if (handleFailure(reply, &ElectorPrivate::readQueue))
+        return;
+    bool ok = false;
+    const RangeResult r = Codec::parseRange(reply->json(), &ok);
+    const QByteArray prefix = Election::prefix(name);
+    const bool plain = ok && !r.kvs.isEmpty()
+            && std::all_of(r.kvs.cbegin(), r.kvs.cend(), [&](const KeyValue &kv) {
+                   return Election::isCandidateKey(prefix, kv.key);
+               });
+    if (!plain || role != Elector::Role::Follower || !predecessorWatch
+        || r.kvs.first().key == myKey || r.kvs.first().key == predecessorWatch->key()) {
+        readQueue();
+        return;
+    }
+    Position p;
+    p.revision = r.header.revision;
+    p.mine = true;
+    p.predecessor.key = predecessorWatch->key(); // kept as it is (same key, still active)
+    p.head = r.kvs.first();
+    p.second = r.kvs.value(1);
+    setLeader(LeaderInfo::fromKeyValue(p.head.key, p.head.value, p.head.lease, p.head.createRevision,
+                                       QDateTime::currentDateTimeUtc()));
+    watchOthers(p);
 }
 
 void ElectorPrivate::applyPosition(const Position &p)

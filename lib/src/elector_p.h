@@ -64,6 +64,8 @@ public:
     void readQueue(); // the latest position (linearizable)
     void readPosition(qint64 atLeast);
     void onPositionRead(GatewayReply *reply, qint64 atLeast);
+    void readLeader();  // a follower's refresh of who leads (head and second only)
+    void onLeaderRead(GatewayReply *reply);
     void readWholeQueue();
     void onQueueRead(GatewayReply *reply);
     void applyPosition(const Position &position);
