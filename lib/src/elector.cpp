@@ -389,7 +389,7 @@ void ElectorPrivate::onLeaderRead(GatewayReply *reply)
             && std::all_of(r.kvs.cbegin(), r.kvs.cend(), [&](const KeyValue &kv) {
                    return Election::isCandidateKey(prefix, kv.key);
                });
-    if (!plain || role != Elector::Role::Follower || !predecessorWatch
+    if (!plain || role != Elector::Role::Follower || !predecessorWatch || !predecessorWatch->isActive()
         || r.kvs.first().key == myKey || r.kvs.first().key == predecessorWatch->key()) {
         readQueue();
         return;
