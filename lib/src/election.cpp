@@ -83,6 +83,13 @@ RangeOptions headRange(const QString &name)
     return o;
 }
 
+RangeOptions headAndSecondRange(const QString &name)
+{
+    RangeOptions o = headRange(name);
+    o.limit = 2;
+    return o;
+}
+
 bool announcesLeadership(const QByteArray &value)
 {
     const QJsonObject o = QJsonDocument::fromJson(value).object();

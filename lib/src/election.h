@@ -24,6 +24,8 @@ RangeOptions queueRange(const QString &name);
 RangeOptions predecessorRange(const QString &name, qint64 createRevision);
 //! The oldest key, with its value: the leader.
 RangeOptions headRange(const QString &name);
+//! The two oldest keys, with their values: the leader and the second in line.
+RangeOptions headAndSecondRange(const QString &name);
 //! A candidate value's mark that its Elector puts its key once it leads (see "Learning who leads"
 //! in docs/election-protocol.md): followers behind it may wait for that put, not the delete.
 inline constexpr char AnnounceField[] = "announce";

@@ -271,9 +271,8 @@ void ElectorPrivate::readPosition(qint64 atLeast)
     }
     RangeOptions own = RangeOptions::ofKey(myKey);
     own.keysOnly = true;
-    RangeOptions headAndSecond = Election::headRange(name);
-    headAndSecond.limit = 2;
-    QList<RangeOptions> reads{own, Election::predecessorRange(name, myRevision), headAndSecond};
+    QList<RangeOptions> reads{own, Election::predecessorRange(name, myRevision),
+                              Election::headAndSecondRange(name)};
     QJsonArray ranges;
     for (RangeOptions &o : reads) {
         o.serializable = atLeast > 0;
@@ -369,10 +368,8 @@ void ElectorPrivate::readLeader()
         readQueue();
         return;
     }
-    RangeOptions o = Election::headRange(name);
-    o.limit = 2;
     const int gen = generation;
-    onFinished(c->range(o), this, [this, gen](GatewayReply *reply) {
+    onFinished(c->range(Election::headAndSecondRange(name)), this, [this, gen](GatewayReply *reply) {
         if (gen == generation)
             onLeaderRead(reply);
     });
@@ -537,13 +534,13 @@ void ElectorPrivate::watchOthers(const Position &p)
         return;
     }
     follow(leaderWatch, p.head.key, Watch::Filter::NoDelete, onLeader);
+    // The second put its key (it leads now, or it proclaimed) or left: who leads and who is
+    // second is read again, a little later and spread out, as after a leader's delete.
     follow(announceWatch, p.second.key, Watch::Filter::None,
-           [this](const QList<WatchEvent> &e) { onAnnounceEvents(e); });
+           [this](const QList<WatchEvent> &) { scheduleLeaderRefresh(); });
 }
 
-// The second in line put its key (it leads now, or it proclaimed) or left: who leads and who
-// is second is read again, a little later and spread out, as after a leader's delete.
-void ElectorPrivate::onAnnounceEvents(const QList<WatchEvent> &)
+void ElectorPrivate::scheduleLeaderRefresh()
 {
     if (!leaderRefresh.isActive())
         leaderRefresh.start(LeaderRefreshMinMs
@@ -625,9 +622,7 @@ void ElectorPrivate::onLeaderKeyEvents(const QList<WatchEvent> &events)
                                            last.kv.createRevision, leader.since()));
         return;
     }
-    if (!leaderRefresh.isActive())
-        leaderRefresh.start(LeaderRefreshMinMs
-                            + int(QRandomGenerator::global()->bounded(LeaderRefreshSpreadMs + 1)));
+    scheduleLeaderRefresh();
 }
 
 void ElectorPrivate::dropWatches()

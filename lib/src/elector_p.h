@@ -81,7 +81,7 @@ public:
     void onClaimEvents(const QList<WatchEvent> &events);
     void watchOwnKey(qint64 fromRevision);
     void watchOthers(const Position &position);
-    void onAnnounceEvents(const QList<WatchEvent> &events);
+    void scheduleLeaderRefresh(); // in 20-200 ms, spread at random: readLeader()
     void announceLeadership();
     GatewayReply *putOwnKey();
     void dropWatches();
