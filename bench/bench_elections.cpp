@@ -168,7 +168,10 @@ int hold(int n, const QUrl &endpoint)
     std::fflush(stdout);
     QSocketNotifier sigint(pipeFds[0], QSocketNotifier::Read);
     QEventLoop loop;
-    QObject::connect(&sigint, &QSocketNotifier::activated, &loop, &QEventLoop::quit);
+    QObject::connect(&sigint, &QSocketNotifier::activated, &loop, [&] {
+        sigint.setEnabled(false); // the pipe stays readable: do not fire again during leaveAll()
+        loop.quit();
+    });
     loop.exec();
     fleet.leaveAll(); // like conclave-candidate: the revoke goes out before the process ends
     return 0;

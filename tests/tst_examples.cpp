@@ -1,14 +1,18 @@
 // The examples as their users run them, against a real etcd: minimal prints its role, the
 // worker hands its job over without overlap and followers follow the leader's address, the
-// widgets window joins and leads.
+// command-line programs leave on SIGTERM without spinning, the widgets window joins and leads.
 #include "etcdtestenv.h"
 #include "testwait.h"
 
+#include <QtCore/QElapsedTimer>
+#include <QtCore/QFile>
 #include <QtCore/QJsonDocument>
 #include <QtCore/QJsonObject>
+#include <QtCore/QScopeGuard>
 #include <QtTest/QTest>
 
 #include <csignal>
+#include <unistd.h>
 
 using namespace Qt::StringLiterals;
 
@@ -20,6 +24,8 @@ private Q_SLOTS:
     void cleanup();
     void minimal();
     void workerHandover();
+    void leavingWhileEtcdIsPausedWaitsIdly_data();
+    void leavingWhileEtcdIsPausedWaitsIdly();
     void widgets();
 
 private:
@@ -133,6 +139,61 @@ void tst_Examples::workerHandover()
     QVERIFY(w1->events(u"work-started"_s).last().value(u"mono_ns"_s).toInteger() > stopped.last().value(u"mono_ns"_s).toInteger());
     QVERIFY(stop(*w1));
     QVERIFY(m_etcd.etcdctl({u"get"_s, election + u'/', u"--prefix"_s, u"--keys-only"_s}).trimmed().isEmpty());
+}
+
+// CPU seconds (user + system) a live process has used so far, from /proc/<pid>/stat.
+static double cpuSeconds(qint64 pid)
+{
+    QFile f(u"/proc/%1/stat"_s.arg(pid));
+    if (!f.open(QIODevice::ReadOnly))
+        return -1;
+    const QByteArray stat = f.readAll();
+    const QList<QByteArray> fields = stat.mid(stat.lastIndexOf(')') + 2).split(' '); // fields from 3 on
+    if (fields.size() < 13)
+        return -1;
+    return double(fields.at(11).toLongLong() + fields.at(12).toLongLong()) / double(::sysconf(_SC_CLK_TCK));
+}
+
+void tst_Examples::leavingWhileEtcdIsPausedWaitsIdly_data()
+{
+    QTest::addColumn<QByteArray>("binary");
+    QTest::newRow("conclave-candidate") << QByteArray(CONCLAVE_CANDIDATE_BIN);
+    QTest::newRow("conclave-worker") << QByteArray(CONCLAVE_WORKER_BIN);
+}
+
+// SIGTERM while etcd cannot answer: the program leaves, waits (bounded) for the revoke to be
+// answered and exits 0 by itself. It must wait in its event loop, not spin: both once ran their
+// quit handler on every pass of the loop because nothing drained the signal pipe, burning a CPU
+// for the whole wait (and competing with etcd and the next leader during every handover).
+void tst_Examples::leavingWhileEtcdIsPausedWaitsIdly()
+{
+    QFETCH(QByteArray, binary);
+    const QString election = QString::fromUtf8(EtcdTestEnv::uniquePrefix()) + u"paused-leave"_s;
+    auto p = start(binary.constData(), {u"--endpoints"_s, m_etcd.endpoints().first().toString(),
+                                        u"--election"_s, election, u"--id"_s, u"leaver"_s, u"--ttl"_s, u"5"_s});
+    QTRY_VERIFY2_WITH_TIMEOUT((p->poll(), p->out.contains("\"role\":\"leader\"")), p->err.constData(), TestWaitMs);
+    const qint64 pid = p->process->processId();
+    const double cpuBefore = cpuSeconds(pid);
+    QVERIFY(cpuBefore >= 0);
+    QVERIFY(m_etcd.pause(0));
+    auto resume = qScopeGuard([this] { m_etcd.resume(0); });
+    QElapsedTimer waited;
+    waited.start();
+    p->process->terminate();
+    // Sample its CPU time until it exits by itself (its own bounded wait for etcd's answer).
+    double cpuLast = cpuBefore;
+    while (p->process->state() != QProcess::NotRunning && waited.elapsed() < TestWaitMs) {
+        if (const double now = cpuSeconds(pid); now >= 0)
+            cpuLast = now;
+        p->process->waitForFinished(50);
+    }
+    const double waitedS = double(waited.elapsed()) / 1000;
+    QCOMPARE(p->process->state(), QProcess::NotRunning);
+    p->poll();
+    QCOMPARE(p->process->exitCode(), 0);
+    QVERIFY2(waitedS > 1, qPrintable(u"it did not wait for etcd at all (%1 s)"_s.arg(waitedS)));
+    const double used = cpuLast - cpuBefore;
+    QVERIFY2(used < 0.25 * waitedS, qPrintable(u"it used %1 s of CPU while it waited %2 s for etcd"_s.arg(used).arg(waitedS)));
 }
 
 void tst_Examples::widgets()

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <utility>
 #include <unistd.h>
 
 static int signalPipe[2];
@@ -112,7 +113,10 @@ int main(int argc, char **argv)
     });
 
     // Leave cleanly: NotAMember at once, then wait (bounded) for the key deletion to be sent.
+    bool quitting = false;
     auto quitCleanly = [&] {
+        if (std::exchange(quitting, true))
+            return;
         elector.leave();
         if (client.pendingRequests() == 0)
             QCoreApplication::quit();
@@ -126,7 +130,13 @@ int main(int argc, char **argv)
     std::signal(SIGINT, onSignal);
     std::signal(SIGTERM, onSignal);
     QSocketNotifier signalNotifier(signalPipe[0], QSocketNotifier::Read);
-    QObject::connect(&signalNotifier, &QSocketNotifier::activated, quitCleanly);
+    QObject::connect(&signalNotifier, &QSocketNotifier::activated, [&] {
+        // Drain the pipe: a level-triggered notifier left readable fires on every loop pass and
+        // kept the leaving process spinning, competing with etcd and the next leader for a CPU.
+        char drained[64];
+        [[maybe_unused]] auto n = ::read(signalPipe[0], drained, sizeof drained);
+        quitCleanly();
+    });
 
     QSocketNotifier input(STDIN_FILENO, QSocketNotifier::Read);
     QObject::connect(&input, &QSocketNotifier::activated, [&] {

@@ -26,6 +26,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <utility>
 #include <unistd.h>
 
 namespace {
@@ -203,7 +204,10 @@ int main(int argc, char **argv)
     });
 
     // Quit cleanly: stop the work, leave the election, exit once the key deletion is answered.
+    bool quitting = false;
     auto quit = [&] {
+        if (std::exchange(quitting, true))
+            return;
         worker.stopWork("shutting down");
         elector.leave();
         if (client.pendingRequests() == 0)
@@ -216,7 +220,11 @@ int main(int argc, char **argv)
     std::signal(SIGINT, [](int) { [[maybe_unused]] auto n = ::write(signalPipe[1], "x", 1); });
     std::signal(SIGTERM, [](int) { [[maybe_unused]] auto n = ::write(signalPipe[1], "x", 1); });
     QSocketNotifier signalNotifier(signalPipe[0], QSocketNotifier::Read);
-    QObject::connect(&signalNotifier, &QSocketNotifier::activated, &app, quit);
+    QObject::connect(&signalNotifier, &QSocketNotifier::activated, &app, [&] {
+        char drained[64]; // else the notifier fires on every pass of the loop until we exit
+        [[maybe_unused]] auto n = ::read(signalPipe[0], drained, sizeof drained);
+        quit();
+    });
     QSocketNotifier input(STDIN_FILENO, QSocketNotifier::Read);
     QObject::connect(&input, &QSocketNotifier::activated, &app, [&] {
         char buffer[256];
