@@ -147,6 +147,20 @@ private Q_SLOTS:
         QVERIFY(table(v).contains(QLatin1String("| half-dead-next | 1 | 0 |")));
     }
 
+    void brokenPromisesAreViolations()
+    {
+        // A leaver that outlived its SIGTERM: the runner saw it, the checker must not let it pass.
+        ProcessLog a = proc("a", {role("leader", 10, 5), role("not-a-member", 100)});
+        a.endedAt = 10200 * Ms;
+        Fault f = fault("leave-leader", 100);
+        f.broken = QStringLiteral("a still running 10 s after SIGTERM");
+        const Verdict v = judge({a, proc("b", {role("leader", 104, 9)})}, {f}, 20000 * Ms);
+        QVERIFY(!v.ok());
+        QVERIFY(v.violations.join(u'\n').contains(QLatin1String("still running 10 s after SIGTERM")));
+        f.broken.clear(); // the same run without it is clean: leadership ended at its own line
+        QVERIFY(judge({a, proc("b", {role("leader", 104, 9)})}, {f}, 20000 * Ms).ok());
+    }
+
     void percentiles()
     {
         QCOMPARE(percentile({}, 50), 0);

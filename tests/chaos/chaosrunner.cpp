@@ -76,7 +76,8 @@ QStringList allKinds(bool cluster)
                       QStringLiteral("stop-etcd"),       QStringLiteral("restart-etcd"),
                       QStringLiteral("partition-leader"), QStringLiteral("operator-delete"),
                       QStringLiteral("operator-revoke"), QStringLiteral("compact-churn"),
-                      QStringLiteral("half-dead-next"), QStringLiteral("operator-delete-two")};
+                      QStringLiteral("half-dead-next"), QStringLiteral("operator-delete-two"),
+                      QStringLiteral("leave-leader")};
     if (cluster)
         kinds << QStringLiteral("kill-member");
     return kinds;
@@ -482,6 +483,31 @@ bool Runner::stopLeader(Fault &f)
     return true;
 }
 
+// The common handover, under whatever the earlier faults left behind: the leader is told to
+// stop (SIGTERM), leaves (its lease revoked) and exits 0 by itself; a new process joins at the
+// back of its slot.
+bool Runner::leaveLeader(Fault &f)
+{
+    Proc *leader = aimAtLeader(f);
+    if (!leader)
+        return false;
+    f.injectedAt = now();
+    leader->process->terminate();
+    // conclave-candidate waits at most 3 s (conclave-worker 5 s) for the revoke's answer.
+    const bool exited = waitUntil([leader] { return !leader->process->isRunning(); }, 10000);
+    leader->endedAt = now();
+    if (!exited) {
+        f.broken = QStringLiteral("%1 still running 10 s after SIGTERM").arg(leader->name);
+        leader->killedAt = leader->endedAt;
+        leader->process->kill();
+    } else if (!leader->process->exitedCleanly()) {
+        f.broken = QStringLiteral("%1 did not exit cleanly after SIGTERM (status %2)").arg(leader->name).arg(leader->process->exitCode());
+    }
+    spawn(leader->election, leader->slot);
+    f.healedAt = now();
+    return true;
+}
+
 int Runner::aimAtLeadersMember(Fault &f)
 {
     Proc *leader = leaderOf(f.election);
@@ -624,6 +650,8 @@ bool Runner::inject(Fault &f)
         return killLeader(f);
     if (k == QLatin1String("stop-leader"))
         return stopLeader(f);
+    if (k == QLatin1String("leave-leader"))
+        return leaveLeader(f);
     if (k == QLatin1String("stop-etcd"))
         return stopEtcd(f);
     if (k == QLatin1String("restart-etcd"))

@@ -66,6 +66,7 @@ private:
     // faults
     bool killLeader(Fault &f);
     bool stopLeader(Fault &f);
+    bool leaveLeader(Fault &f);
     bool stopEtcd(Fault &f);
     bool restartEtcd(Fault &f);
     bool partitionLeader(Fault &f);

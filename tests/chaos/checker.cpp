@@ -123,6 +123,8 @@ Verdict judge(const QList<ProcessLog> &logs, const QList<Fault> &faults, qint64 
         k.errors += f.error;
         if (f.settledAt)
             k.recoveryNs.append(f.settledAt - f.healedAt);
+        if (!f.broken.isEmpty())
+            v.violations << QStringLiteral("fault #%1 (%2, election %3): %4").arg(f.index).arg(f.kind).arg(f.election).arg(f.broken);
         if (f.missed)
             v.violations << QStringLiteral("fault #%1 (%2, election %3): liveness missed: %4")
                                     .arg(f.index).arg(f.kind).arg(f.election).arg(f.note);

@@ -45,6 +45,7 @@ struct Fault
     bool missed = false;
     bool error = false;    // the runner could not inject it as planned
     QString note;
+    QString broken;        // a promise the runner saw broken itself (a leaver that did not exit)
 };
 
 //! A time one process believed it led one election.

@@ -69,6 +69,12 @@ int CandidateProcess::exitCode() const
     return m_process->exitCode();
 }
 
+bool CandidateProcess::exitedCleanly() const
+{
+    return m_process->state() == QProcess::NotRunning && m_process->exitStatus() == QProcess::NormalExit
+            && m_process->exitCode() == 0;
+}
+
 qint64 CandidateProcess::lastRoleAt(const QString &role) const
 {
     for (auto it = m_events.crbegin(); it != m_events.crend(); ++it)
