@@ -19,6 +19,7 @@
 #include <QtCore/QDir>
 #include <QtCore/QJsonArray>
 #include <QtCore/QJsonDocument>
+#include <QtCore/QJsonObject>
 #include <QtCore/QElapsedTimer>
 #include <QtTest/QSignalSpy>
 #include <QtTest/QTest>
@@ -60,8 +61,24 @@ private Q_SLOTS:
     void propertiesNotifyTheirChanges();
     void nextInLineTakesOverWithoutARead();
     void handoverDoesNotWakeTheQueueBehindTheNext();
+    void leadershipDeadlineBoundsIsLeader();
+    void transitionsAndRenewalsAreCounted();
+    void ineligibleLeaderHandsOverAndFollows();
+    void ineligibleFromTheStartOnlyFollows();
+    void eligibilityFlipsWhileJoining();
+    void ineligibleLeaderWhileEtcdIsPaused();
 
 private:
+    //! The ids of the candidates in etcd, oldest first (etcdctl's view).
+    QStringList queueIds(const QString &name) const
+    {
+        const QString out = m_etcd.etcdctl({QStringLiteral("get"), name + QLatin1Char('/'), QStringLiteral("--prefix"),
+                                            QStringLiteral("--sort-by=CREATE"), QStringLiteral("--print-value-only")});
+        QStringList ids;
+        for (const QString &line : out.split(QLatin1Char('\n'), Qt::SkipEmptyParts))
+            ids << QJsonDocument::fromJson(line.toUtf8()).object().value(QLatin1String("id")).toString();
+        return ids;
+    }
     QString election() const { return QString::fromUtf8(m_prefix) + QStringLiteral("svc"); }
     EtcdTestEnv m_etcd;
     QByteArray m_prefix;
@@ -766,6 +783,171 @@ void tst_Elector::handoverDoesNotWakeTheQueueBehindTheNext()
     QVERIFY(!woke.isEmpty()); // b's announcement
     for (const WatchEvent &e : std::as_const(woke))
         QVERIFY2(e.kv.key != leaderKey, "the leader's delete reached a follower behind the next in line");
+    QVERIFY(!g.twoLeaders);
+}
+
+
+// isLeader() answers from the proof, not from the last role change: with the event loop
+// blocked past the deadline (a long GC pause, a stopped process) it is false at once, although
+// nothing has run the step-down yet.
+void tst_Elector::leadershipDeadlineBoundsIsLeader()
+{
+    ElectorGroup g;
+    Elector *a = g.join(m_etcd.endpoints(), election(), QStringLiteral("a"), Role::Leader);
+    QVERIFY(a);
+    const QDeadlineTimer deadline = a->leadershipDeadline();
+    QVERIFY(!deadline.isForever());
+    // TTL 3 s, margin max(1 s, TTL / 5): at most 2 s ahead, from a renewal sent just now.
+    QVERIFY2(deadline.remainingTime() <= 2000 && deadline.remainingTime() > 500,
+             qPrintable(QString::number(deadline.remainingTime())));
+    QVERIFY(a->isLeader());
+    QDeadlineTimer later;
+    QTRY_VERIFY_WITH_TIMEOUT((later = a->leadershipDeadline()).deadlineNSecs() > deadline.deadlineNSecs(), TestWaitMs);
+    while (!later.hasExpired()) { } // the event loop blocked: no renewal answer, no step-down
+    QCOMPARE(a->role(), Role::Leader);
+    QVERIFY(!a->isLeader());
+    QVERIFY(a->leadershipDeadline().hasExpired());
+    // Running again, it steps down and, renewals answered, proves itself and leads again.
+    QTRY_VERIFY_WITH_TIMEOUT(a->isLeader(), TestWaitMs);
+    QVERIFY(!a->leadershipDeadline().hasExpired());
+    Elector *b = g.join(m_etcd.endpoints(), election(), QStringLiteral("b"), Role::Follower);
+    QVERIFY(b);
+    QVERIFY(b->leadershipDeadline().hasExpired()); // a follower has no deadline to keep
+    QVERIFY(!g.twoLeaders);
+}
+
+void tst_Elector::transitionsAndRenewalsAreCounted()
+{
+    ElectorGroup g;
+    Elector *a = g.join(m_etcd.endpoints(), election(), QStringLiteral("a"), Role::Leader);
+    QVERIFY(a);
+    Elector *b = g.join(m_etcd.endpoints(), election(), QStringLiteral("b"), Role::Follower);
+    QVERIFY(b);
+    QCOMPARE(a->transitions(), 0); // the first leader seen is no transition
+    QCOMPARE(b->transitions(), 0);
+    QSignalSpy bTransitions(b, &Elector::transitionsChanged);
+    QSignalSpy renewals(a, &Elector::lastRenewalChanged);
+    a->resign();
+    QTRY_COMPARE_WITH_TIMEOUT(b->role(), Role::Leader, TestWaitMs);
+    QCOMPARE(b->transitions(), 1);
+    QCOMPARE(bTransitions.count(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(a->transitions(), 1, TestWaitMs);
+    b->resign();
+    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::Leader, TestWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(b->transitions(), 2, TestWaitMs);
+    QCOMPARE(a->property("transitions").toLongLong(), 2);
+    // Renewals every TTL / 3 = 1 s: lastRenewal moves with each acknowledged one.
+    const QDateTime first = a->lastRenewal();
+    QVERIFY(first.isValid());
+    QVERIFY(qAbs(first.msecsTo(QDateTime::currentDateTimeUtc())) < 3000);
+    QTRY_VERIFY_WITH_TIMEOUT(a->lastRenewal() > first, TestWaitMs);
+    QVERIFY(!renewals.isEmpty());
+    QCOMPARE(renewals.last().at(0).toDateTime(), a->lastRenewal());
+}
+
+// Ineligible: the leader hands over first, leaves the queue, and keeps following who leads;
+// eligible again, it joins at the back.
+void tst_Elector::ineligibleLeaderHandsOverAndFollows()
+{
+    ElectorGroup g;
+    Elector *a = g.join(m_etcd.endpoints(), election(), QStringLiteral("a"), Role::Leader);
+    QVERIFY(a);
+    Elector *b = g.join(m_etcd.endpoints(), election(), QStringLiteral("b"), Role::Follower);
+    QVERIFY(b);
+    QSignalSpy eligibility(a, &Elector::eligibleChanged);
+    QVERIFY(a->setProperty("eligible", false));
+    QCOMPARE(eligibility.count(), 1);
+    QCOMPARE(a->role(), Role::NotAMember); // stops acting at once
+    QVERIFY(a->isCampaigning());
+    QTRY_COMPARE_WITH_TIMEOUT(b->role(), Role::Leader, TestWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(a->leader().id(), QStringLiteral("b"), TestWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(queueIds(election()), QStringList{QStringLiteral("b")}, TestWaitMs);
+    // It still follows: c joins, b leaves, c leads, and a knows.
+    Elector *c = g.join(m_etcd.endpoints(), election(), QStringLiteral("c"), Role::Follower);
+    QVERIFY(c);
+    b->leave();
+    QTRY_COMPARE_WITH_TIMEOUT(c->role(), Role::Leader, TestWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(a->leader().id(), QStringLiteral("c"), TestWaitMs);
+    c->proclaim({{QStringLiteral("shard"), 7}});
+    QTRY_COMPARE_WITH_TIMEOUT(a->leader().attributes().value(QStringLiteral("shard")).toInt(), 7, TestWaitMs);
+    QCOMPARE(a->role(), Role::NotAMember);
+    a->setEligible(true);
+    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::Follower, TestWaitMs);
+    QCOMPARE(queueIds(election()), (QStringList{QStringLiteral("c"), QStringLiteral("a")}));
+    QVERIFY(!g.twoLeaders);
+}
+
+void tst_Elector::ineligibleFromTheStartOnlyFollows()
+{
+    ElectorGroup g;
+    Elector *a = g.add(m_etcd.endpoints(), election(), QStringLiteral("a"));
+    a->setEligible(false);
+    a->campaign();
+    QVERIFY(a->isCampaigning());
+    QTRY_VERIFY_WITH_TIMEOUT(a->leaseId() != 0, TestWaitMs);
+    QVERIFY(!a->leader().isValid()); // nobody queued
+    // The first candidate to join is seen (the whole election is watched while it is empty).
+    Elector *b = g.join(m_etcd.endpoints(), election(), QStringLiteral("b"), Role::Leader);
+    QVERIFY(b);
+    QTRY_COMPARE_WITH_TIMEOUT(a->leader().id(), QStringLiteral("b"), TestWaitMs);
+    QCOMPARE(a->role(), Role::NotAMember);
+    QCOMPARE(queueIds(election()), QStringList{QStringLiteral("b")});
+    b->leave();
+    QTRY_VERIFY_WITH_TIMEOUT(!a->leader().isValid(), TestWaitMs);
+    a->setEligible(true);
+    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::Leader, TestWaitMs);
+}
+
+// Flips while the create txn is in flight must not leave a key of ours behind (it could reach
+// the head with nobody acting on it) nor two.
+void tst_Elector::eligibilityFlipsWhileJoining()
+{
+    ElectorGroup g;
+    Elector *b = g.join(m_etcd.endpoints(), election(), QStringLiteral("b"), Role::Leader);
+    QVERIFY(b);
+    for (int round = 0; round < 5; ++round) {
+        Elector *a = g.add(m_etcd.endpoints(), election(), QStringLiteral("a%1").arg(round));
+        // Queued from the lease's arrival: runs right after the create txn went out, before
+        // its answer can be handled.
+        QObject::connect(a, &Elector::leaseIdChanged, a, [a] {
+            QMetaObject::invokeMethod(a, [a] { a->setEligible(false); }, Qt::QueuedConnection);
+        }, Qt::SingleShotConnection);
+        a->campaign();
+        QTRY_VERIFY_WITH_TIMEOUT(!a->isEligible(), TestWaitMs);
+        QTRY_COMPARE_WITH_TIMEOUT(queueIds(election()), QStringList{QStringLiteral("b")}, TestWaitMs);
+        QTRY_COMPARE_WITH_TIMEOUT(a->leader().id(), QStringLiteral("b"), TestWaitMs);
+        a->setEligible(true);
+        a->setEligible(false);
+        a->setEligible(true);
+        QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::Follower, TestWaitMs);
+        QTRY_COMPARE_WITH_TIMEOUT(queueIds(election()), (QStringList{QStringLiteral("b"), a->candidateId()}), TestWaitMs);
+        a->leave();
+        QTRY_COMPARE_WITH_TIMEOUT(queueIds(election()), QStringList{QStringLiteral("b")}, TestWaitMs);
+    }
+    QVERIFY(!g.twoLeaders);
+}
+
+// Made ineligible while etcd cannot answer: it stops leading at once; once etcd is back its key
+// goes and the next one leads. Never two leaders.
+void tst_Elector::ineligibleLeaderWhileEtcdIsPaused()
+{
+    m_own = std::make_unique<EtcdTestEnv>();
+    QVERIFY2(m_own->start(), qPrintable(m_own->errorString()));
+    ElectorGroup g;
+    Elector *a = g.add(m_own->endpoints(), QStringLiteral("ineligible"), QStringLiteral("a"));
+    Elector *b = g.add(m_own->endpoints(), QStringLiteral("ineligible"), QStringLiteral("b"));
+    a->campaign();
+    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::Leader, TestWaitMs);
+    b->campaign();
+    QTRY_COMPARE_WITH_TIMEOUT(b->role(), Role::Follower, TestWaitMs);
+    QVERIFY(m_own->pause(0));
+    a->setEligible(false);
+    QCOMPARE(a->role(), Role::NotAMember);
+    QVERIFY(!a->isLeader());
+    QVERIFY(m_own->resume(0));
+    QTRY_COMPARE_WITH_TIMEOUT(b->role(), Role::Leader, TestWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(a->leader().id(), QStringLiteral("b"), TestWaitMs);
+    QCOMPARE(a->role(), Role::NotAMember);
     QVERIFY(!g.twoLeaders);
 }
 

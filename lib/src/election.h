@@ -30,5 +30,7 @@ RangeOptions headAndSecondRange(const QString &name);
 //! in docs/election-protocol.md): followers behind it may wait for that put, not the delete.
 inline constexpr char AnnounceField[] = "announce";
 bool announcesLeadership(const QByteArray &value);
+//! A Conclave candidate value's preference for leading (absent: 0); see Elector::setPriority().
+inline constexpr char PriorityField[] = "priority";
 
 } // namespace Conclave::Election

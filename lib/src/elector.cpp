@@ -23,6 +23,9 @@
 //                    ownWatchGrace running (≤ 500 ms)          grace over → Follower, Claiming
 //   Suspended        suspended (renewals unproven)             session alive again → Reading,
 //                    role NotAMember                           or lost → WaitingForLease
+//   Ineligible       campaigning, !eligible, myRevision == 0,  setEligible(true) → Joining
+//                    headWatch on the head's key (or on the    (once any key of ours left
+//                    election, nobody queued); role NotAMember behind is gone)
 //
 // `generation` is bumped whenever answers in flight become stale (new lease, leave); every
 // reply handler compares it first. `myKey`@`myRevision` names our incarnation: only that one
@@ -93,6 +96,8 @@ QByteArray ElectorPrivate::ownValue() const
 {
     QJsonObject o = QJsonDocument::fromJson(LeaderInfo::encodeValue(candidateId, host, port, attributes)).object();
     o.insert(QLatin1String(Election::AnnounceField), true); // we put our key once we lead
+    if (priority != 0)
+        o.insert(QLatin1String(Election::PriorityField), priority);
     return QJsonDocument(o).toJson(QJsonDocument::Compact);
 }
 
@@ -132,6 +137,7 @@ void ElectorPrivate::campaign()
     connect(session, &LeaseSession::alive, this, &ElectorPrivate::onSessionAlive);
     connect(session, &LeaseSession::expiring, this, &ElectorPrivate::onSessionExpiring);
     connect(session, &LeaseSession::lost, this, &ElectorPrivate::onSessionLost);
+    connect(session, &LeaseSession::renewed, this, &ElectorPrivate::onSessionRenewed);
     connect(session, &LeaseSession::grantFailed, this, [this](Error e, const QString &message) {
         if (isPermanent(e)) {
             fail(e, message); // reported, not retried forever
@@ -157,10 +163,24 @@ void ElectorPrivate::onSessionAlive(qint64 leaseId)
     ++generation;
     dropWatches();
     retryTimer.stop();
+    if (leaseId != myLease)
+        abandonedKeyLeft = false; // it went with its lease
     setLease(leaseId);
     myKey = Election::candidateKey(name, leaseId);
     myRevision = 0;
+    if (!eligible) {
+        observeLeader();
+        return;
+    }
     createKey();
+}
+
+void ElectorPrivate::onSessionRenewed()
+{
+    if (!session || session->lastRenewal() == lastRenewal)
+        return;
+    lastRenewal = session->lastRenewal();
+    Q_EMIT q_ptr->lastRenewalChanged(lastRenewal);
 }
 
 void ElectorPrivate::onSessionExpiring()
@@ -186,7 +206,7 @@ void ElectorPrivate::onSessionLost(Error e, const QString &message)
 
 void ElectorPrivate::createKey()
 {
-    if (!campaigning || myRevision != 0 || !session || !session->isAlive()
+    if (!campaigning || !eligible || myRevision != 0 || !session || !session->isAlive()
         || session->leaseId() != myLease || inflight)
         return;
     if (deleting) // our key's last incarnation is on its way out: join once it is gone
@@ -204,6 +224,8 @@ void ElectorPrivate::createKey()
             inflight = nullptr;
         if (gen == generation)
             onCampaignTxnFinished(reply);
+        else
+            removeOwnKey(); // made ineligible meanwhile: whatever this created goes
     });
 }
 
@@ -627,6 +649,7 @@ void ElectorPrivate::onLeaderKeyEvents(const QList<WatchEvent> &events)
 
 void ElectorPrivate::dropWatches()
 {
+    headWatch.reset();
     ownWatchGrace.stop();
     leaderRefresh.stop();
     awaitingOwnWatch = false;
@@ -671,6 +694,118 @@ void ElectorPrivate::onWatchEnded(Error e, const QString &message)
         return;
     }
     readQueue();
+}
+
+// ---- eligibility --------------------------------------------------------------------------------
+
+void ElectorPrivate::setEligible(bool on)
+{
+    if (eligible == on)
+        return;
+    eligible = on;
+    qCInfo(lcElector).noquote() << name << (on ? "eligible: joining at the back"
+                                              : "ineligible: leaving the queue, following its leader");
+    Q_EMIT q_ptr->eligibleChanged(on);
+    if (!campaigning)
+        return;
+    retryTimer.stop();
+    backoffMs = 0;
+    if (!on) {
+        setRole(Elector::Role::NotAMember); // stop acting as leader before our key goes
+        if (forgetOwnKey() != 0 || inflight)
+            abandonedKeyLeft = true;
+        observeLeader();
+        return;
+    }
+    ++generation;
+    dropWatches();
+    if (abandonedKeyLeft)
+        removeOwnKey(); // then joins
+    else
+        createKey();
+}
+
+// Out of the queue, any incarnation of our key goes: unguarded, since only this lease ever
+// writes its name. Not while a create is in flight (it could land after the delete); its
+// answer calls this again.
+void ElectorPrivate::removeOwnKey()
+{
+    if (!abandonedKeyLeft || deleting || inflight)
+        return;
+    GatewayReply *reply = c->txn({}, {Codec::opDelete(Codec::deleteRequest(myKey))}, {});
+    deleting = reply;
+    onFinished(reply, this, [this](GatewayReply *reply) {
+        if (deleting == reply)
+            deleting = nullptr;
+        if (reply->error() == Error::Cancelled)
+            return;
+        if (reply->error() != Error::NoError) {
+            report(reply->error(), reply->errorString());
+            if (campaigning && !retryTimer.isActive()) // both steps retry removeOwnKey()
+                retryLater(eligible ? &ElectorPrivate::createKey : &ElectorPrivate::observeLeader);
+            return;
+        }
+        abandonedKeyLeft = false;
+        createKey(); // eligible again meanwhile: join now
+    });
+}
+
+void ElectorPrivate::observeLeader()
+{
+    if (!campaigning || eligible)
+        return;
+    removeOwnKey();
+    const int gen = generation;
+    onFinished(c->range(Election::headRange(name)), this, [this, gen](GatewayReply *reply) {
+        if (gen == generation)
+            onObservedHead(reply, false);
+    });
+}
+
+void ElectorPrivate::onObservedHead(GatewayReply *reply, bool wholeQueue)
+{
+    if (handleFailure(reply, &ElectorPrivate::observeLeader))
+        return;
+    bool ok = false;
+    const RangeResult r = Codec::parseRange(reply->json(), &ok);
+    if (!ok) {
+        report(Error::ProtocolError, reply->call() + QStringLiteral(": malformed key or value in the reply"));
+        retryLater(&ElectorPrivate::observeLeader);
+        return;
+    }
+    const QByteArray prefix = Election::prefix(name);
+    if (!wholeQueue && !r.kvs.isEmpty() && !Election::isCandidateKey(prefix, r.kvs.first().key)) {
+        const int gen = generation; // a sub-election's key is the oldest: the candidates among all
+        onFinished(c->range(Election::queueRange(name)), this, [this, gen](GatewayReply *reply) {
+            if (gen == generation)
+                onObservedHead(reply, true);
+        });
+        return;
+    }
+    const KeyValue head = Election::candidates(prefix, r.kvs).value(0);
+    setLeader(head.key.isEmpty() ? LeaderInfo()
+                                 : LeaderInfo::fromKeyValue(head.key, head.value, head.lease, head.createRevision,
+                                                            QDateTime::currentDateTimeUtc()));
+    const qint64 from = r.header.revision + 1;
+    headWatch.reset(head.key.isEmpty() ? c->watchHub()->watch(prefix, Codec::prefixEnd(prefix), from, false, nullptr)
+                                       : c->watchHub()->watchAnchored(head.key, from, nullptr));
+    connect(headWatch.get(), &Watch::eventsReceived, this, [this](const QList<WatchEvent> &events) {
+        const WatchEvent &last = events.last();
+        if (leader.isValid() && last.kv.key == leader.key() && last.type == WatchEvent::Type::Put
+            && last.kv.createRevision == leader.fencingToken()) { // proclaimed or announced
+            setLeader(LeaderInfo::fromKeyValue(last.kv.key, last.kv.value, last.kv.lease,
+                                               last.kv.createRevision, leader.since()));
+            return;
+        }
+        observeLeader();
+    });
+    connect(headWatch.get(), &Watch::compacted, this, &ElectorPrivate::observeLeader);
+    connect(headWatch.get(), &Watch::failed, this, [this](Error e, const QString &message) {
+        if (isPermanent(e))
+            fail(e, message);
+        else
+            observeLeader();
+    });
 }
 
 // ---- leaving ------------------------------------------------------------------------------------
@@ -734,10 +869,13 @@ void ElectorPrivate::leave()
     retryTimer.stop();
     // The last user of the lease revokes it, and the revoke deletes our key with it: one write
     // instead of two (deleting first and then revoking was measured no faster).
-    if (session && c->sessionUsers(session) == 1 && session->isAlive())
+    if (session && c->sessionUsers(session) == 1 && session->isAlive()) {
         forgetOwnKey();
-    else
+        abandonedKeyLeft = false;
+    } else {
         deleteOwnKey(false);
+        removeOwnKey(); // ineligible with a key left behind
+    }
     ++generation;
     CampaignRegistry::of(c->q_ptr)->names.remove(name);
     if (session) {
@@ -783,6 +921,15 @@ GatewayReply *ElectorPrivate::putOwnKey()
     mine.target = Compare::Target::Create;
     mine.number = myRevision;
     return c->txn({mine}, {Codec::opPut(Codec::putRequest(myKey, ownValue(), myLease))}, {});
+}
+
+void ElectorPrivate::setPriority(int value)
+{
+    if (priority == value)
+        return;
+    priority = value;
+    Q_EMIT q_ptr->priorityChanged(value);
+    proclaim(attributes); // while in the queue, our value carries it
 }
 
 void ElectorPrivate::proclaim(const QVariantMap &attrs)
@@ -867,6 +1014,12 @@ void ElectorPrivate::setLeader(const LeaderInfo &info)
                                                         info.fencingToken(), leader.since())
                              : info;
     Q_EMIT q_ptr->leaderChanged(leader);
+    if (leader.isValid() && leader.fencingToken() != lastLeaderToken) {
+        const bool transition = lastLeaderToken != 0; // the first leader seen is no transition
+        lastLeaderToken = leader.fencingToken();
+        if (transition)
+            Q_EMIT q_ptr->transitionsChanged(++transitions);
+    }
 }
 
 void ElectorPrivate::setCampaigning(bool on)
@@ -898,7 +1051,22 @@ int Elector::advertisedPort() const { return d_func()->port; }
 QVariantMap Elector::attributes() const { return d_func()->attributes; }
 std::chrono::seconds Elector::ttl() const { return d_func()->ttl; }
 Elector::Role Elector::role() const { return d_func()->role; }
-bool Elector::isLeader() const { return d_func()->role == Role::Leader; }
+bool Elector::isLeader() const { return d_func()->role == Role::Leader && !leadershipDeadline().hasExpired(); }
+int Elector::priority() const { return d_func()->priority; }
+bool Elector::isEligible() const { return d_func()->eligible; }
+qint64 Elector::transitions() const { return d_func()->transitions; }
+QDateTime Elector::lastRenewal() const { return d_func()->lastRenewal; }
+
+QDeadlineTimer Elector::leadershipDeadline() const
+{
+    Q_D(const Elector);
+    if (d->role != Role::Leader || !d->session)
+        return QDeadlineTimer(); // expired
+    return d->session->stepDownDeadline();
+}
+
+void Elector::setEligible(bool eligible) { d_func()->setEligible(eligible); }
+void Elector::setPriority(int priority) { d_func()->setPriority(priority); }
 bool Elector::isCampaigning() const { return d_func()->campaigning; }
 LeaderInfo Elector::leader() const { return d_func()->leader; }
 qint64 Elector::leaseId() const { return d_func()->myLease; }

@@ -44,6 +44,8 @@ public:
     void resign();
     void leave();
     void proclaim(const QVariantMap &attributes);
+    void setEligible(bool on);
+    void setPriority(int value);
 
     void onSessionAlive(qint64 leaseId);
     void setLease(qint64 id);
@@ -84,9 +86,15 @@ public:
     void scheduleLeaderRefresh(); // in 20-200 ms, spread at random: readLeader()
     void announceLeadership();
     GatewayReply *putOwnKey();
+    // Ineligible: out of the queue, the head read and watched ("Eligibility" in the docs).
+    void observeLeader();
+    void onObservedHead(GatewayReply *reply, bool wholeQueue);
+    void removeOwnKey();
     void dropWatches();
     qint64 forgetOwnKey();
     void deleteOwnKey(bool thenRejoin);
+    void deleteIncarnation(qint64 revision, bool thenRejoin);
+    void onSessionRenewed();
     bool handleFailure(GatewayReply *reply, void (ElectorPrivate::*step)());
     void retryLater(void (ElectorPrivate::*step)());
     void report(Error error, const QString &message);
@@ -107,6 +115,11 @@ public:
     int port = 0;
     QVariantMap attributes;
     std::chrono::seconds ttl{10};
+    int priority = 0;
+    bool eligible = true;
+    qint64 transitions = 0;
+    qint64 lastLeaderToken = 0; // the last valid leader seen, for transitions
+    QDateTime lastRenewal;
 
     bool campaigning = false;
     bool suspended = false; // the session cannot prove the lease alive right now
@@ -128,6 +141,9 @@ public:
     // etcd's order and the leader's delete alone proves us first (docs/election-protocol.md,
     // "Taking over without a read"). claimLeader is the leader it was started behind.
     std::unique_ptr<Watch> claimWatch;
+    // Ineligible: the head's key (or, with nobody in the queue, the whole election) watched.
+    std::unique_ptr<Watch> headWatch;
+    bool abandonedKeyLeft = false; // ineligible, and the delete of our last key has not succeeded
     KeyValue claimLeader;
     QPointer<GatewayReply> inflight;
     QPointer<GatewayReply> deleting; // the guarded delete of our last incarnation, in flight

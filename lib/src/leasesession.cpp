@@ -38,6 +38,13 @@ qint64 LeaseSession::msUntilStepDown() const
     return m_lastAckSentMs + m_grantedTtl * 1000 - marginMs() - m_clock.elapsed();
 }
 
+QDeadlineTimer LeaseSession::stepDownDeadline() const
+{
+    if (m_state != State::Alive)
+        return QDeadlineTimer(); // expired
+    return QDeadlineTimer(qMax<qint64>(0, msUntilStepDown()), Qt::PreciseTimer);
+}
+
 void LeaseSession::grant()
 {
     if (m_inflight)
@@ -45,7 +52,7 @@ void LeaseSession::grant()
     m_state = State::Granting;
     m_keepAliveTimer.stop();
     m_stepDownTimer.stop();
-    const qint64 sentAt = m_clock.elapsed();
+    const SentAt sentAt = sentNow();
     GatewayReply *reply = m_client->leaseGrant(m_ttl);
     m_inflight = reply;
     onFinished(reply, this, [this, sentAt](GatewayReply *reply) {
@@ -73,7 +80,7 @@ void LeaseSession::sendKeepAlive()
         return;
     if (m_inflight) // a renewal hangs (etcd paused?): give up on it and send a fresh one
         m_inflight->abort();
-    const qint64 sentAt = m_clock.elapsed();
+    const SentAt sentAt = sentNow();
     GatewayReply *reply = m_client->leaseKeepAlive(m_leaseId);
     m_inflight = reply;
     onFinished(reply, this, [this, sentAt](GatewayReply *reply) { onKeepAliveFinished(reply, sentAt); });
@@ -81,7 +88,7 @@ void LeaseSession::sendKeepAlive()
     m_keepAliveTimer.start(int(qMax<qint64>(200, m_grantedTtl * 1000 / 6)));
 }
 
-void LeaseSession::onKeepAliveFinished(GatewayReply *reply, qint64 sentAtMs)
+void LeaseSession::onKeepAliveFinished(GatewayReply *reply, const SentAt &sentAt)
 {
     if (reply->error() == Error::Cancelled)
         return;
@@ -97,13 +104,15 @@ void LeaseSession::onKeepAliveFinished(GatewayReply *reply, qint64 sentAtMs)
     }
     if (m_state == State::Granting || m_state == State::Lost)
         return;
-    confirmed(sentAtMs, Codec::decodeInt(reply->json().value(QLatin1String("TTL"))));
+    confirmed(sentAt, Codec::decodeInt(reply->json().value(QLatin1String("TTL"))));
 }
 
-void LeaseSession::confirmed(qint64 sentAtMs, qint64 ttl)
+void LeaseSession::confirmed(const SentAt &sentAt, qint64 ttl)
 {
-    if (sentAtMs > m_lastAckSentMs || m_state == State::Granting)
-        m_lastAckSentMs = sentAtMs;
+    if (sentAt.ms > m_lastAckSentMs || m_state == State::Granting) {
+        m_lastAckSentMs = sentAt.ms;
+        m_lastAckSentAt = sentAt.wall;
+    }
     if (ttl > 0)
         m_grantedTtl = ttl;
     m_keepAliveTimer.start(int(qMax<qint64>(200, m_grantedTtl * 1000 / 3)));
@@ -112,6 +121,7 @@ void LeaseSession::confirmed(qint64 sentAtMs, qint64 ttl)
         m_state = State::Alive;
         Q_EMIT alive(m_leaseId);
     }
+    Q_EMIT renewed();
 }
 
 void LeaseSession::scheduleStepDown()

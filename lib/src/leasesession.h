@@ -2,6 +2,8 @@
 
 #include "client_p.h"
 
+#include <QtCore/QDateTime>
+#include <QtCore/QDeadlineTimer>
 #include <QtCore/QElapsedTimer>
 #include <QtCore/QObject>
 #include <QtCore/QPointer>
@@ -37,6 +39,10 @@ public:
     qint64 requestedTtl() const { return m_ttl; }
     //! Milliseconds (monotonic) until the margin before the lease's earliest possible expiry.
     qint64 msUntilStepDown() const;
+    //! That instant as a deadline (expired unless the lease is proven alive).
+    QDeadlineTimer stepDownDeadline() const;
+    //! When the last acknowledged renewal (or the grant) was sent, wall clock; invalid before.
+    QDateTime lastRenewal() const { return m_lastAckSentAt; }
     //! Asks etcd right away whether the lease still lives (e.g. after our key vanished).
     void checkNow();
     //! Revokes the lease now (last user gone); the session is deleted afterwards.
@@ -47,12 +53,20 @@ Q_SIGNALS:
     void expiring();
     void lost(Conclave::Error error, const QString &message);
     void grantFailed(Conclave::Error error, const QString &message);
+    //! A renewal (or the grant) was acknowledged: lastRenewal() moved.
+    void renewed();
 
 private:
     void grant();
     void sendKeepAlive();
-    void onKeepAliveFinished(GatewayReply *reply, qint64 sentAtMs);
-    void confirmed(qint64 sentAtMs, qint64 ttl);
+    struct SentAt
+    {
+        qint64 ms; // on m_clock
+        QDateTime wall;
+    };
+    SentAt sentNow() const { return {m_clock.elapsed(), QDateTime::currentDateTimeUtc()}; }
+    void onKeepAliveFinished(GatewayReply *reply, const SentAt &sentAt);
+    void confirmed(const SentAt &sentAt, qint64 ttl);
     void scheduleStepDown();
     void onStepDown();
     void setLost(Error error, const QString &message);
@@ -65,6 +79,7 @@ private:
     State m_state = State::Granting;
     QElapsedTimer m_clock;
     qint64 m_lastAckSentMs = 0;
+    QDateTime m_lastAckSentAt;
     QTimer m_keepAliveTimer;
     QTimer m_stepDownTimer;
     QTimer m_grantTimer;

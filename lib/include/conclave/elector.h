@@ -3,6 +3,8 @@
 #include <conclave/conclaveglobal.h>
 #include <conclave/leaderinfo.h>
 
+#include <QtCore/QDateTime>
+#include <QtCore/QDeadlineTimer>
 #include <QtCore/QObject>
 #include <QtCore/QVariantMap>
 
@@ -48,6 +50,10 @@ class CONCLAVE_EXPORT Elector : public QObject
     Q_PROPERTY(bool campaigning READ isCampaigning NOTIFY campaigningChanged)
     Q_PROPERTY(std::chrono::seconds ttl READ ttl WRITE setTtl NOTIFY ttlChanged)
     Q_PROPERTY(qint64 leaseId READ leaseId NOTIFY leaseIdChanged)
+    Q_PROPERTY(int priority READ priority WRITE setPriority NOTIFY priorityChanged)
+    Q_PROPERTY(bool eligible READ isEligible WRITE setEligible NOTIFY eligibleChanged)
+    Q_PROPERTY(qint64 transitions READ transitions NOTIFY transitionsChanged)
+    Q_PROPERTY(QDateTime lastRenewal READ lastRenewal NOTIFY lastRenewalChanged)
     Q_PROPERTY(Conclave::Error error READ error NOTIFY errorChanged)
     Q_PROPERTY(QString errorString READ errorString NOTIFY errorChanged)
 
@@ -76,8 +82,35 @@ public:
     //! Client share one lease.
     void setTtl(std::chrono::seconds ttl);
 
+    int priority() const;
+    /*!
+     * Preference for leading (default 0). While a Conclave candidate of higher priority waits
+     * in the queue, the Conclave leader hands leadership to it (within one handover, never two
+     * leaders); equal priorities keep queue order. Candidates of other programs count as 0 and
+     * are never asked to move, nor jumped over. May be changed while campaigning.
+     */
+    void setPriority(int priority);
+    bool isEligible() const;
+    /*!
+     * Whether this candidate may lead (default true). False while campaigning: leaves the
+     * queue (hands over first when leading) and keeps tracking leader(); true again: joins at
+     * the back. Before campaign(): campaign() starts by only tracking the leader.
+     */
+    void setEligible(bool eligible);
+
     Role role() const;
+    /*!
+     * True while Leader and leadershipDeadline() has not passed. Unlike role(), it is computed
+     * when asked: after the event loop was blocked or the process stopped for longer than the
+     * lease's margin it is false at once, before the step-down has run.
+     */
     bool isLeader() const;
+    /*!
+     * While Leader: the monotonic instant until which leadership is proven, the send time of
+     * the last acknowledged renewal + TTL − the step-down margin (max(1 s, TTL / 5)); an expired
+     * deadline otherwise. Check it (with the fencing token) right before a side effect.
+     */
+    QDeadlineTimer leadershipDeadline() const;
     bool isCampaigning() const;
     //! The current leader (also while this Elector is a follower); invalid if none is known.
     Conclave::LeaderInfo leader() const;
@@ -85,6 +118,11 @@ public:
     qint64 fencingToken() const;
     //! The lease this Elector's key is attached to (0 before it has one).
     qint64 leaseId() const;
+
+    //! How many times leader() changed to another leader (a new fencing token), this one included.
+    qint64 transitions() const;
+    //! When the last acknowledged renewal of this Elector's lease was sent (invalid before one).
+    QDateTime lastRenewal() const;
 
     Conclave::Error error() const;
     QString errorString() const;
@@ -109,6 +147,10 @@ Q_SIGNALS:
     void candidateIdChanged(const QString &id);
     void ttlChanged(std::chrono::seconds ttl);
     void leaseIdChanged(qint64 leaseId);
+    void priorityChanged(int priority);
+    void eligibleChanged(bool eligible);
+    void transitionsChanged(qint64 transitions);
+    void lastRenewalChanged(const QDateTime &lastRenewal);
     //! error() or errorString() changed (set by a failure, cleared by campaign()).
     void errorChanged();
 
