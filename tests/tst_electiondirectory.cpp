@@ -10,6 +10,8 @@
 #include <QtCore/QRegularExpression>
 #include <QtTest/QTest>
 
+#include <csignal>
+
 using namespace Conclave;
 using namespace Qt::StringLiterals;
 
@@ -22,6 +24,9 @@ private Q_SLOTS:
     void discoversElections();
     void handoverCauses();
     void staleResignIsRefused();
+    void transferLeadership();
+    void transferRefusals();
+    void transferTargetLeavesMidway();
     void writeAccess();
     void survivesEtcdRestart();
     void relistsAfterCompaction();
@@ -232,6 +237,130 @@ void tst_ElectionDirectory::staleResignIsRefused()
     std::unique_ptr<Operation> none(dir.resignLeader(name + u"-nobody"_s));
     QVERIFY(await(none.get()));
     QCOMPARE(none->error(), Error::InvalidArgument);
+}
+
+// The leader hands over to the chosen candidate: the ones between re-join at the back, never two
+// leaders, the cause is Transferred, and the request is gone afterwards.
+void tst_ElectionDirectory::transferLeadership()
+{
+    const QString name = QString::fromUtf8(EtcdTestEnv::uniquePrefix()) + u"transfer"_s;
+    ElectorGroup g;
+    Elector *a = g.join(m_etcd.endpoints(), name, u"a"_s, Elector::Role::Leader);
+    QVERIFY(a);
+    Elector *b = g.join(m_etcd.endpoints(), name, u"b"_s, Elector::Role::Follower);
+    QVERIFY(b);
+    Elector *c = g.join(m_etcd.endpoints(), name, u"c"_s, Elector::Role::Follower);
+    QVERIFY(c);
+    Client client;
+    client.setEndpoints(m_etcd.endpoints());
+    ElectionDirectory dir(&client);
+    dir.setPrefix(name);
+    dir.start();
+    QTRY_COMPARE_WITH_TIMEOUT(dir.candidates(name).size(), 3, TestWaitMs);
+    const qint64 cKey = dir.candidates(name).at(2).fencingToken();
+    std::unique_ptr<Operation> op(dir.transferLeadership(name, u"c"_s));
+    QVERIFY(await(op.get()));
+    QVERIFY2(op->error() == Error::NoError, qPrintable(op->errorString()));
+    QTRY_COMPARE_WITH_TIMEOUT(c->role(), Elector::Role::Leader, TestWaitMs); // the directory may see its key first
+    QCOMPARE(c->fencingToken(), cKey); // it kept its place's key: moved up, not re-elected
+    QCOMPARE(dir.leader(name).id(), u"c"_s);
+    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Elector::Role::Follower, TestWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(b->role(), Elector::Role::Follower, TestWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(dir.candidates(name).size(), 3, TestWaitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(!dir.history(name).isEmpty() && dir.history(name).last().cause == Handover::Cause::Transferred, TestWaitMs);
+    QCOMPARE(dir.history(name).last().previous.id(), u"a"_s);
+    QCOMPARE(dir.history(name).last().next.id(), u"c"_s);
+    QTRY_VERIFY_WITH_TIMEOUT(m_etcd.etcdctl({u"get"_s, name + u".conclave-transfer"_s}).trimmed().isEmpty(), TestWaitMs);
+    // To the one who leads: done at once.
+    std::unique_ptr<Operation> again(dir.transferLeadership(name, u"c"_s));
+    QVERIFY(await(again.get()));
+    QCOMPARE(again->error(), Error::NoError);
+    QVERIFY(!g.twoLeaders);
+}
+
+// Refused before anything is written, each with its reason: an unknown election or candidate, a
+// target that is not a Conclave candidate, an etcdctl waiter in the way, a leader that does not
+// take requests, a higher priority that would take leadership back.
+void tst_ElectionDirectory::transferRefusals()
+{
+    const QString name = QString::fromUtf8(EtcdTestEnv::uniquePrefix()) + u"refusals"_s;
+    ElectorGroup g;
+    Elector *a = g.join(m_etcd.endpoints(), name, u"a"_s, Elector::Role::Leader);
+    QVERIFY(a);
+    auto waiter = m_etcd.startEtcdctl({u"elect"_s, name, u"etcdctl-w"_s});
+    QVERIFY(waiter);
+    Client client;
+    client.setEndpoints(m_etcd.endpoints());
+    ElectionDirectory dir(&client);
+    dir.setPrefix(name);
+    dir.start();
+    QTRY_COMPARE_WITH_TIMEOUT(dir.candidates(name).size(), 2, TestWaitMs);
+    Elector *d = g.join(m_etcd.endpoints(), name, u"d"_s, Elector::Role::Follower);
+    QVERIFY(d);
+    QTRY_COMPARE_WITH_TIMEOUT(dir.candidates(name).size(), 3, TestWaitMs);
+    auto refused = [&](const QString &election, const QString &id, const QString &reason) {
+        std::unique_ptr<Operation> op(dir.transferLeadership(election, id));
+        if (!await(op.get()))
+            return QStringLiteral("did not finish");
+        if (op->error() != Error::InvalidArgument || !op->errorString().contains(reason))
+            return QStringLiteral("%1: %2").arg(errorName(op->error()), op->errorString());
+        return QString();
+    };
+    QCOMPARE(refused(name + u"-none"_s, u"a"_s, u"no election"_s), QString());
+    QCOMPARE(refused(name, u"zz"_s, u"no candidate \"zz\""_s), QString());
+    QCOMPARE(refused(name, u"etcdctl-w"_s, u"not a Conclave candidate"_s), QString());
+    QCOMPARE(refused(name, u"d"_s, u"19597"_s), QString());
+    QCOMPARE(a->role(), Elector::Role::Leader);
+
+    // A foreign leader: the etcdctl waiter leads once a leaves.
+    a->leave();
+    QTRY_COMPARE_WITH_TIMEOUT(dir.leader(name).id(), u"etcdctl-w"_s, TestWaitMs);
+    QCOMPARE(refused(name, u"d"_s, u"does not take transfer requests"_s), QString());
+    ::kill(pid_t(waiter->processId()), SIGINT); // etcdctl resigns on SIGINT
+    QVERIFY(waiter->waitForFinished(TestWaitMs));
+    QTRY_COMPARE_WITH_TIMEOUT(d->role(), Elector::Role::Leader, TestWaitMs);
+
+    // Priorities: e (7) behind d (0) would take leadership straight back from f (2).
+    Elector *e = g.add(m_etcd.endpoints(), name, u"e"_s);
+    e->setPriority(7);
+    QVERIFY(ElectorGroup::enqueue(e));
+    QTRY_COMPARE_WITH_TIMEOUT(e->role(), Elector::Role::Leader, TestWaitMs); // 7 > 0
+    Elector *f = g.add(m_etcd.endpoints(), name, u"f"_s);
+    f->setPriority(2);
+    QVERIFY(ElectorGroup::enqueue(f));
+    QTRY_COMPARE_WITH_TIMEOUT(dir.candidates(name).size(), 3, TestWaitMs);
+    QCOMPARE(refused(name, u"f"_s, u"take leadership straight back"_s), QString());
+    QVERIFY(m_etcd.etcdctl({u"get"_s, name + u".conclave-transfer"_s, u"--print-value-only"_s}).indexOf(u"operator"_s) < 0);
+    QVERIFY(!g.twoLeaders);
+}
+
+// The target leaves between the request and the handover: the leader keeps (or takes back)
+// leadership and says why; the operation fails with that reason.
+void tst_ElectionDirectory::transferTargetLeavesMidway()
+{
+    const QString name = QString::fromUtf8(EtcdTestEnv::uniquePrefix()) + u"midway"_s;
+    ElectorGroup g;
+    Elector *a = g.join(m_etcd.endpoints(), name, u"a"_s, Elector::Role::Leader);
+    QVERIFY(a);
+    Elector *b = g.join(m_etcd.endpoints(), name, u"b"_s, Elector::Role::Follower);
+    QVERIFY(b);
+    Elector *c = g.join(m_etcd.endpoints(), name, u"c"_s, Elector::Role::Follower);
+    QVERIFY(c);
+    Client client;
+    client.setEndpoints(m_etcd.endpoints());
+    ElectionDirectory dir(&client);
+    dir.setPrefix(name);
+    dir.start();
+    QTRY_COMPARE_WITH_TIMEOUT(dir.candidates(name).size(), 3, TestWaitMs);
+    std::unique_ptr<Operation> op(dir.transferLeadership(name, u"c"_s));
+    c->leave(); // its key goes while the request is on its way
+    QVERIFY(await(op.get()));
+    QCOMPARE(op->error(), Error::Conflict);
+    QVERIFY2(op->errorString().contains(u"refused"_s), qPrintable(op->errorString()));
+    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Elector::Role::Leader, TestWaitMs);
+    QCOMPARE(b->role(), Elector::Role::Follower);
+    QCOMPARE(dir.leader(name).id(), u"a"_s);
+    QVERIFY(!g.twoLeaders);
 }
 
 void tst_ElectionDirectory::writeAccess()

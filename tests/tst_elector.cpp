@@ -67,6 +67,9 @@ private Q_SLOTS:
     void ineligibleFromTheStartOnlyFollows();
     void eligibilityFlipsWhileJoining();
     void ineligibleLeaderWhileEtcdIsPaused();
+    void higherPriorityTakesOver();
+    void priorityNeverJumpsAForeignCandidate();
+    void priorityAfterTheLeaderDies();
 
 private:
     //! The ids of the candidates in etcd, oldest first (etcdctl's view).
@@ -948,6 +951,96 @@ void tst_Elector::ineligibleLeaderWhileEtcdIsPaused()
     QTRY_COMPARE_WITH_TIMEOUT(b->role(), Role::Leader, TestWaitMs);
     QTRY_COMPARE_WITH_TIMEOUT(a->leader().id(), QStringLiteral("b"), TestWaitMs);
     QCOMPARE(a->role(), Role::NotAMember);
+    QVERIFY(!g.twoLeaders);
+}
+
+// A candidate of higher priority joins at the back: the Conclave leader hands over to it (and
+// moves those between to the back), never two leaders; equal priorities keep queue order.
+void tst_Elector::higherPriorityTakesOver()
+{
+    ElectorGroup g;
+    Elector *a = g.join(m_etcd.endpoints(), election(), QStringLiteral("a"), Role::Leader);
+    QVERIFY(a);
+    Elector *b = g.join(m_etcd.endpoints(), election(), QStringLiteral("b"), Role::Follower);
+    QVERIFY(b);
+    Elector *c = g.add(m_etcd.endpoints(), election(), QStringLiteral("c"));
+    c->setPriority(5);
+    QElapsedTimer joined;
+    joined.start();
+    c->campaign();
+    // Within one handover: well before any lease (TTL 3 s) could play a part.
+    QTRY_COMPARE_WITH_TIMEOUT(c->role(), Role::Leader, 2000);
+    qInfo("a candidate of priority 5 led %lld ms after it joined behind two of priority 0", joined.elapsed());
+    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::Follower, TestWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(b->role(), Role::Follower, TestWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(queueIds(election()).size(), 3, TestWaitMs);
+    QCOMPARE(queueIds(election()).first(), QStringLiteral("c"));
+    QTRY_COMPARE_WITH_TIMEOUT(a->leader().id(), QStringLiteral("c"), TestWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(b->leader().id(), QStringLiteral("c"), TestWaitMs);
+    // Equal priority: queue order. d (5) waits behind c (5); e (3) too.
+    Elector *d = g.add(m_etcd.endpoints(), election(), QStringLiteral("d"));
+    d->setPriority(5);
+    QVERIFY(ElectorGroup::enqueue(d));
+    Elector *e = g.add(m_etcd.endpoints(), election(), QStringLiteral("e"));
+    e->setPriority(3);
+    QVERIFY(ElectorGroup::enqueue(e));
+    c->resign(); // c to the back; of a, b (0), d (5), e (3), c (5): d is the best, and then stays
+    QTRY_COMPARE_WITH_TIMEOUT(d->role(), Role::Leader, TestWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(queueIds(election()).size(), 5, TestWaitMs);
+    QCOMPARE(queueIds(election()).first(), QStringLiteral("d"));
+    // Raising one's priority while waiting works too.
+    e->setPriority(9);
+    QTRY_COMPARE_WITH_TIMEOUT(e->role(), Role::Leader, TestWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(d->role(), Role::Follower, TestWaitMs); // at the back
+    QVERIFY(!g.twoLeaders);
+}
+
+// An etcdctl waiter between the leader and a candidate of higher priority is never moved: the
+// leader refuses (in the request) and keeps leading.
+void tst_Elector::priorityNeverJumpsAForeignCandidate()
+{
+    ElectorGroup g;
+    Elector *a = g.join(m_etcd.endpoints(), election(), QStringLiteral("a"), Role::Leader);
+    QVERIFY(a);
+    auto waiter = m_etcd.startEtcdctl({QStringLiteral("elect"), election(), QStringLiteral("etcdctl-waiter")});
+    QVERIFY(waiter);
+    QTRY_COMPARE_WITH_TIMEOUT(queueIds(election()).size(), 2, TestWaitMs);
+    Elector *c = g.add(m_etcd.endpoints(), election(), QStringLiteral("c"));
+    c->setPriority(5);
+    QVERIFY(ElectorGroup::enqueue(c));
+    const QString requestKey = election() + QStringLiteral(".conclave-transfer");
+    QTRY_VERIFY_WITH_TIMEOUT(m_etcd.etcdctl({QStringLiteral("get"), requestKey, QStringLiteral("--print-value-only")})
+                                     .contains(QStringLiteral("refused")), TestWaitMs);
+    QVERIFY(m_etcd.etcdctl({QStringLiteral("get"), requestKey, QStringLiteral("--print-value-only")})
+                    .contains(QStringLiteral("ahead of every foreign candidate")));
+    QCOMPARE(a->role(), Role::Leader);
+    QCOMPARE(c->role(), Role::Follower);
+    QCOMPARE(queueIds(election()).size(), 3);
+    waiter->kill();
+    waiter->waitForFinished(5000);
+    QVERIFY(!g.twoLeaders);
+}
+
+// The leader of priority 5 leaves: the next in line (0) leads by queue order, then hands over
+// to the best of those waiting (3).
+void tst_Elector::priorityAfterTheLeaderDies()
+{
+    ElectorGroup g;
+    Elector *a = g.add(m_etcd.endpoints(), election(), QStringLiteral("a"));
+    a->setPriority(5);
+    a->campaign();
+    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::Leader, TestWaitMs);
+    Elector *b = g.join(m_etcd.endpoints(), election(), QStringLiteral("b"), Role::Follower);
+    QVERIFY(b);
+    Elector *c = g.add(m_etcd.endpoints(), election(), QStringLiteral("c"));
+    c->setPriority(3);
+    QVERIFY(ElectorGroup::enqueue(c));
+    QCOMPARE(a->role(), Role::Leader); // 3 < 5: nothing to do
+    QSignalSpy bRoles(b, &Elector::roleChanged);
+    a->leave();
+    QTRY_COMPARE_WITH_TIMEOUT(c->role(), Role::Leader, TestWaitMs);
+    QVERIFY(bRoles.contains(QVariantList{QVariant::fromValue(Role::Leader)})); // b led in between
+    QTRY_COMPARE_WITH_TIMEOUT(b->role(), Role::Follower, TestWaitMs);
     QVERIFY(!g.twoLeaders);
 }
 

@@ -5,9 +5,18 @@
 #include "handovertracker.h"
 #include "logging.h"
 #include "operation_p.h"
+#include "transfer.h"
+#include "watchhub.h"
 
+#include <conclave/electiondirectory.h>
+
+#include <QtCore/QDeadlineTimer>
 #include <QtCore/QJsonArray>
 #include <QtCore/QPointer>
+#include <QtCore/QSysInfo>
+#include <QtCore/QTimer>
+
+#include <memory>
 
 namespace Conclave {
 
@@ -54,6 +63,130 @@ Operation *ElectionAdmin::guardedDelete(const LeaderInfo &candidate, const QStri
         else
             OperationPrivate::finish(guard, Error::Conflict,
                                      what + QStringLiteral(": %1 already left (its key is gone or belongs to a newer incarnation); nothing was deleted").arg(candidate.id()));
+    });
+    return op;
+}
+
+namespace {
+
+constexpr int TransferAnswerMs = 5000; // a live Conclave leader acts within milliseconds
+
+KeyValue keyValueOf(const LeaderInfo &c)
+{
+    KeyValue kv;
+    kv.key = c.key();
+    kv.value = c.value();
+    kv.lease = c.leaseId();
+    kv.createRevision = c.fencingToken();
+    return kv;
+}
+
+QString whoAsks()
+{
+    QString user = qEnvironmentVariable("USER");
+    if (user.isEmpty())
+        user = qEnvironmentVariable("LOGNAME");
+    return (user.isEmpty() ? QStringLiteral("operator") : user) + QLatin1Char('@') + QSysInfo::machineHostName();
+}
+
+} // namespace
+
+// Validates against the directory's view, writes the request, then waits for one of: the target
+// leads (done), the leader refuses in the request (its reason), someone else leads (conflict),
+// or no answer in time. The request is removed afterwards unless rewritten meanwhile.
+Operation *ElectionAdmin::transfer(const QString &election, const QList<LeaderInfo> &queue,
+                                   const QString &candidateId, ElectionDirectory *view)
+{
+    const QString what = QStringLiteral("transfer %1 to %2").arg(election, candidateId);
+    qsizetype target = -1;
+    QList<KeyValue> kvs;
+    for (qsizetype i = 0; i < queue.size(); ++i) {
+        kvs.append(keyValueOf(queue.at(i)));
+        if (target < 0 && queue.at(i).id() == candidateId)
+            target = i;
+    }
+    if (queue.isEmpty())
+        return failed(Error::InvalidArgument, what + QStringLiteral(": the election has no candidates"));
+    if (target < 0)
+        return failed(Error::InvalidArgument, what + QStringLiteral(": no candidate \"%1\" in the election").arg(candidateId));
+    if (target == 0) {
+        Operation *op = OperationPrivate::create(m_owner);
+        OperationPrivate::finish(op, Error::NoError, {}, 0);
+        return op; // it leads already
+    }
+    const Transfer::Plan plan = Transfer::toTarget(kvs, kvs.at(target).key, kvs.at(target).createRevision);
+    if (!plan.ok())
+        return failed(Error::InvalidArgument, what + QStringLiteral(": ") + plan.problem);
+
+    Operation *op = OperationPrivate::create(m_owner);
+    Transfer::Request request;
+    request.leaderKey = plan.leader.key;
+    request.leaderRevision = plan.leader.createRevision;
+    request.targetKey = plan.target.key;
+    request.targetRevision = plan.target.createRevision;
+    request.reason = Transfer::Request::Reason::Operator;
+    request.by = whoAsks();
+    const QByteArray key = Transfer::requestKey(election);
+    const LeaderInfo leader = queue.first();
+    const LeaderInfo wanted = queue.at(target);
+    m_tracker->expectTransfer(leader);
+    const QPointer<Operation> guard(op);
+    ClientPrivate *client = m_client;
+    HandoverTracker *tracker = m_tracker;
+    onFinished(m_client->put(key, Transfer::encode(request)), op,
+               [=](GatewayReply *reply) {
+        if (reply->error() != Error::NoError) {
+            tracker->cancelTransfer(leader);
+            OperationPrivate::finish(guard, reply->error(), what + QStringLiteral(": ") + reply->errorString());
+            return;
+        }
+        const qint64 written = reply->header().revision;
+        // The request is removed when the operation ends, whatever the outcome.
+        auto cleanUp = [client, key, written] {
+            Compare same;
+            same.key = key;
+            same.target = Compare::Target::Mod;
+            same.number = written;
+            onFinished(client->txn({same}, {Codec::opDelete(Codec::deleteRequest(key))}, {}), client->q_ptr,
+                       [](GatewayReply *) {});
+        };
+        auto end = [=](Error e, const QString &message, qint64 revision) {
+            if (!guard || guard->isFinished())
+                return;
+            if (e != Error::NoError)
+                tracker->cancelTransfer(leader);
+            cleanUp();
+            OperationPrivate::finish(guard, e, message, revision);
+        };
+        auto check = [=] {
+            const LeaderInfo now = view->leader(election);
+            if (!now.isValid() || (now.key() == leader.key() && now.fencingToken() == leader.fencingToken()))
+                return; // not yet
+            if (now.key() == wanted.key() && now.fencingToken() == wanted.fencingToken())
+                end(Error::NoError, {}, view->revision());
+            else
+                end(Error::Conflict, what + QStringLiteral(": %1 leads now instead").arg(now.id()), 0);
+        };
+        QObject::connect(view, &ElectionDirectory::electionChanged, guard, [=](const QString &changed) {
+            if (changed == election)
+                check();
+        });
+        Watch *answers = client->watchHub()->watch(key, {}, written + 1, false, guard);
+        QObject::connect(answers, &Watch::eventsReceived, guard, [=](const QList<WatchEvent> &events) {
+            for (const WatchEvent &e : events) {
+                const std::optional<Transfer::Request> r = e.type == WatchEvent::Type::Put ? Transfer::decode(e.kv.value)
+                                                                                           : std::nullopt;
+                if (r && !r->refused.isEmpty() && r->targetKey == request.targetKey
+                    && r->targetRevision == request.targetRevision)
+                    end(Error::Conflict, what + QStringLiteral(": the leader refused: ") + r->refused, 0);
+            }
+        });
+        QTimer::singleShot(TransferAnswerMs, guard, [=] {
+            end(Error::TimeoutError,
+                what + QStringLiteral(": %1 did not hand over within %2 s (stopped, cut off from etcd, or an older Conclave?)")
+                               .arg(leader.id()).arg(TransferAnswerMs / 1000), 0);
+        });
+        check(); // it may have happened before the watch was in place
     });
     return op;
 }

@@ -5,6 +5,7 @@
 
 #include <conclave/leaderinfo.h>
 
+#include <QtCore/QList>
 #include <QtCore/QString>
 
 QT_BEGIN_NAMESPACE
@@ -14,6 +15,7 @@ QT_END_NAMESPACE
 namespace Conclave {
 
 class ClientPrivate;
+class ElectionDirectory;
 class HandoverTracker;
 class Operation;
 
@@ -25,6 +27,13 @@ public:
 
     //! Deletes \a candidate's key if it is still that incarnation (else Conflict).
     Operation *guardedDelete(const LeaderInfo &candidate, const QString &what);
+    /*!
+     * Asks \a election's Conclave leader to hand over to \a candidateId (docs/election-protocol.md,
+     * "Handing over to a chosen candidate"); \a queue is the election oldest first, \a view
+     * is the directory whose electionChanged()/leader() tell when it happened.
+     */
+    Operation *transfer(const QString &election, const QList<LeaderInfo> &queue,
+                        const QString &candidateId, ElectionDirectory *view);
     Operation *revokeLease(qint64 leaseId);
     Operation *leaseKeys(qint64 leaseId);
     Operation *checkWriteAccess(const QString &prefix);

@@ -219,6 +219,15 @@ Operation *ElectionDirectory::resignLeader(const QString &election)
     return d->admin.guardedDelete(leader, QStringLiteral("resign %1 in %2").arg(leader.id(), election));
 }
 
+Operation *ElectionDirectory::transferLeadership(const QString &election, const QString &candidateId)
+{
+    Q_D(ElectionDirectory);
+    if (!d->index.contains(election))
+        return d->admin.failed(Error::InvalidArgument,
+                               QStringLiteral("transfer: no election \"%1\" is known").arg(election));
+    return d->admin.transfer(election, d->index.candidates(election), candidateId, this);
+}
+
 Operation *ElectionDirectory::evict(const LeaderInfo &candidate)
 {
     return d_func()->admin.guardedDelete(candidate, QStringLiteral("evict %1").arg(candidate.id()));

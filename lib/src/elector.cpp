@@ -41,6 +41,7 @@
 #include "election.h"
 #include "gatewayreply.h"
 #include "leasesession.h"
+#include "transfer.h"
 #include "backoff.h"
 #include "logging.h"
 #include "watchhub.h"
@@ -96,6 +97,7 @@ QByteArray ElectorPrivate::ownValue() const
 {
     QJsonObject o = QJsonDocument::fromJson(LeaderInfo::encodeValue(candidateId, host, port, attributes)).object();
     o.insert(QLatin1String(Election::AnnounceField), true); // we put our key once we lead
+    o.insert(QLatin1String(Transfer::TakesTransfersField), true); // and act on transfer requests
     if (priority != 0)
         o.insert(QLatin1String(Election::PriorityField), priority);
     return QJsonDocument(o).toJson(QJsonDocument::Compact);
@@ -439,7 +441,9 @@ void ElectorPrivate::applyPosition(const Position &p)
         leaderWatch.reset();
         announceWatch.reset();
         claimWatch.reset();
-        if (suspended || !session || !session->isAlive())
+        if (!requestWatch || !requestWatch->isActive())
+            watchRequests(p.revision + 1); // requests to us can only be written from here on
+        if (suspended || !session || !session->isAlive() || handingOver)
             return;
         // First in the queue at this read's revision. Our key existed here and where its watch
         // starts, so the watch covers every later change: once it is live, a delete of our key
@@ -451,6 +455,8 @@ void ElectorPrivate::applyPosition(const Position &p)
             setRole(Elector::Role::Follower);
         return;
     }
+    requestWatch.reset();
+    pendingRequest = KeyValue();
     watchOthers(p);
     setRole(Elector::Role::Follower);
 }
@@ -650,6 +656,8 @@ void ElectorPrivate::onLeaderKeyEvents(const QList<WatchEvent> &events)
 void ElectorPrivate::dropWatches()
 {
     headWatch.reset();
+    requestWatch.reset();
+    pendingRequest = KeyValue();
     ownWatchGrace.stop();
     leaderRefresh.stop();
     awaitingOwnWatch = false;
@@ -694,6 +702,168 @@ void ElectorPrivate::onWatchEnded(Error e, const QString &message)
         return;
     }
     readQueue();
+}
+
+// ---- transfers ----------------------------------------------------------------------------------
+
+// First in the queue: requests to hand leadership over are written to one key beside the
+// election. Only the leader acts on them; one seen before we lead waits until we do.
+void ElectorPrivate::watchRequests(qint64 fromRevision)
+{
+    pendingRequest = KeyValue();
+    requestWatch.reset(c->watchHub()->watch(Transfer::requestKey(name), {}, fromRevision, false, nullptr));
+    connect(requestWatch.get(), &Watch::eventsReceived, this, &ElectorPrivate::onRequestEvents);
+    // compacted() or failed(): inactive from then on; the next position read at the head
+    // watches again from its revision (a request lost in between is asked again by its writer).
+}
+
+void ElectorPrivate::onRequestEvents(const QList<WatchEvent> &events)
+{
+    const WatchEvent &last = events.last();
+    qCDebug(lcElector) << "transfer request event in" << name << "at revision" << last.kv.modRevision;
+    if (last.type != WatchEvent::Type::Put)
+        return;
+    pendingRequest = last.kv;
+    if (role == Elector::Role::Leader)
+        actOnRequest();
+}
+
+void ElectorPrivate::actOnRequest()
+{
+    const KeyValue kv = std::exchange(pendingRequest, KeyValue());
+    if (kv.key.isEmpty() || role != Elector::Role::Leader || handingOver)
+        return;
+    const std::optional<Transfer::Request> request = Transfer::decode(kv.value);
+    if (!request || !request->refused.isEmpty() || request->leaderKey != myKey
+        || request->leaderRevision != myRevision)
+        return; // not for this incarnation of ours, or already answered
+    // The whole queue with values, once per request: who is between us and the target, and
+    // whether each may be moved.
+    const int gen = generation;
+    const Transfer::Request r = *request;
+    onFinished(c->range(Election::queueRange(name)), this, [this, gen, r, kv](GatewayReply *reply) {
+        if (gen == generation)
+            onTransferQueueRead(reply, r, kv);
+    });
+}
+
+void ElectorPrivate::onTransferQueueRead(GatewayReply *reply, const Transfer::Request &request,
+                                         const KeyValue &requestKv)
+{
+    if (reply->error() != Error::NoError || role != Elector::Role::Leader || handingOver) {
+        if (reply->error() != Error::NoError && reply->error() != Error::Cancelled)
+            qCWarning(lcElector).noquote() << "a transfer request in" << name << "was not acted on: reading the queue failed:"
+                                           << reply->errorString();
+        return;
+    }
+    bool ok = false;
+    const RangeResult r = Codec::parseRange(reply->json(), &ok);
+    if (!ok)
+        return;
+    const QList<KeyValue> queue = Election::candidates(Election::prefix(name), r.kvs);
+    const Transfer::Plan plan = request.reason == Transfer::Request::Reason::Priority
+            ? Transfer::toHighestPriority(queue)
+            : Transfer::toTarget(queue, request.targetKey, request.targetRevision);
+    if (queue.isEmpty() || queue.first().key != myKey || queue.first().createRevision != myRevision)
+        return; // not first any more: someone else answers
+    if (!plan.ok()) {
+        refuse(request, requestKv, plan.problem);
+        return;
+    }
+    handOver(plan, request, requestKv);
+}
+
+// Stop acting as leader, then one txn: every key of the plan still that incarnation, our key
+// and those between us and the target deleted. The target is first at that revision; those
+// moved back re-join at the back as after any delete of their key. Never two leaders: we are
+// Follower before the txn is sent and do not lead again while it is in flight.
+void ElectorPrivate::handOver(const Transfer::Plan &plan, const Transfer::Request &request, const KeyValue &requestKv)
+{
+    if (role != Elector::Role::Leader)
+        return;
+    qCInfo(lcElector).noquote() << "handing" << name << "over to" << LeaderInfo::fromKeyValue(plan.target.key, plan.target.value, 0, 0, {}).id()
+                                << "(" << plan.movedBack.size() << "moved back)";
+    setRole(Elector::Role::Follower);
+    GatewayReply *reply = c->txn(Transfer::compares(plan), Transfer::deletes(plan), {});
+    handingOver = reply;
+    const int gen = generation;
+    onFinished(reply, this, [this, gen, request, requestKv](GatewayReply *reply) {
+        if (handingOver == reply)
+            handingOver = nullptr;
+        if (gen != generation || reply->error() == Error::Cancelled)
+            return;
+        if (reply->error() != Error::NoError) {
+            // Applied or not, we cannot tell (a held txn can land seconds later): give this
+            // incarnation up as resign() does, so that we never lead on a key it may delete.
+            report(reply->error(), reply->errorString());
+            deleteOwnKey(true);
+            return;
+        }
+        if (!Codec::parseTxn(reply->json()).succeeded) {
+            // The queue changed under the request (the target left, say): nothing happened, we
+            // may lead on; the one who asked hears why.
+            refuse(request, requestKv, QStringLiteral("the queue changed before the handover (the target or a candidate before it left)"));
+            readQueue();
+            return;
+        }
+        // Done. The request is answered by the handover itself; remove it unless rewritten.
+        Compare same;
+        same.key = requestKv.key;
+        same.target = Compare::Target::Mod;
+        same.number = requestKv.modRevision;
+        onFinished(c->txn({same}, {Codec::opDelete(Codec::deleteRequest(requestKv.key))}, {}), this,
+                   [](GatewayReply *) {});
+        forgetOwnKey();
+        createKey(); // at the back
+    });
+}
+
+// A request we will not carry out: the reason, written into the request for the one who
+// asked (only if nobody rewrote it meanwhile); it stays on the asker's lease, if any.
+void ElectorPrivate::refuse(Transfer::Request request, const KeyValue &requestKv, const QString &why)
+{
+    qCInfo(lcElector).noquote() << "refusing a transfer request in" << name << "-" << why;
+    request.refused = why;
+    Compare same;
+    same.key = requestKv.key;
+    same.target = Compare::Target::Mod;
+    same.number = requestKv.modRevision;
+    onFinished(c->txn({same}, {Codec::opPut(Codec::putRequest(requestKv.key, Transfer::encode(request), requestKv.lease))}, {}),
+               this, [](GatewayReply *) {});
+}
+
+// A follower of higher priority than the Conclave leader asks it, once per leader and per
+// pair of priorities, to hand over; the leader picks the best candidate itself.
+void ElectorPrivate::requestPriorityHandover()
+{
+    if (!campaigning || !eligible || myRevision == 0 || role != Elector::Role::Follower || !leader.isValid()
+        || !session || !Transfer::takesTransfers(leader.value()))
+        return;
+    const int leaderPriority = Transfer::priorityOf(leader.value());
+    if (priority <= leaderPriority)
+        return;
+    const QByteArray asked = QByteArray::number(leader.fencingToken()) + ':' + QByteArray::number(leaderPriority)
+            + ':' + QByteArray::number(priority);
+    if (asked == priorityAsked)
+        return;
+    priorityAsked = asked;
+    Transfer::Request r;
+    r.leaderKey = leader.key();
+    r.leaderRevision = leader.fencingToken();
+    r.targetKey = myKey;
+    r.targetRevision = myRevision;
+    r.reason = Transfer::Request::Reason::Priority;
+    r.by = candidateId;
+    qCInfo(lcElector).noquote() << "asking" << leader.id() << "to hand" << name << "over: priority" << priority
+                                << "against its" << leaderPriority;
+    // On our lease: it goes with us.
+    onFinished(c->put(Transfer::requestKey(name), Transfer::encode(r), myLease), this,
+               [this](GatewayReply *reply) {
+                   if (reply->error() != Error::NoError && reply->error() != Error::Cancelled) {
+                       priorityAsked.clear(); // asked again on the next change we see
+                       report(reply->error(), reply->errorString());
+                   }
+               });
 }
 
 // ---- eligibility --------------------------------------------------------------------------------
@@ -930,6 +1100,7 @@ void ElectorPrivate::setPriority(int value)
     priority = value;
     Q_EMIT q_ptr->priorityChanged(value);
     proclaim(attributes); // while in the queue, our value carries it
+    QMetaObject::invokeMethod(this, &ElectorPrivate::requestPriorityHandover, Qt::QueuedConnection);
 }
 
 void ElectorPrivate::proclaim(const QVariantMap &attrs)
@@ -995,10 +1166,14 @@ void ElectorPrivate::setRole(Elector::Role r)
     if (r == Elector::Role::Leader) { // after the signal's handlers: they come first
         const int gen = generation;
         QMetaObject::invokeMethod(this, [this, gen] {
-            if (gen == generation && role == Elector::Role::Leader)
+            if (gen == generation && role == Elector::Role::Leader) {
                 announceLeadership();
+                actOnRequest(); // one that came while we were first but not yet leading
+            }
         }, Qt::QueuedConnection);
     }
+    if (r == Elector::Role::Follower && priority != 0)
+        QMetaObject::invokeMethod(this, &ElectorPrivate::requestPriorityHandover, Qt::QueuedConnection);
     Q_EMIT q->roleChanged(r);
     if (q->fencingToken() != oldToken)
         Q_EMIT q->fencingTokenChanged(q->fencingToken());
@@ -1014,6 +1189,8 @@ void ElectorPrivate::setLeader(const LeaderInfo &info)
                                                         info.fencingToken(), leader.since())
                              : info;
     Q_EMIT q_ptr->leaderChanged(leader);
+    if (priority != 0) // checked once the role is settled too
+        QMetaObject::invokeMethod(this, &ElectorPrivate::requestPriorityHandover, Qt::QueuedConnection);
     if (leader.isValid() && leader.fencingToken() != lastLeaderToken) {
         const bool transition = lastLeaderToken != 0; // the first leader seen is no transition
         lastLeaderToken = leader.fencingToken();

@@ -3,6 +3,7 @@
 #include <conclave/elector.h>
 
 #include "codec.h"
+#include "transfer.h"
 
 #include <QtCore/QPointer>
 #include <QtCore/QSet>
@@ -85,6 +86,14 @@ public:
     void watchOthers(const Position &position);
     void scheduleLeaderRefresh(); // in 20-200 ms, spread at random: readLeader()
     void announceLeadership();
+    // Transfers ("Handing over to a chosen candidate" in docs/election-protocol.md).
+    void watchRequests(qint64 fromRevision);
+    void onRequestEvents(const QList<WatchEvent> &events);
+    void actOnRequest();
+    void onTransferQueueRead(GatewayReply *reply, const Transfer::Request &request, const KeyValue &requestKv);
+    void handOver(const Transfer::Plan &plan, const Transfer::Request &request, const KeyValue &requestKv);
+    void refuse(Transfer::Request request, const KeyValue &requestKv, const QString &why);
+    void requestPriorityHandover();
     GatewayReply *putOwnKey();
     // Ineligible: out of the queue, the head read and watched ("Eligibility" in the docs).
     void observeLeader();
@@ -144,6 +153,11 @@ public:
     // Ineligible: the head's key (or, with nobody in the queue, the whole election) watched.
     std::unique_ptr<Watch> headWatch;
     bool abandonedKeyLeft = false; // ineligible, and the delete of our last key has not succeeded
+    // At the head: the transfer request key, watched; the last request seen, until we lead.
+    std::unique_ptr<Watch> requestWatch;
+    KeyValue pendingRequest;
+    QPointer<GatewayReply> handingOver; // our transfer txn: never lead again while in flight
+    QByteArray priorityAsked;           // the leader and priorities we last asked to hand over
     KeyValue claimLeader;
     QPointer<GatewayReply> inflight;
     QPointer<GatewayReply> deleting; // the guarded delete of our last incarnation, in flight

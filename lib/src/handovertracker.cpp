@@ -39,6 +39,16 @@ void HandoverTracker::cancelEviction(const LeaderInfo &candidate)
     m_evicted.remove(incarnation(candidate));
 }
 
+void HandoverTracker::expectTransfer(const LeaderInfo &leader)
+{
+    m_transferred.insert(incarnation(leader));
+}
+
+void HandoverTracker::cancelTransfer(const LeaderInfo &leader)
+{
+    m_transferred.remove(incarnation(leader));
+}
+
 void HandoverTracker::record(const ElectionIndex::LeaderChange &change, qint64 revision)
 {
     Handover h;
@@ -54,6 +64,11 @@ void HandoverTracker::record(const ElectionIndex::LeaderChange &change, qint64 r
     }
     if (m_evicted.remove(incarnation(h.previous))) {
         h.cause = Handover::Cause::Evicted;
+        commit(h);
+        return;
+    }
+    if (m_transferred.remove(incarnation(h.previous))) {
+        h.cause = Handover::Cause::Transferred;
         commit(h);
         return;
     }

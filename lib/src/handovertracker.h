@@ -32,6 +32,9 @@ public:
     void expectEviction(const LeaderInfo &candidate);
     //! The deletion did not happen after all.
     void cancelEviction(const LeaderInfo &candidate);
+    //! This process asked \a leader to hand over to a chosen candidate: the cause is Transferred.
+    void expectTransfer(const LeaderInfo &leader);
+    void cancelTransfer(const LeaderInfo &leader);
 
 Q_SIGNALS:
     void handoverRecorded(const Conclave::Handover &handover);
@@ -43,6 +46,7 @@ private:
     const LeasePoller *const m_leases;
     QHash<QString, QList<Handover>> m_history;
     QSet<QByteArray> m_evicted; // incarnations (key@create revision) deleted through us
+    QSet<QByteArray> m_transferred; // leaders asked through us to hand over
 };
 
 } // namespace Conclave

@@ -50,6 +50,7 @@ public:
         LeaseExpired, //!< the leader's lease ran out (its last known TTL had reached ~0)
         LeaseRevoked, //!< the leader's lease was revoked with time left on it
         Evicted,      //!< removed through this directory (resignLeader() or evict())
+        Transferred,  //!< handed over on request through this directory (transferLeadership())
         Unknown,      //!< changed while disconnected, or the lease was never observed
     };
     Q_ENUM(Cause)
@@ -139,6 +140,20 @@ public:
      * Conflict if it left meanwhile, InvalidArgument when the election has no leader.
      */
     Conclave::Operation *resignLeader(const QString &election);
+    /*!
+     * Asks the Conclave leader of \a election to hand leadership to the candidate with id
+     * \a candidateId; finishes once that candidate leads. The leader stops acting first and
+     * then, in one txn guarded by every key's create revision, deletes its own key and those of
+     * the candidates between (they re-join at the back by themselves): never two leaders, no
+     * operator window. Fails at once with InvalidArgument when the candidate is unknown, is not
+     * a Conclave candidate, when a non-Conclave candidate would have to be moved (an etcdctl
+     * or Go waiter whose key is deleted may later believe it leads without one, etcd issue
+     * 19597), when the leader is not a Conclave candidate that takes requests, or when another
+     * candidate's higher priority would take leadership straight back; with Conflict when the
+     * leader refuses (the queue changed) or someone else leads meanwhile; with TimeoutError when
+     * the leader does not act within 5 s. Leading already: finishes at once without error.
+     */
+    Conclave::Operation *transferLeadership(const QString &election, const QString &candidateId);
     //! Deletes one candidate's key, guarded by its create revision (fencing token).
     Conclave::Operation *evict(const Conclave::LeaderInfo &candidate);
     //! Revokes a lease: every key attached to it goes, in every election.
