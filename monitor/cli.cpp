@@ -148,6 +148,29 @@ int runResign(Conclave::ElectionDirectory &dir, const QString &name, int timeout
     return 0;
 }
 
+int runTransfer(Conclave::ElectionDirectory &dir, const QString &name, const QString &candidateId, int timeoutS)
+{
+    if (!dir.contains(name))
+        return fail(QStringLiteral("no election \"%1\"%2").arg(name, dir.prefix().isEmpty() ? QString() : QStringLiteral(" under prefix \"%1\"").arg(dir.prefix())));
+    const Conclave::LeaderInfo before = dir.leader(name);
+    QEventLoop loop;
+    std::unique_ptr<Conclave::Operation> op(dir.transferLeadership(name, candidateId));
+    QObject::connect(op.get(), &Conclave::Operation::finished, &loop, [&] { loop.exit(0); });
+    QTimer::singleShot(timeoutS * 1000, &loop, [&] { loop.exit(3); });
+    if (loop.exec() == 3)
+        return fail(QStringLiteral("transfer of %1 to %2: no answer within %3 s (outcome unknown)").arg(name, candidateId).arg(timeoutS));
+    if (op->error() != Conclave::Error::NoError)
+        return fail(op->errorString());
+    const Conclave::LeaderInfo now = dir.leader(name);
+    if (before.isValid() && before.fencingToken() == now.fencingToken())
+        std::printf("%s already leads %s (fencing token %lld)\n", qPrintable(now.id()), qPrintable(name),
+                    static_cast<long long>(now.fencingToken()));
+    else
+        std::printf("%s leads %s now (was %s; fencing token %lld)\n", qPrintable(now.id()), qPrintable(name),
+                    before.isValid() ? qPrintable(before.id()) : "nobody", static_cast<long long>(now.fencingToken()));
+    return 0;
+}
+
 int runScreenshot(MainWindow &window, const QString &file, double afterS, int timeoutS)
 {
     QEventLoop loop;

@@ -28,6 +28,8 @@ QString load(Conclave::ElectionDirectory &dir, int timeoutMs, bool withLeases);
 int runOnce(const Conclave::ElectionDirectory &dir, bool json);
 //! Resigns the leader of \a election (guarded) and reports the next leader.
 int runResign(Conclave::ElectionDirectory &dir, const QString &election, int timeoutS);
+//! Asks the leader of \a election to hand over to \a candidateId; 0 once it leads.
+int runTransfer(Conclave::ElectionDirectory &dir, const QString &election, const QString &candidateId, int timeoutS);
 //! Renders \a window to \a file once its data is complete and \a afterS more seconds passed.
 int runScreenshot(MainWindow &window, const QString &file, double afterS, int timeoutS);
 //! The text form of a snapshot (Monitor::snapshot()).

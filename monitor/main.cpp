@@ -1,5 +1,5 @@
 // conclave-monitor: every election in an etcd cluster, live; resign, evict, revoke.
-// Headless modes (--once, --resign) need no display; --screenshot renders the window once
+// Headless modes (--once, --resign, --transfer) need no display; --screenshot renders the window once
 // its data has loaded (QT_QPA_PLATFORM=offscreen works).
 #include "cli.h"
 #include "electionlistmodel.h"
@@ -34,11 +34,13 @@ struct Options
     bool once = false;
     bool json = false;
     QString resign;
+    QString transferElection;
+    QString transferTo;
     QString screenshot;
     double screenshotAfterS = 1.0;
     QString select;
     int timeoutS = 10;
-    bool headless() const { return once || !resign.isEmpty(); }
+    bool headless() const { return once || !resign.isEmpty() || !transferElection.isEmpty(); }
 };
 
 QString readPasswordFromTerminal(const QString &user)
@@ -72,10 +74,11 @@ void addOptions(QCommandLineParser &p)
             {QStringLiteral("once"), QStringLiteral("print one snapshot and exit (no window)")},
             {QStringLiteral("json"), QStringLiteral("with --once: print the snapshot as JSON")},
             {QStringLiteral("resign"), QStringLiteral("resign the leader of this election (guarded), report the next leader, exit"), QStringLiteral("election")},
+            {QStringLiteral("transfer"), QStringLiteral("--transfer ELECTION CANDIDATE_ID: ask the Conclave leader to hand over to that candidate; exit 0 once it leads, 1 with the reason if not"), QStringLiteral("election")},
             {QStringLiteral("screenshot"), QStringLiteral("render the window to this PNG once data has loaded, then exit"), QStringLiteral("file")},
             {QStringLiteral("screenshot-after"), QStringLiteral("with --screenshot: seconds to stay live after the data has loaded, before rendering (default 1)"), QStringLiteral("seconds")},
             {QStringLiteral("select"), QStringLiteral("election to select at start"), QStringLiteral("election")},
-            {QStringLiteral("timeout"), QStringLiteral("seconds to wait for etcd in --once/--resign/--screenshot (default 10)"), QStringLiteral("seconds")},
+            {QStringLiteral("timeout"), QStringLiteral("seconds to wait for etcd in --once/--resign/--transfer/--screenshot (default 10)"), QStringLiteral("seconds")},
     });
 }
 
@@ -103,8 +106,17 @@ Conclave::ConnectionSettings resolveConnection(const QCommandLineParser &p)
 std::optional<Options> readOptions(const QCommandLineParser &p, QString *problem)
 {
     auto bad = [problem](const QString &message) { *problem = message; return std::optional<Options>(); };
-    if (!p.positionalArguments().isEmpty())
+    const bool transfer = p.isSet(QStringLiteral("transfer"));
+    if (transfer && p.positionalArguments().size() != 1)
+        return bad(QStringLiteral("--transfer needs an election and a candidate id: --transfer ELECTION CANDIDATE_ID"));
+    if (!transfer && !p.positionalArguments().isEmpty())
         return bad(QStringLiteral("unexpected argument %1 (see --help)").arg(p.positionalArguments().first()));
+    if (transfer && p.value(QStringLiteral("transfer")).isEmpty())
+        return bad(QStringLiteral("--transfer: the election name is empty"));
+    if (transfer && (p.isSet(QStringLiteral("resign")) || p.isSet(QStringLiteral("once"))))
+        return bad(QStringLiteral("--transfer cannot be combined with --resign or --once"));
+    if (transfer && p.isSet(QStringLiteral("read-only")))
+        return bad(QStringLiteral("--transfer writes; it cannot be combined with --read-only"));
     if (p.isSet(QStringLiteral("json")) && !p.isSet(QStringLiteral("once")))
         return bad(QStringLiteral("--json goes with --once"));
     if (p.isSet(QStringLiteral("screenshot-after")) && !p.isSet(QStringLiteral("screenshot")))
@@ -129,6 +141,10 @@ std::optional<Options> readOptions(const QCommandLineParser &p, QString *problem
     o.once = p.isSet(QStringLiteral("once"));
     o.json = p.isSet(QStringLiteral("json"));
     o.resign = p.value(QStringLiteral("resign"));
+    if (transfer) {
+        o.transferElection = p.value(QStringLiteral("transfer"));
+        o.transferTo = p.positionalArguments().first();
+    }
     o.screenshot = p.value(QStringLiteral("screenshot"));
     o.select = p.value(QStringLiteral("select"));
     return o;
@@ -152,7 +168,11 @@ int runHeadless(int argc, char **argv, Options o)
     const QString error = Monitor::Cli::load(dir, o.timeoutS * 1000, o.once);
     if (!error.isEmpty())
         return fail(QStringLiteral("cannot read elections from %1: %2").arg(o.connection.endpoints(), error));
-    return o.once ? Monitor::Cli::runOnce(dir, o.json) : Monitor::Cli::runResign(dir, o.resign, o.timeoutS);
+    if (o.once)
+        return Monitor::Cli::runOnce(dir, o.json);
+    if (!o.transferElection.isEmpty())
+        return Monitor::Cli::runTransfer(dir, o.transferElection, o.transferTo, o.timeoutS);
+    return Monitor::Cli::runResign(dir, o.resign, o.timeoutS);
 }
 
 int runWindow(int argc, char **argv, Options o)

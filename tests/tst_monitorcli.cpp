@@ -1,4 +1,4 @@
-// conclave-monitor's headless modes as a user runs them: --once --json, --resign, bad input.
+// conclave-monitor's headless modes as a user runs them: --once --json, --resign, --transfer, bad input.
 #include <conclave/client.h>
 #include <conclave/elector.h>
 
@@ -22,6 +22,7 @@ private Q_SLOTS:
     void cleanup();
     void onceJson();
     void resignHeadless();
+    void transferHeadless();
     void screenshotOfSelectedElection();
     void badInput_data();
     void badInput();
@@ -144,6 +145,30 @@ void tst_MonitorCli::resignHeadless()
     QVERIFY2(missing.err.contains("no election"), missing.err.constData());
 }
 
+void tst_MonitorCli::transferHeadless()
+{
+    const QString p = QString::fromUtf8(EtcdTestEnv::uniquePrefix());
+    join(p + u"jobs"_s, u"one"_s, 1);
+    join(p + u"jobs"_s, u"two"_s, 2);
+    join(p + u"jobs"_s, u"three"_s, 3);
+    const QString endpoint = m_etcd.endpoints().first().toString();
+    const Run r = run({u"--endpoints"_s, endpoint, u"--transfer"_s, p + u"jobs"_s, u"three"_s});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    QVERIFY2(r.out.contains("three leads") && r.out.contains("was one"), r.out.constData());
+    QTRY_COMPARE_WITH_TIMEOUT(m_electors[2]->role(), Elector::Role::Leader, TestWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(m_electors[0]->role(), Elector::Role::Follower, TestWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(m_electors[1]->role(), Elector::Role::Follower, TestWaitMs);
+
+    const Run unknown = run({u"--endpoints"_s, endpoint, u"--transfer"_s, p + u"jobs"_s, u"nine"_s});
+    QCOMPARE(unknown.exitCode, 1);
+    QVERIFY2(unknown.err.contains("no candidate \"nine\""), unknown.err.constData());
+    QVERIFY(unknown.out.isEmpty());
+    const Run missing = run({u"--endpoints"_s, endpoint, u"--transfer"_s, p + u"nope"_s, u"one"_s});
+    QCOMPARE(missing.exitCode, 1);
+    QVERIFY2(missing.err.contains("no election"), missing.err.constData());
+    QCOMPARE(m_electors[2]->role(), Elector::Role::Leader);
+}
+
 void tst_MonitorCli::screenshotOfSelectedElection()
 {
     const QString p = QString::fromUtf8(EtcdTestEnv::uniquePrefix());
@@ -179,6 +204,9 @@ void tst_MonitorCli::badInput_data()
                                           << 2 << u"--screenshot-after must be"_s;
     QTest::newRow("unknown option") << QStringList{u"--frobnicate"_s} << 2 << u"frobnicate"_s;
     QTest::newRow("resign read-only") << QStringList{u"--resign"_s, u"x"_s, u"--read-only"_s} << 2 << u"--read-only"_s;
+    QTest::newRow("transfer without id") << QStringList{u"--transfer"_s, u"x"_s} << 2 << u"--transfer ELECTION CANDIDATE_ID"_s;
+    QTest::newRow("transfer read-only") << QStringList{u"--transfer"_s, u"x"_s, u"a"_s, u"--read-only"_s} << 2 << u"--read-only"_s;
+    QTest::newRow("transfer and once") << QStringList{u"--transfer"_s, u"x"_s, u"a"_s, u"--once"_s} << 2 << u"cannot be combined"_s;
     QTest::newRow("unreadable ca") << QStringList{u"--endpoints"_s, u"https://127.0.0.1:2379"_s, u"--cacert"_s,
                                                   u"/nonexistent/ca.pem"_s, u"--once"_s}
                                    << 2 << u"no certificate readable"_s;
