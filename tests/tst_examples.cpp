@@ -24,6 +24,10 @@ private Q_SLOTS:
     void cleanup();
     void minimal();
     void workerHandover();
+    void candidatePriorityAndEligibility();
+    void workerOfHigherPriorityTakesTheJob();
+    void badPriority_data();
+    void badPriority();
     void leavingWhileEtcdIsPausedWaitsIdly_data();
     void leavingWhileEtcdIsPausedWaitsIdly();
     void widgets();
@@ -139,6 +143,68 @@ void tst_Examples::workerHandover()
     QVERIFY(w1->events(u"work-started"_s).last().value(u"mono_ns"_s).toInteger() > stopped.last().value(u"mono_ns"_s).toInteger());
     QVERIFY(stop(*w1));
     QVERIFY(m_etcd.etcdctl({u"get"_s, election + u'/', u"--prefix"_s, u"--keys-only"_s}).trimmed().isEmpty());
+}
+
+// conclave-candidate --priority and its stdin commands eligible / ineligible, as JSON events.
+void tst_Examples::candidatePriorityAndEligibility()
+{
+    const QString election = QString::fromUtf8(EtcdTestEnv::uniquePrefix()) + u"cli"_s;
+    const QString endpoint = m_etcd.endpoints().first().toString();
+    auto p1 = start(CONCLAVE_CANDIDATE_BIN, {u"--endpoints"_s, endpoint, u"--election"_s, election, u"--id"_s, u"p1"_s, u"--ttl"_s, u"3"_s});
+    QTRY_VERIFY_WITH_TIMEOUT(!p1->events(u"role"_s).isEmpty() && p1->events(u"role"_s).last().value(u"role"_s) == u"leader"_s, TestWaitMs);
+    auto p2 = start(CONCLAVE_CANDIDATE_BIN, {u"--endpoints"_s, endpoint, u"--election"_s, election, u"--id"_s, u"p2"_s,
+                                             u"--ttl"_s, u"3"_s, u"--priority"_s, u"3"_s});
+    auto lastRole = [](Proc &p) {
+        const QList<QJsonObject> roles = p.events(u"role"_s);
+        return roles.isEmpty() ? QString() : roles.last().value(u"role"_s).toString();
+    };
+    QTRY_COMPARE_WITH_TIMEOUT(lastRole(*p2), u"leader"_s, TestWaitMs); // 3 > 0
+    QTRY_COMPARE_WITH_TIMEOUT(lastRole(*p1), u"follower"_s, TestWaitMs);
+    p2->process->write("ineligible\n");
+    QTRY_COMPARE_WITH_TIMEOUT(p2->events(u"eligible"_s).size(), 1, TestWaitMs);
+    QCOMPARE(p2->events(u"eligible"_s).first().value(u"value"_s), QJsonValue(false));
+    QTRY_COMPARE_WITH_TIMEOUT(lastRole(*p2), u"not-a-member"_s, TestWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(lastRole(*p1), u"leader"_s, TestWaitMs);
+    // Still following: p2 knows p1 leads.
+    QTRY_VERIFY_WITH_TIMEOUT(!p2->events(u"leader"_s).isEmpty() && p2->events(u"leader"_s).last().value(u"id"_s) == u"p1"_s, TestWaitMs);
+    p2->process->write("eligible\n");
+    QTRY_COMPARE_WITH_TIMEOUT(p2->events(u"eligible"_s).size(), 2, TestWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(lastRole(*p2), u"leader"_s, TestWaitMs); // back, and of higher priority
+    QVERIFY(stop(*p2));
+    QTRY_COMPARE_WITH_TIMEOUT(lastRole(*p1), u"leader"_s, TestWaitMs);
+    QVERIFY(stop(*p1));
+}
+
+void tst_Examples::workerOfHigherPriorityTakesTheJob()
+{
+    const QString election = QString::fromUtf8(EtcdTestEnv::uniquePrefix()) + u"worker-priority"_s;
+    auto w1 = start(CONCLAVE_WORKER_BIN, {u"--election"_s, election, u"--id"_s, u"w1"_s, u"--ttl"_s, u"3"_s});
+    QTRY_COMPARE_WITH_TIMEOUT(w1->events(u"work-started"_s).size(), 1, TestWaitMs);
+    auto w2 = start(CONCLAVE_WORKER_BIN, {u"--election"_s, election, u"--id"_s, u"w2"_s, u"--ttl"_s, u"3"_s, u"--priority"_s, u"1"_s});
+    QTRY_COMPARE_WITH_TIMEOUT(w2->events(u"work-started"_s).size(), 1, TestWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(w1->events(u"work-stopped"_s).size(), 1, TestWaitMs);
+    // w1 stopped before w2 started (same machine, same monotonic clock).
+    QVERIFY(w1->events(u"work-stopped"_s).first().value(u"mono_ns"_s).toInteger()
+            < w2->events(u"work-started"_s).first().value(u"mono_ns"_s).toInteger());
+    QVERIFY(stop(*w2));
+    QVERIFY(stop(*w1));
+}
+
+void tst_Examples::badPriority_data()
+{
+    QTest::addColumn<QByteArray>("binary");
+    QTest::newRow("conclave-candidate") << QByteArray(CONCLAVE_CANDIDATE_BIN);
+    QTest::newRow("conclave-worker") << QByteArray(CONCLAVE_WORKER_BIN);
+}
+
+void tst_Examples::badPriority()
+{
+    QFETCH(QByteArray, binary);
+    auto p = start(binary.constData(), {u"--election"_s, u"x"_s, u"--priority"_s, u"high"_s});
+    QVERIFY(p->process->waitForFinished(TestWaitMs));
+    p->poll();
+    QCOMPARE(p->process->exitCode(), 2);
+    QVERIFY2(p->err.contains("--priority must be a whole number"), p->err.constData());
 }
 
 // CPU seconds (user + system) a live process has used so far, from /proc/<pid>/stat.

@@ -1,6 +1,7 @@
 // conclave-candidate: one candidate of one election as a separate process, for tests,
 // benchmarks and the demo. One JSON object per line on stdout for every change; commands on
-// stdin (resign, proclaim TEXT, leave, quit); SIGINT/SIGTERM leave cleanly and exit 0.
+// stdin (resign, proclaim TEXT, leave, quit, eligible, ineligible); SIGINT/SIGTERM leave
+// cleanly and exit 0.
 #include <conclave/client.h>
 #include <conclave/connectionsettings.h>
 #include <conclave/elector.h>
@@ -57,7 +58,8 @@ int main(int argc, char **argv)
                   {QStringLiteral("id"), QStringLiteral("candidate id (default hostname:pid)"), QStringLiteral("id")},
                   {QStringLiteral("ttl"), QStringLiteral("lease TTL in seconds (default 10)"), QStringLiteral("seconds")},
                   {QStringLiteral("host"), QStringLiteral("advertised host"), QStringLiteral("host")},
-                  {QStringLiteral("port"), QStringLiteral("advertised port"), QStringLiteral("port")}});
+                  {QStringLiteral("port"), QStringLiteral("advertised port"), QStringLiteral("port")},
+                  {QStringLiteral("priority"), QStringLiteral("preference for leading (default 0): a higher one takes over from a lower one"), QStringLiteral("n")}});
     if (!p.parse(app.arguments()))
         return usage(p.errorText());
     if (p.isSet(QStringLiteral("help")))
@@ -74,6 +76,9 @@ int main(int argc, char **argv)
     const int port = p.isSet(QStringLiteral("port")) ? p.value(QStringLiteral("port")).toInt(&ok) : 0;
     if (!ok || port < 0 || port > 65535)
         return usage(QStringLiteral("--port must be 0..65535"));
+    const int priority = p.isSet(QStringLiteral("priority")) ? p.value(QStringLiteral("priority")).toInt(&ok) : 0;
+    if (!ok)
+        return usage(QStringLiteral("--priority must be a whole number"));
 
     Conclave::Client client;
     QString problem;
@@ -86,6 +91,7 @@ int main(int argc, char **argv)
         elector.setCandidateId(p.value(QStringLiteral("id")));
     elector.setTtl(std::chrono::seconds(ttl));
     elector.setAdvertisedAddress(p.value(QStringLiteral("host")), port);
+    elector.setPriority(priority);
 
     QObject::connect(&elector, &Conclave::Elector::roleChanged, [&](Conclave::Elector::Role role) {
         const qint64 token = elector.fencingToken();
@@ -100,6 +106,9 @@ int main(int argc, char **argv)
         o.insert(QStringLiteral("port"), l.port());
         o.insert(QStringLiteral("fencing"), l.fencingToken());
         emitLine(o);
+    });
+    QObject::connect(&elector, &Conclave::Elector::eligibleChanged, [](bool eligible) {
+        emitLine({{QStringLiteral("event"), QStringLiteral("eligible")}, {QStringLiteral("value"), eligible}});
     });
     QObject::connect(&elector, &Conclave::Elector::errorOccurred, [](Conclave::Error e, const QString &m) {
         emitLine({{QStringLiteral("event"), QStringLiteral("error")},
@@ -154,6 +163,10 @@ int main(int argc, char **argv)
                 elector.leave();
             else if (line == "quit")
                 quitCleanly();
+            else if (line == "eligible")
+                elector.setEligible(true);
+            else if (line == "ineligible")
+                elector.setEligible(false);
             else if (line.startsWith("proclaim "))
                 elector.proclaim({{QStringLiteral("text"), QString::fromUtf8(line.mid(9))}});
             else if (!line.isEmpty())

@@ -8,7 +8,7 @@
 //    delivered before resign()/leave() delete the key, and the job stops in that slot.
 // One JSON object per line on stdout; "resign" or "quit" on stdin; SIGINT/SIGTERM quit cleanly.
 //   conclave-worker [--election NAME] [--id ID] [--host HOST] [--port PORT] [--ttl SECONDS]
-//                   [etcdctl connection options]
+//                   [--priority N] [etcdctl connection options]
 #include <conclave/client.h>
 #include <conclave/connectionsettings.h>
 #include <conclave/elector.h>
@@ -169,7 +169,8 @@ int main(int argc, char **argv)
                   {QStringLiteral("id"), QStringLiteral("candidate id (default hostname:pid)"), QStringLiteral("id")},
                   {QStringLiteral("host"), QStringLiteral("address to serve followers on (default 127.0.0.1)"), QStringLiteral("host"), QStringLiteral("127.0.0.1")},
                   {QStringLiteral("port"), QStringLiteral("port to serve followers on (default: a free one)"), QStringLiteral("port"), QStringLiteral("0")},
-                  {QStringLiteral("ttl"), QStringLiteral("lease TTL in seconds (default 5)"), QStringLiteral("seconds"), QStringLiteral("5")}});
+                  {QStringLiteral("ttl"), QStringLiteral("lease TTL in seconds (default 5)"), QStringLiteral("seconds"), QStringLiteral("5")},
+                  {QStringLiteral("priority"), QStringLiteral("preference for leading (default 0): a worker of higher priority takes the job over"), QStringLiteral("n"), QStringLiteral("0")}});
     p.process(app);
     Conclave::ConnectionSettings settings = Conclave::ConnectionSettings::fromCommandLine(p);
     Conclave::Client client;
@@ -183,6 +184,9 @@ int main(int argc, char **argv)
     int port = p.value(QStringLiteral("port")).toInt(&ok);
     if (!ok || port < 0 || port > 65535)
         return usage(QStringLiteral("--port must be 0..65535"));
+    const int priority = p.value(QStringLiteral("priority")).toInt(&ok);
+    if (!ok)
+        return usage(QStringLiteral("--priority must be a whole number"));
     const QString host = p.value(QStringLiteral("host"));
     if (port == 0) { // find a free port to advertise; the server listens on it while leading
         QTcpServer probe;
@@ -197,6 +201,7 @@ int main(int argc, char **argv)
         elector.setCandidateId(p.value(QStringLiteral("id")));
     elector.setTtl(std::chrono::seconds(ttl));
     elector.setAdvertisedAddress(host, port);
+    elector.setPriority(priority);
     Worker worker(&elector, host, quint16(port));
     QObject::connect(&elector, &Conclave::Elector::errorOccurred, [](Conclave::Error e, const QString &message) {
         emitLine({{QStringLiteral("event"), QStringLiteral("error")}, {QStringLiteral("error"), Conclave::errorName(e)},
