@@ -6,7 +6,8 @@
 //    reconnecting on every change.
 //  - The work stops *before* leadership is released: roleChanged(Follower/NotAMember) is
 //    delivered before resign()/leave() delete the key, and the job stops in that slot.
-// One JSON object per line on stdout; "resign" or "quit" on stdin; SIGINT/SIGTERM quit cleanly.
+// One JSON object per line on stdout; "resign", "quit", "ineligible" or "eligible" on stdin;
+// SIGINT/SIGTERM quit cleanly.
 //   conclave-worker [--election NAME] [--id ID] [--host HOST] [--port PORT] [--ttl SECONDS]
 //                   [--priority N] [etcdctl connection options]
 #include <conclave/client.h>
@@ -238,11 +239,17 @@ int main(int argc, char **argv)
             input.setEnabled(false); // stdin closed: keep running until a signal
             return;
         }
-        const QByteArray command = QByteArray(buffer, int(n)).trimmed();
-        if (command == "resign")
-            elector.resign();
-        else if (command == "quit")
-            quit();
+        for (const QByteArray &line : QByteArray(buffer, int(n)).split('\n')) { // one read may carry several
+            const QByteArray command = line.trimmed();
+            if (command == "resign")
+                elector.resign();
+            else if (command == "quit")
+                quit();
+            else if (command == "ineligible") // e.g. from a failing health check: hand over, keep following
+                elector.setEligible(false);
+            else if (command == "eligible")
+                elector.setEligible(true);
+        }
     });
 
     elector.campaign();

@@ -8,7 +8,9 @@
 #include "tcpproxy.h"
 
 #include <conclave/client.h>
+#include <conclave/electiondirectory.h>
 #include <conclave/leaderinfo.h>
+#include <conclave/operation.h>
 
 #include <QtCore/QDeadlineTimer>
 #include <QtCore/QDir>
@@ -24,6 +26,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <limits>
 #include <sys/types.h>
 
 namespace Chaos {
@@ -58,6 +61,7 @@ struct Runner::Proc
     QString id;    // e1-c2.3 (the candidate id: unique per incarnation)
     int election = 0;
     int slot = 0;
+    int priority = 0;
     bool worker = false;
     std::unique_ptr<CandidateProcess> process;
     std::vector<std::unique_ptr<TcpProxy>> proxies; // one per member, home member first
@@ -77,7 +81,8 @@ QStringList allKinds(bool cluster)
                       QStringLiteral("partition-leader"), QStringLiteral("operator-delete"),
                       QStringLiteral("operator-revoke"), QStringLiteral("compact-churn"),
                       QStringLiteral("half-dead-next"), QStringLiteral("operator-delete-two"),
-                      QStringLiteral("leave-leader")};
+                      QStringLiteral("leave-leader"), QStringLiteral("ineligible-leader"),
+                      QStringLiteral("priority-join"), QStringLiteral("transfer")};
     if (cluster)
         kinds << QStringLiteral("kill-member");
     return kinds;
@@ -257,7 +262,7 @@ void Runner::thaw(Proc *p)
     p->frozen = false;
 }
 
-Runner::Proc *Runner::spawn(int election, int slot)
+Runner::Proc *Runner::spawn(int election, int slot, int priority)
 {
     const bool worker = election >= m_options.elections;
     int incarnation = 1;
@@ -267,6 +272,7 @@ Runner::Proc *Runner::spawn(int election, int slot)
     proc->election = election;
     proc->slot = slot;
     proc->worker = worker;
+    proc->priority = priority;
     proc->name = QStringLiteral("e%1/%2%3.%4").arg(election).arg(worker ? QLatin1Char('w') : QLatin1Char('c')).arg(slot).arg(incarnation);
     proc->id = QString(proc->name).replace(QLatin1Char('/'), QLatin1Char('-'));
     QList<QUrl> endpoints;
@@ -283,6 +289,8 @@ Runner::Proc *Runner::spawn(int election, int slot)
         proc->process->setProgram(QStringLiteral(CONCLAVE_WORKER_BIN));
         extra << QStringLiteral("--port") << QStringLiteral("0");
     }
+    if (priority != 0)
+        extra << QStringLiteral("--priority") << QString::number(priority);
     if (!proc->process->start(endpoints, electionName(election), proc->id, m_options.ttl, extra))
         return nullptr;
     m_slots[size_t(election)][size_t(slot)] = proc.get();
@@ -508,6 +516,102 @@ bool Runner::leaveLeader(Fault &f)
     return true;
 }
 
+QList<Runner::Proc *> Runner::followersOf(int election) const
+{
+    QList<Proc *> result;
+    for (Proc *p : m_slots[size_t(election)])
+        if (p && p->running() && p->role() == QLatin1String("follower"))
+            result.append(p);
+    return result;
+}
+
+int Runner::topPriority(int election) const
+{
+    int top = std::numeric_limits<int>::min();
+    for (Proc *p : m_slots[size_t(election)])
+        if (p && p->running())
+            top = qMax(top, p->priority);
+    return top == std::numeric_limits<int>::min() ? 0 : top;
+}
+
+// The leader is told it may not lead (stdin "ineligible", as a failing health check would): it
+// stops, leaves the queue and keeps following; another leads. Half a TTL later it is eligible
+// again and joins at the back.
+bool Runner::ineligibleLeader(Fault &f)
+{
+    Proc *leader = aimAtLeader(f);
+    if (!leader)
+        return false;
+    f.injectedAt = now();
+    leader->process->send("ineligible");
+    if (!waitUntil([leader] { return leader->role() == QLatin1String("not-a-member"); }, 5000))
+        f.broken = QStringLiteral("%1 still said %2 5 s after \"ineligible\"").arg(leader->name, leader->role());
+    spin(m_options.ttl * 500);
+    leader->process->send("eligible");
+    f.healedAt = now();
+    return true;
+}
+
+// A follower is replaced (SIGTERM, it leaves) by a process of a priority above everyone's in
+// its election: the Conclave leader must hand over to it within one handover (2 s).
+bool Runner::priorityJoin(Fault &f)
+{
+    const QList<Proc *> followers = followersOf(f.election);
+    if (followers.isEmpty())
+        return false;
+    Proc *old = followers.at(int(m_rng() % unsigned(followers.size())));
+    const int priority = topPriority(f.election) + 1;
+    f.injectedAt = now();
+    old->process->terminate();
+    waitUntil([old] { return !old->process->isRunning(); }, 10000);
+    old->endedAt = now();
+    Proc *p = spawn(old->election, old->slot, priority);
+    if (!p)
+        return false;
+    f.target = QStringLiteral("%1 (priority %2)").arg(p->name).arg(priority);
+    if (!waitUntil([p] { return p->role() == QLatin1String("leader"); }, 10000))
+        f.broken = QStringLiteral("%1 of the highest priority %2 did not lead within 10 s of starting (said %3)")
+                           .arg(p->name).arg(priority).arg(p->role());
+    f.healedAt = now();
+    return true;
+}
+
+// An operator transfers leadership to a follower (ElectionDirectory::transferLeadership): one
+// of the highest priority must lead afterwards; to one of a lower priority than another's it
+// must be refused with that reason, and nothing changes.
+bool Runner::transfer(Fault &f)
+{
+    const QList<Proc *> followers = followersOf(f.election);
+    Proc *leader = leaderOf(f.election);
+    if (followers.isEmpty() || !leader)
+        return false;
+    Proc *target = followers.at(int(m_rng() % unsigned(followers.size())));
+    const bool refusable = target->priority < topPriority(f.election);
+    f.target = target->name;
+    const QString name = electionName(f.election);
+    Conclave::ElectionDirectory dir(m_client.get());
+    dir.setPrefix(name);
+    dir.start();
+    const int live = int(followers.size()) + 1;
+    if (!waitUntil([&] { return dir.isSynced() && dir.candidates(name).size() == live; }, 5000))
+        return false;
+    f.injectedAt = now();
+    std::unique_ptr<Conclave::Operation> op(dir.transferLeadership(name, target->id));
+    if (!waitUntil([&] { return op->isFinished(); }, 10000)) {
+        f.broken = QStringLiteral("transfer to %1: no outcome within 10 s").arg(target->name);
+    } else if (refusable) {
+        if (op->error() != Conclave::Error::InvalidArgument || !op->errorString().contains(QLatin1String("straight back")))
+            f.broken = QStringLiteral("transfer to %1 (priority %2, below another's): expected a refusal, got %3 %4")
+                               .arg(target->name).arg(target->priority).arg(Conclave::errorName(op->error()), op->errorString());
+    } else if (op->error() != Conclave::Error::NoError) {
+        f.broken = QStringLiteral("transfer to %1 failed: %2 %3").arg(target->name, Conclave::errorName(op->error()), op->errorString());
+    } else if (!waitUntil([target] { return target->role() == QLatin1String("leader"); }, 5000)) {
+        f.broken = QStringLiteral("transfer to %1 finished, but it did not say leader within 5 s").arg(target->name);
+    }
+    f.healedAt = now();
+    return true;
+}
+
 int Runner::aimAtLeadersMember(Fault &f)
 {
     Proc *leader = leaderOf(f.election);
@@ -652,6 +756,12 @@ bool Runner::inject(Fault &f)
         return stopLeader(f);
     if (k == QLatin1String("leave-leader"))
         return leaveLeader(f);
+    if (k == QLatin1String("ineligible-leader"))
+        return ineligibleLeader(f);
+    if (k == QLatin1String("priority-join"))
+        return priorityJoin(f);
+    if (k == QLatin1String("transfer"))
+        return transfer(f);
     if (k == QLatin1String("stop-etcd"))
         return stopEtcd(f);
     if (k == QLatin1String("restart-etcd"))

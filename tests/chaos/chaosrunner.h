@@ -56,7 +56,7 @@ public:
 private:
     struct Proc;
     bool setUp();
-    Proc *spawn(int election, int slot);
+    Proc *spawn(int election, int slot, int priority = 0);
     void tearDown();
     bool inject(Fault &fault);
     bool settle(Fault &fault);
@@ -67,6 +67,9 @@ private:
     bool killLeader(Fault &f);
     bool stopLeader(Fault &f);
     bool leaveLeader(Fault &f);
+    bool ineligibleLeader(Fault &f);
+    bool priorityJoin(Fault &f);
+    bool transfer(Fault &f);
     bool stopEtcd(Fault &f);
     bool restartEtcd(Fault &f);
     bool partitionLeader(Fault &f);
@@ -78,6 +81,8 @@ private:
 
     // helpers
     Proc *aimAtLeader(Fault &fault); //!< the election's leader, named as the fault's target
+    QList<Proc *> followersOf(int election) const;
+    int topPriority(int election) const; //!< the highest priority among the election's live processes
     void killAndReplace(Proc *p);
     int aimAtLeadersMember(Fault &fault); //!< the member the leader talks to, named as the target
     Proc *leaderOf(int election) const;
