@@ -70,6 +70,7 @@ private Q_SLOTS:
     void higherPriorityTakesOver();
     void priorityNeverJumpsAForeignCandidate();
     void priorityAfterTheLeaderDies();
+    void heldReleaseKeepsTheKeyUntilLifted();
 
 private:
     //! The ids of the candidates in etcd, oldest first (etcdctl's view).
@@ -1041,6 +1042,59 @@ void tst_Elector::priorityAfterTheLeaderDies()
     QTRY_COMPARE_WITH_TIMEOUT(c->role(), Role::Leader, TestWaitMs);
     QVERIFY(bRoles.contains(QVariantList{QVariant::fromValue(Role::Leader)})); // b led in between
     QTRY_COMPARE_WITH_TIMEOUT(b->role(), Role::Follower, TestWaitMs);
+    QVERIFY(!g.twoLeaders);
+}
+
+// With the release held, a leader that resigns, leaves or hands over stops acting at once but
+// keeps its key, so nobody else leads, until the hold is lifted.
+void tst_Elector::heldReleaseKeepsTheKeyUntilLifted()
+{
+    ElectorGroup g;
+    Elector *a = g.join(m_etcd.endpoints(), election(), QStringLiteral("a"), Role::Leader);
+    QVERIFY(a);
+    Elector *b = g.join(m_etcd.endpoints(), election(), QStringLiteral("b"), Role::Follower);
+    QVERIFY(b);
+    QSignalSpy held(a, &Elector::releaseHeldChanged);
+    QVERIFY(a->setProperty("releaseHeld", true));
+    QCOMPARE(held.count(), 1);
+    int round = 0;
+    // Everything a sends after the step-down reaches etcd, and b has seen it, before we look.
+    auto settled = [&] {
+        a->proclaim({{QStringLiteral("round"), ++round}});
+        return QTest::qWaitFor([&] { return b->leader().attributes().value(QStringLiteral("round")).toInt() == round; }, TestWaitMs);
+    };
+
+    a->resign();
+    QCOMPARE(a->role(), Role::Follower);
+    QVERIFY(settled());
+    QCOMPARE(b->role(), Role::Follower);
+    QCOMPARE(queueIds(election()), (QStringList{QStringLiteral("a"), QStringLiteral("b")}));
+    a->setReleaseHeld(false);
+    QTRY_COMPARE_WITH_TIMEOUT(b->role(), Role::Leader, TestWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::Follower, TestWaitMs);
+
+    // A transfer asked by a candidate of higher priority waits too.
+    b->setReleaseHeld(true);
+    Elector *c = g.add(m_etcd.endpoints(), election(), QStringLiteral("c"));
+    c->setPriority(5);
+    QVERIFY(ElectorGroup::enqueue(c));
+    QTRY_COMPARE_WITH_TIMEOUT(b->role(), Role::Follower, TestWaitMs); // it decided to hand over
+    QCOMPARE(c->role(), Role::Follower);
+    QCOMPARE(queueIds(election()).first(), QStringLiteral("b"));
+    b->setReleaseHeld(false);
+    QTRY_COMPARE_WITH_TIMEOUT(c->role(), Role::Leader, TestWaitMs);
+
+    // leave(): NotAMember at once, still campaigning (holding its key) until released.
+    c->setReleaseHeld(true);
+    c->leave();
+    QCOMPARE(c->role(), Role::NotAMember);
+    QVERIFY(c->isCampaigning());
+    QVERIFY(ElectorGroup::enqueue(g.add(m_etcd.endpoints(), election(), QStringLiteral("d"))));
+    QCOMPARE(queueIds(election()).first(), QStringLiteral("c"));
+    QVERIFY(g.leader() == nullptr);
+    c->setReleaseHeld(false);
+    QVERIFY(!c->isCampaigning());
+    QTRY_VERIFY_WITH_TIMEOUT(g.leader() != nullptr, TestWaitMs);
     QVERIFY(!g.twoLeaders);
 }
 

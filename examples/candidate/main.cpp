@@ -1,10 +1,16 @@
 // conclave-candidate: one candidate of one election as a separate process, for tests,
-// benchmarks and the demo. One JSON object per line on stdout for every change; commands on
-// stdin (resign, proclaim TEXT, leave, quit, eligible, ineligible); SIGINT/SIGTERM leave
-// cleanly and exit 0.
+// benchmarks, the demo and production: `conclave-candidate [options] -- CMD ARGS…` runs CMD only
+// while it leads (leaderchild.h); --health-cmd gates eligibility (healthcheck.h);
+// --metrics-address serves /metrics, /healthz and /leader (metricsserver.h). One JSON object per
+// line on stdout for every change; commands on stdin (resign, proclaim TEXT, leave, quit,
+// eligible, ineligible); SIGINT/SIGTERM leave cleanly and exit 0 (with a child: its status).
 #include <conclave/client.h>
 #include <conclave/connectionsettings.h>
 #include <conclave/elector.h>
+
+#include "healthcheck.h"
+#include "leaderchild.h"
+#include "metricsserver.h"
 
 #include <QtCore/QCommandLineParser>
 #include <QtCore/QCoreApplication>
@@ -59,13 +65,27 @@ int main(int argc, char **argv)
                   {QStringLiteral("ttl"), QStringLiteral("lease TTL in seconds (default 10)"), QStringLiteral("seconds")},
                   {QStringLiteral("host"), QStringLiteral("advertised host"), QStringLiteral("host")},
                   {QStringLiteral("port"), QStringLiteral("advertised port"), QStringLiteral("port")},
-                  {QStringLiteral("priority"), QStringLiteral("preference for leading (default 0): a higher one takes over from a lower one"), QStringLiteral("n")}});
+                  {QStringLiteral("priority"), QStringLiteral("preference for leading (default 0): a higher one takes over from a lower one"), QStringLiteral("n")},
+                  {QStringLiteral("kill-after"), QStringLiteral("with -- CMD: seconds from SIGTERM to SIGKILL once leadership is lost (default 2; never later than the lease could expire)"), QStringLiteral("seconds")},
+                  {QStringLiteral("health-cmd"), QStringLiteral("shell command run every --health-interval; --health-failures failures in a row make this candidate ineligible, one success eligible again"), QStringLiteral("cmd")},
+                  {QStringLiteral("health-interval"), QStringLiteral("seconds between health checks, and each one's time limit (default 5)"), QStringLiteral("seconds")},
+                  {QStringLiteral("health-failures"), QStringLiteral("failed health checks in a row that make it ineligible (default 3)"), QStringLiteral("n")},
+                  {QStringLiteral("metrics-address"), QStringLiteral("serve /metrics (Prometheus), /healthz and /leader on HOST:PORT"), QStringLiteral("host:port")}});
     if (!p.parse(app.arguments()))
         return usage(p.errorText());
     if (p.isSet(QStringLiteral("help")))
         p.showHelp(0);
-    if (!p.positionalArguments().isEmpty())
-        return usage(QStringLiteral("unexpected argument ") + p.positionalArguments().first());
+    // Everything after "--" is the command to run while leading.
+    const QStringList args = app.arguments();
+    const qsizetype dashes = args.indexOf(QStringLiteral("--"));
+    const QStringList command = dashes >= 0 ? args.mid(dashes + 1) : QStringList();
+    if (p.positionalArguments().size() != command.size())
+        return usage(QStringLiteral("unexpected argument ") + p.positionalArguments().first()
+                     + QStringLiteral(" (a command to run while leading goes after --)"));
+    if (dashes >= 0) {
+        if (const QString problem = LeaderChild::commandProblem(command); !problem.isEmpty())
+            return usage(problem);
+    }
 
     if (!p.isSet(QStringLiteral("election")) || p.value(QStringLiteral("election")).isEmpty())
         return usage(QStringLiteral("--election is required"));
@@ -79,6 +99,22 @@ int main(int argc, char **argv)
     const int priority = p.isSet(QStringLiteral("priority")) ? p.value(QStringLiteral("priority")).toInt(&ok) : 0;
     if (!ok)
         return usage(QStringLiteral("--priority must be a whole number"));
+    const double killAfter = p.isSet(QStringLiteral("kill-after")) ? p.value(QStringLiteral("kill-after")).toDouble(&ok) : 2.0;
+    if (!ok || killAfter < 0 || killAfter > 3600)
+        return usage(QStringLiteral("--kill-after must be 0..3600 seconds"));
+    if (p.isSet(QStringLiteral("kill-after")) && command.isEmpty())
+        return usage(QStringLiteral("--kill-after goes with a command (-- CMD ARGS...)"));
+    const double healthInterval = p.isSet(QStringLiteral("health-interval")) ? p.value(QStringLiteral("health-interval")).toDouble(&ok) : 5.0;
+    if (!ok || healthInterval < 0.1 || healthInterval > 3600)
+        return usage(QStringLiteral("--health-interval must be 0.1..3600 seconds"));
+    const int healthFailures = p.isSet(QStringLiteral("health-failures")) ? p.value(QStringLiteral("health-failures")).toInt(&ok) : 3;
+    if (!ok || healthFailures < 1)
+        return usage(QStringLiteral("--health-failures must be a whole number, at least 1"));
+    const QString healthCmd = p.value(QStringLiteral("health-cmd"));
+    if (p.isSet(QStringLiteral("health-cmd")) && healthCmd.trimmed().isEmpty())
+        return usage(QStringLiteral("--health-cmd is empty"));
+    if ((p.isSet(QStringLiteral("health-interval")) || p.isSet(QStringLiteral("health-failures"))) && healthCmd.isEmpty())
+        return usage(QStringLiteral("--health-interval and --health-failures go with --health-cmd"));
 
     Conclave::Client client;
     QString problem;
@@ -107,9 +143,33 @@ int main(int argc, char **argv)
         o.insert(QStringLiteral("fencing"), l.fencingToken());
         emitLine(o);
     });
-    QObject::connect(&elector, &Conclave::Elector::eligibleChanged, [](bool eligible) {
-        emitLine({{QStringLiteral("event"), QStringLiteral("eligible")}, {QStringLiteral("value"), eligible}});
+    std::unique_ptr<HealthCheck> health;
+    if (!healthCmd.isEmpty())
+        health = std::make_unique<HealthCheck>(healthCmd, std::chrono::milliseconds(qint64(healthInterval * 1000)), healthFailures);
+    QObject::connect(&elector, &Conclave::Elector::eligibleChanged, [&health](bool eligible) {
+        QJsonObject o{{QStringLiteral("event"), QStringLiteral("eligible")}, {QStringLiteral("value"), eligible}};
+        if (health && !health->lastProblem().isEmpty() && !eligible)
+            o.insert(QStringLiteral("reason"), QStringLiteral("health check: ") + health->lastProblem());
+        emitLine(o);
     });
+    if (health)
+        QObject::connect(health.get(), &HealthCheck::healthChanged, &elector, &Conclave::Elector::setEligible);
+
+    std::unique_ptr<MetricsServer> metrics;
+    if (p.isSet(QStringLiteral("metrics-address"))) {
+        metrics = std::make_unique<MetricsServer>(&elector);
+        QString problem;
+        if (!metrics->listen(p.value(QStringLiteral("metrics-address")), &problem))
+            return usage(problem);
+        emitLine({{QStringLiteral("event"), QStringLiteral("metrics")}, {QStringLiteral("port"), metrics->port()}});
+    }
+
+    std::unique_ptr<LeaderChild> child;
+    int exitStatus = 0;
+    if (!command.isEmpty()) {
+        child = std::make_unique<LeaderChild>(&elector, command, std::chrono::milliseconds(qint64(killAfter * 1000)));
+        QObject::connect(child.get(), &LeaderChild::event, [](const QJsonObject &e) { emitLine(e); });
+    }
     QObject::connect(&elector, &Conclave::Elector::errorOccurred, [](Conclave::Error e, const QString &m) {
         emitLine({{QStringLiteral("event"), QStringLiteral("error")},
                   {QStringLiteral("code"), Conclave::errorName(e)},
@@ -121,17 +181,29 @@ int main(int argc, char **argv)
                   {QStringLiteral("message"), m}});
     });
 
-    // Leave cleanly: NotAMember at once, then wait (bounded) for the key deletion to be sent.
+    // Leave cleanly: NotAMember at once; with a child, the key goes once it has exited; then
+    // wait (bounded) for the revoke to be answered.
     bool quitting = false;
     auto quitCleanly = [&] {
         if (std::exchange(quitting, true))
             return;
         elector.leave();
-        if (client.pendingRequests() == 0)
-            QCoreApplication::quit();
-        QObject::connect(&client, &Conclave::Client::idle, &app, &QCoreApplication::quit);
-        QTimer::singleShot(3000, &app, &QCoreApplication::quit);
+        auto finish = [&] {
+            if (client.pendingRequests() == 0)
+                QCoreApplication::exit(exitStatus);
+            QObject::connect(&client, &Conclave::Client::idle, &app, [&] { QCoreApplication::exit(exitStatus); });
+            QTimer::singleShot(3000, &app, [&] { QCoreApplication::exit(exitStatus); });
+        };
+        if (child && child->isRunning())
+            QObject::connect(child.get(), &LeaderChild::gone, &app, finish);
+        else
+            finish();
     };
+    if (child)
+        QObject::connect(child.get(), &LeaderChild::exitedOnItsOwn, &app, [&](int status) {
+            exitStatus = status; // it ended by itself: we leave, and exit with its status
+            quitCleanly();
+        });
 
     if (::pipe(signalPipe) != 0)
         return 1;
@@ -175,5 +247,7 @@ int main(int argc, char **argv)
     });
 
     elector.campaign();
+    if (health)
+        health->start();
     return app.exec();
 }

@@ -208,7 +208,7 @@ void ElectorPrivate::onSessionLost(Error e, const QString &message)
 
 void ElectorPrivate::createKey()
 {
-    if (!campaigning || !eligible || myRevision != 0 || !session || !session->isAlive()
+    if (!campaigning || !eligible || leavePending || myRevision != 0 || !session || !session->isAlive()
         || session->leaseId() != myLease || inflight)
         return;
     if (deleting) // our key's last incarnation is on its way out: join once it is gone
@@ -443,7 +443,7 @@ void ElectorPrivate::applyPosition(const Position &p)
         claimWatch.reset();
         if (!requestWatch || !requestWatch->isActive())
             watchRequests(p.revision + 1); // requests to us can only be written from here on
-        if (suspended || !session || !session->isAlive() || handingOver)
+        if (suspended || !session || !session->isAlive() || handingOver || releasing())
             return;
         // First in the queue at this read's revision. Our key existed here and where its watch
         // starts, so the watch covers every later change: once it is live, a delete of our key
@@ -704,6 +704,41 @@ void ElectorPrivate::onWatchEnded(Error e, const QString &message)
     readQueue();
 }
 
+// ---- holding a release -----------------------------------------------------------------------
+
+// A leader that gives leadership up by itself (resign, leave, ineligible, a transfer) stops
+// acting at once; with the release held, its key stays (so nobody else leads) until the
+// application lifts the hold, e.g. once the work it ran as leader has really stopped.
+void ElectorPrivate::releaseWhenAllowed(std::function<void()> step, bool wasLeader)
+{
+    if (!releaseHeld || !wasLeader) {
+        step();
+        return;
+    }
+    qCInfo(lcElector).noquote() << "stepped down in" << name << "- keeping our key until the release is allowed";
+    pendingRelease = std::move(step);
+    pendingRevision = myRevision;
+}
+
+bool ElectorPrivate::releasing() const
+{
+    return pendingRelease && (leavePending || (pendingRevision == myRevision && myRevision != 0));
+}
+
+void ElectorPrivate::setReleaseHeld(bool on)
+{
+    if (releaseHeld == on)
+        return;
+    releaseHeld = on;
+    Q_EMIT q_ptr->releaseHeldChanged(on);
+    if (on || !pendingRelease)
+        return;
+    const bool current = releasing();
+    const std::function<void()> step = std::exchange(pendingRelease, nullptr);
+    if (current) // not if the incarnation it was for has ended meanwhile (its key went anyway)
+        step();
+}
+
 // ---- transfers ----------------------------------------------------------------------------------
 
 // First in the queue: requests to hand leadership over are written to one key beside the
@@ -713,8 +748,41 @@ void ElectorPrivate::watchRequests(qint64 fromRevision)
     pendingRequest = KeyValue();
     requestWatch.reset(c->watchHub()->watch(Transfer::requestKey(name), {}, fromRevision, false, nullptr));
     connect(requestWatch.get(), &Watch::eventsReceived, this, &ElectorPrivate::onRequestEvents);
-    // compacted() or failed(): inactive from then on; the next position read at the head
-    // watches again from its revision (a request lost in between is asked again by its writer).
+    // A watch can end at any time (compacted when it is resumed after a reconnect from a
+    // revision compacted since, cancelled): read the key, then watch again from there.
+    connect(requestWatch.get(), &Watch::compacted, this, &ElectorPrivate::rereadRequests);
+    connect(requestWatch.get(), &Watch::failed, this, [this](Error e, const QString &message) {
+        if (isPermanent(e))
+            fail(e, message);
+        else
+            rereadRequests();
+    });
+}
+
+void ElectorPrivate::rereadRequests()
+{
+    if (!requestWatch) // not first any more
+        return;
+    const int gen = generation;
+    onFinished(c->range(RangeOptions::ofKey(Transfer::requestKey(name))), this, [this, gen](GatewayReply *reply) {
+        if (gen != generation || !requestWatch || reply->error() == Error::Cancelled)
+            return;
+        bool ok = false;
+        const RangeResult r = reply->error() == Error::NoError ? Codec::parseRange(reply->json(), &ok) : RangeResult();
+        if (!ok) { // etcd unreachable or a bad answer: again a little later
+            QTimer::singleShot(500, this, [this, gen] {
+                if (gen == generation)
+                    rereadRequests();
+            });
+            return;
+        }
+        watchRequests(r.header.revision + 1);
+        if (!r.kvs.isEmpty()) {
+            pendingRequest = r.kvs.first();
+            if (role == Elector::Role::Leader)
+                actOnRequest();
+        }
+    });
 }
 
 void ElectorPrivate::onRequestEvents(const QList<WatchEvent> &events)
@@ -784,6 +852,11 @@ void ElectorPrivate::handOver(const Transfer::Plan &plan, const Transfer::Reques
     qCInfo(lcElector).noquote() << "handing" << name << "over to" << LeaderInfo::fromKeyValue(plan.target.key, plan.target.value, 0, 0, {}).id()
                                 << "(" << plan.movedBack.size() << "moved back)";
     setRole(Elector::Role::Follower);
+    releaseWhenAllowed([this, plan, request, requestKv] { sendHandover(plan, request, requestKv); }, true);
+}
+
+void ElectorPrivate::sendHandover(const Transfer::Plan &plan, const Transfer::Request &request, const KeyValue &requestKv)
+{
     GatewayReply *reply = c->txn(Transfer::compares(plan), Transfer::deletes(plan), {});
     handingOver = reply;
     const int gen = generation;
@@ -881,10 +954,18 @@ void ElectorPrivate::setEligible(bool on)
     retryTimer.stop();
     backoffMs = 0;
     if (!on) {
+        const bool wasLeader = role == Elector::Role::Leader;
         setRole(Elector::Role::NotAMember); // stop acting as leader before our key goes
-        if (forgetOwnKey() != 0 || inflight)
-            abandonedKeyLeft = true;
-        observeLeader();
+        releaseWhenAllowed([this] {
+            if (forgetOwnKey() != 0 || inflight)
+                abandonedKeyLeft = true;
+            observeLeader();
+        }, wasLeader);
+        return;
+    }
+    if (releasing()) { // eligible again before the key went: keep it, and lead on if first
+        pendingRelease = nullptr;
+        readQueue();
         return;
     }
     ++generation;
@@ -1028,14 +1109,27 @@ void ElectorPrivate::resign()
         return;
     }
     setRole(Elector::Role::Follower); // stop acting as leader before releasing leadership
-    deleteOwnKey(true);
+    releaseWhenAllowed([this] { deleteOwnKey(true); }, true);
 }
 
 void ElectorPrivate::leave()
 {
-    if (!campaigning)
+    if (!campaigning || leavePending)
         return;
+    const bool wasLeader = role == Elector::Role::Leader;
     setRole(Elector::Role::NotAMember);
+    retryTimer.stop();
+    if (wasLeader && releaseHeld) { // the key and the lease stay until the hold is lifted
+        leavePending = true;
+        releaseWhenAllowed([this] { leaveNow(); }, true);
+        return;
+    }
+    leaveNow();
+}
+
+void ElectorPrivate::leaveNow()
+{
+    leavePending = false;
     retryTimer.stop();
     // The last user of the lease revokes it, and the revoke deletes our key with it: one write
     // instead of two (deleting first and then revoking was measured no faster).
@@ -1218,6 +1312,7 @@ Elector::Elector(Client *client, QObject *parent)
 Elector::~Elector()
 {
     Q_D(Elector);
+    d->setReleaseHeld(false); // nobody is left to lift it: what it held goes now
     d->leave();
 }
 
@@ -1243,6 +1338,8 @@ QDeadlineTimer Elector::leadershipDeadline() const
 }
 
 void Elector::setEligible(bool eligible) { d_func()->setEligible(eligible); }
+bool Elector::isReleaseHeld() const { return d_func()->releaseHeld; }
+void Elector::setReleaseHeld(bool held) { d_func()->setReleaseHeld(held); }
 void Elector::setPriority(int priority) { d_func()->setPriority(priority); }
 bool Elector::isCampaigning() const { return d_func()->campaigning; }
 LeaderInfo Elector::leader() const { return d_func()->leader; }

@@ -9,6 +9,7 @@
 #include <QtCore/QSet>
 #include <QtCore/QTimer>
 
+#include <functional>
 #include <memory>
 
 namespace Conclave {
@@ -44,6 +45,10 @@ public:
     void campaign();
     void resign();
     void leave();
+    void leaveNow();
+    void releaseWhenAllowed(std::function<void()> step, bool wasLeader);
+    bool releasing() const; //!< a release of our current incarnation waits for the hold
+    void setReleaseHeld(bool on);
     void proclaim(const QVariantMap &attributes);
     void setEligible(bool on);
     void setPriority(int value);
@@ -88,10 +93,12 @@ public:
     void announceLeadership();
     // Transfers ("Handing over to a chosen candidate" in docs/election-protocol.md).
     void watchRequests(qint64 fromRevision);
+    void rereadRequests();
     void onRequestEvents(const QList<WatchEvent> &events);
     void actOnRequest();
     void onTransferQueueRead(GatewayReply *reply, const Transfer::Request &request, const KeyValue &requestKv);
     void handOver(const Transfer::Plan &plan, const Transfer::Request &request, const KeyValue &requestKv);
+    void sendHandover(const Transfer::Plan &plan, const Transfer::Request &request, const KeyValue &requestKv);
     void refuse(Transfer::Request request, const KeyValue &requestKv, const QString &why);
     void requestPriorityHandover();
     GatewayReply *putOwnKey();
@@ -158,6 +165,10 @@ public:
     KeyValue pendingRequest;
     QPointer<GatewayReply> handingOver; // our transfer txn: never lead again while in flight
     QByteArray priorityAsked;           // the leader and priorities we last asked to hand over
+    bool releaseHeld = false;
+    std::function<void()> pendingRelease; // held: the step that gives our key up
+    qint64 pendingRevision = 0;           // the incarnation it is for
+    bool leavePending = false;            // leave() is held: campaigning until released
     KeyValue claimLeader;
     QPointer<GatewayReply> inflight;
     QPointer<GatewayReply> deleting; // the guarded delete of our last incarnation, in flight

@@ -1,9 +1,11 @@
 # Shared by scripts/test and scripts/run: install what is missing, configure and build.
 # Debian bookworm (Qt 6.4, etcd 3.4); needs root (or sudo) only when something is missing.
 
+# qt6-httpserver-dev (+ qt6-websockets-dev, which its CMake package needs but Debian does not
+# pull in): conclave-candidate's --metrics-address (never the library).
 # libqt6svg6: the monitor's SVG window icon; fonts-dejavu-core: text in offscreen screenshots;
 # make: README's build-against-the-install block uses CMake's default generator.
-CONCLAVE_PACKAGES=(cmake ninja-build make g++ qt6-base-dev qt6-base-dev-tools libgl-dev
+CONCLAVE_PACKAGES=(cmake ninja-build make g++ qt6-base-dev qt6-base-dev-tools qt6-httpserver-dev qt6-websockets-dev libgl-dev
                    libqt6svg6 fonts-dejavu-core
                    etcd-server etcd-client openssl ca-certificates)
 # Only the test suite needs these: clang with libFuzzer for the targets of tests/fuzz.

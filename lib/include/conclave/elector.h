@@ -52,6 +52,7 @@ class CONCLAVE_EXPORT Elector : public QObject
     Q_PROPERTY(qint64 leaseId READ leaseId NOTIFY leaseIdChanged)
     Q_PROPERTY(int priority READ priority WRITE setPriority NOTIFY priorityChanged)
     Q_PROPERTY(bool eligible READ isEligible WRITE setEligible NOTIFY eligibleChanged)
+    Q_PROPERTY(bool releaseHeld READ isReleaseHeld WRITE setReleaseHeld NOTIFY releaseHeldChanged)
     Q_PROPERTY(qint64 transitions READ transitions NOTIFY transitionsChanged)
     Q_PROPERTY(QDateTime lastRenewal READ lastRenewal NOTIFY lastRenewalChanged)
     Q_PROPERTY(Conclave::Error error READ error NOTIFY errorChanged)
@@ -97,6 +98,16 @@ public:
      * the back. Before campaign(): campaign() starts by only tracking the leader.
      */
     void setEligible(bool eligible);
+    bool isReleaseHeld() const;
+    /*!
+     * While true, a leader that gives leadership up by itself (resign(), leave(),
+     * setEligible(false), a transfer or a higher priority) stops acting at once (roleChanged)
+     * but keeps its key, so that nobody else leads, until this is false again: for work that
+     * must have really stopped first (a child process, a flush). It cannot hold what is taken
+     * away (an operator's delete, renewals unacknowledged). leave() while held leaves
+     * isCampaigning() true until the release. Destroying the Elector releases at once.
+     */
+    void setReleaseHeld(bool held);
 
     Role role() const;
     /*!
@@ -149,6 +160,7 @@ Q_SIGNALS:
     void leaseIdChanged(qint64 leaseId);
     void priorityChanged(int priority);
     void eligibleChanged(bool eligible);
+    void releaseHeldChanged(bool held);
     void transitionsChanged(qint64 transitions);
     void lastRenewalChanged(const QDateTime &lastRenewal);
     //! error() or errorString() changed (set by a failure, cleared by campaign()).
