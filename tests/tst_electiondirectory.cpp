@@ -15,6 +15,29 @@
 using namespace Conclave;
 using namespace Qt::StringLiterals;
 
+// a, b, c (Conclave Electors, in that queue order: a leads) and a directory that has seen them.
+struct ThreeCandidates
+{
+    ThreeCandidates(EtcdTestEnv &etcd, const QString &name)
+    {
+        a = g.join(etcd.endpoints(), name, u"a"_s, Elector::Role::Leader);
+        b = a ? g.join(etcd.endpoints(), name, u"b"_s, Elector::Role::Follower) : nullptr;
+        c = b ? g.join(etcd.endpoints(), name, u"c"_s, Elector::Role::Follower) : nullptr;
+        client.setEndpoints(etcd.endpoints());
+        dir.setPrefix(name);
+        dir.start();
+        seen = c && QTest::qWaitFor([&] { return dir.candidates(name).size() == 3; }, TestWaitMs);
+    }
+    bool ready() const { return seen; }
+    ElectorGroup g;
+    Elector *a = nullptr;
+    Elector *b = nullptr;
+    Elector *c = nullptr;
+    Client client;
+    ElectionDirectory dir{&client};
+    bool seen = false;
+};
+
 class tst_ElectionDirectory : public QObject
 {
     Q_OBJECT
@@ -244,19 +267,11 @@ void tst_ElectionDirectory::staleResignIsRefused()
 void tst_ElectionDirectory::transferLeadership()
 {
     const QString name = QString::fromUtf8(EtcdTestEnv::uniquePrefix()) + u"transfer"_s;
-    ElectorGroup g;
-    Elector *a = g.join(m_etcd.endpoints(), name, u"a"_s, Elector::Role::Leader);
-    QVERIFY(a);
-    Elector *b = g.join(m_etcd.endpoints(), name, u"b"_s, Elector::Role::Follower);
-    QVERIFY(b);
-    Elector *c = g.join(m_etcd.endpoints(), name, u"c"_s, Elector::Role::Follower);
-    QVERIFY(c);
-    Client client;
-    client.setEndpoints(m_etcd.endpoints());
-    ElectionDirectory dir(&client);
-    dir.setPrefix(name);
-    dir.start();
-    QTRY_COMPARE_WITH_TIMEOUT(dir.candidates(name).size(), 3, TestWaitMs);
+    ThreeCandidates t(m_etcd, name);
+    QVERIFY(t.ready());
+    ElectorGroup &g = t.g;
+    Elector *a = t.a, *b = t.b, *c = t.c;
+    ElectionDirectory &dir = t.dir;
     const qint64 cKey = dir.candidates(name).at(2).fencingToken();
     std::unique_ptr<Operation> op(dir.transferLeadership(name, u"c"_s));
     QVERIFY(await(op.get()));
@@ -339,19 +354,11 @@ void tst_ElectionDirectory::transferRefusals()
 void tst_ElectionDirectory::transferTargetLeavesMidway()
 {
     const QString name = QString::fromUtf8(EtcdTestEnv::uniquePrefix()) + u"midway"_s;
-    ElectorGroup g;
-    Elector *a = g.join(m_etcd.endpoints(), name, u"a"_s, Elector::Role::Leader);
-    QVERIFY(a);
-    Elector *b = g.join(m_etcd.endpoints(), name, u"b"_s, Elector::Role::Follower);
-    QVERIFY(b);
-    Elector *c = g.join(m_etcd.endpoints(), name, u"c"_s, Elector::Role::Follower);
-    QVERIFY(c);
-    Client client;
-    client.setEndpoints(m_etcd.endpoints());
-    ElectionDirectory dir(&client);
-    dir.setPrefix(name);
-    dir.start();
-    QTRY_COMPARE_WITH_TIMEOUT(dir.candidates(name).size(), 3, TestWaitMs);
+    ThreeCandidates t(m_etcd, name);
+    QVERIFY(t.ready());
+    ElectorGroup &g = t.g;
+    Elector *a = t.a, *b = t.b, *c = t.c;
+    ElectionDirectory &dir = t.dir;
     std::unique_ptr<Operation> op(dir.transferLeadership(name, u"c"_s));
     c->leave(); // its key goes while the request is on its way
     QVERIFY(await(op.get()));

@@ -750,12 +750,17 @@ void ElectorPrivate::watchRequests(qint64 fromRevision)
     connect(requestWatch.get(), &Watch::eventsReceived, this, &ElectorPrivate::onRequestEvents);
     // A watch can end at any time (compacted when it is resumed after a reconnect from a
     // revision compacted since, cancelled): read the key, then watch again from there.
-    connect(requestWatch.get(), &Watch::compacted, this, &ElectorPrivate::rereadRequests);
-    connect(requestWatch.get(), &Watch::failed, this, [this](Error e, const QString &message) {
+    againWhenEnded(requestWatch.get(), &ElectorPrivate::rereadRequests);
+}
+
+void ElectorPrivate::againWhenEnded(Watch *watch, void (ElectorPrivate::*again)())
+{
+    connect(watch, &Watch::compacted, this, again);
+    connect(watch, &Watch::failed, this, [this, again](Error e, const QString &message) {
         if (isPermanent(e))
             fail(e, message);
         else
-            rereadRequests();
+            (this->*again)();
     });
 }
 
@@ -1050,13 +1055,7 @@ void ElectorPrivate::onObservedHead(GatewayReply *reply, bool wholeQueue)
         }
         observeLeader();
     });
-    connect(headWatch.get(), &Watch::compacted, this, &ElectorPrivate::observeLeader);
-    connect(headWatch.get(), &Watch::failed, this, [this](Error e, const QString &message) {
-        if (isPermanent(e))
-            fail(e, message);
-        else
-            observeLeader();
-    });
+    againWhenEnded(headWatch.get(), &ElectorPrivate::observeLeader);
 }
 
 // ---- leaving ------------------------------------------------------------------------------------

@@ -94,6 +94,8 @@ public:
     // Transfers ("Handing over to a chosen candidate" in docs/election-protocol.md).
     void watchRequests(qint64 fromRevision);
     void rereadRequests();
+    //! A watch that ends (compacted, cancelled) runs \a again; a permanent error ends the campaign.
+    void againWhenEnded(Watch *watch, void (ElectorPrivate::*again)());
     void onRequestEvents(const QList<WatchEvent> &events);
     void actOnRequest();
     void onTransferQueueRead(GatewayReply *reply, const Transfer::Request &request, const KeyValue &requestKv);
