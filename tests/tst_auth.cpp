@@ -1,4 +1,5 @@
 #include <conclave/client.h>
+#include <conclave/elector.h>
 
 #include "client_p.h"
 #include "etcdtestenv.h"
@@ -23,6 +24,7 @@ private Q_SLOTS:
     void outsidePrefixIsPermissionDenied();
     void watchOutsidePrefixFails();
     void expiredTokenIsRenewedTransparently();
+    void electionPrefixOnlyRoleStillElects();
 
 private:
     std::unique_ptr<EtcdTestEnv> m_etcd;
@@ -117,6 +119,39 @@ void tst_Auth::expiredTokenIsRenewedTransparently()
     auto *second = d->put("/app/t", "2");
     CONCLAVE_AWAIT_OK(second);
     QVERIFY(d->auth().token() != token);
+}
+
+// A role granted exactly the election's prefix (`<election>/`) may not read or write the
+// transfer request key beside it: the Electors elect and hand over as before, without
+// transfers, and the refused priority request is reported, not fatal.
+void tst_Auth::electionPrefixOnlyRoleStillElects()
+{
+    QVERIFY(m_etcd->addUser(QStringLiteral("narrow"), QStringLiteral("narrowpw"), "/narrow/svc/"));
+    Client ca, cb;
+    for (Client *c : {&ca, &cb}) {
+        c->setEndpoints(m_etcd->endpoints());
+        c->setCredentials(QStringLiteral("narrow"), QStringLiteral("narrowpw"));
+    }
+    Elector a(&ca), b(&cb);
+    for (Elector *e : {&a, &b}) {
+        e->setElectionName(QStringLiteral("/narrow/svc"));
+        e->setTtl(std::chrono::seconds(3));
+    }
+    a.setCandidateId(QStringLiteral("a"));
+    b.setCandidateId(QStringLiteral("b"));
+    b.setPriority(5);
+    a.campaign();
+    QTRY_COMPARE_WITH_TIMEOUT(a.role(), Elector::Role::Leader, TestWaitMs);
+    b.campaign();
+    QTRY_COMPARE_WITH_TIMEOUT(b.role(), Elector::Role::Follower, TestWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(b.error(), Error::PermissionDenied, TestWaitMs); // its request was refused
+    QVERIFY(a.isCampaigning());
+    QCOMPARE(a.role(), Elector::Role::Leader);
+    QCOMPARE(a.error(), Error::NoError);
+    a.resign();
+    QTRY_COMPARE_WITH_TIMEOUT(b.role(), Elector::Role::Leader, TestWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(a.role(), Elector::Role::Follower, TestWaitMs);
+    QVERIFY(a.isCampaigning() && b.isCampaigning());
 }
 
 QTEST_GUILESS_MAIN(tst_Auth)

@@ -441,7 +441,7 @@ void ElectorPrivate::applyPosition(const Position &p)
         leaderWatch.reset();
         announceWatch.reset();
         claimWatch.reset();
-        if (!requestWatch || !requestWatch->isActive())
+        if ((!requestWatch || !requestWatch->isActive()) && !requestsDenied)
             watchRequests(p.revision + 1); // requests to us can only be written from here on
         if (suspended || !session || !session->isAlive() || handingOver || releasing())
             return;
@@ -750,7 +750,20 @@ void ElectorPrivate::watchRequests(qint64 fromRevision)
     connect(requestWatch.get(), &Watch::eventsReceived, this, &ElectorPrivate::onRequestEvents);
     // A watch can end at any time (compacted when it is resumed after a reconnect from a
     // revision compacted since, cancelled): read the key, then watch again from there.
-    againWhenEnded(requestWatch.get(), &ElectorPrivate::rereadRequests);
+    connect(requestWatch.get(), &Watch::compacted, this, &ElectorPrivate::rereadRequests);
+    connect(requestWatch.get(), &Watch::failed, this, [this](Error e, const QString &message) {
+        if (e == Error::PermissionDenied) {
+            // A role granted only `<election>/`: we lead as before, without transfers.
+            requestsDenied = true;
+            qCWarning(lcElector).noquote() << "transfer requests to" << name << "cannot be read ("
+                                           << message << "); this leader will not act on transfers or "
+                                              "priorities. Grant the role" << Transfer::requestKey(name) << "too.";
+        } else if (isPermanent(e)) {
+            fail(e, message);
+        } else {
+            rereadRequests();
+        }
+    });
 }
 
 void ElectorPrivate::againWhenEnded(Watch *watch, void (ElectorPrivate::*again)())
@@ -772,6 +785,11 @@ void ElectorPrivate::rereadRequests()
     onFinished(c->range(RangeOptions::ofKey(Transfer::requestKey(name))), this, [this, gen](GatewayReply *reply) {
         if (gen != generation || !requestWatch || reply->error() == Error::Cancelled)
             return;
+        if (reply->error() == Error::PermissionDenied) {
+            requestsDenied = true;
+            qCWarning(lcElector).noquote() << "transfer requests to" << name << "cannot be read:" << reply->errorString();
+            return;
+        }
         bool ok = false;
         const RangeResult r = reply->error() == Error::NoError ? Codec::parseRange(reply->json(), &ok) : RangeResult();
         if (!ok) { // etcd unreachable or a bad answer: again a little later

@@ -166,6 +166,7 @@ public:
     std::unique_ptr<Watch> requestWatch;
     KeyValue pendingRequest;
     QPointer<GatewayReply> handingOver; // our transfer txn: never lead again while in flight
+    bool requestsDenied = false;        // the role may not read the request key: no transfers
     QByteArray priorityAsked;           // the leader and priorities we last asked to hand over
     bool releaseHeld = false;
     std::function<void()> pendingRelease; // held: the step that gives our key up
