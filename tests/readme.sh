@@ -66,7 +66,8 @@ fi
 awk '/^```sh/ { on = 1; next } /^```/ { on = 0 } on' "$readme" | sed 's/#.*//' > "$scratch/sh-lines"
 check_options() { # PROGRAM-NAME HELP-TEXT-FILE
     local name=$1 help=$2 opt
-    for opt in $(grep -E "(^|[ /])$name( |$)" "$scratch/sh-lines" | grep -oE -- '--[a-z][a-z-]*' | sort -u); do
+    # Only its own options: whatever follows a lone "--" belongs to the command it runs.
+    for opt in $(grep -E "(^|[ /])$name( |$)" "$scratch/sh-lines" | sed 's/ -- .*//' | grep -oE -- '--[a-z][a-z-]*' | sort -u); do
         grep -qE -- "(^|[ ,])$opt([ =,]|$)" "$help" || fail "README shows $name $opt, which $name does not accept"
     done
 }

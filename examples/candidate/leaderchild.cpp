@@ -142,8 +142,7 @@ void LeaderChild::emitEvent(const QString &action, const QJsonValue &status)
 {
     QJsonObject o{{QStringLiteral("event"), QStringLiteral("child")},
                   {QStringLiteral("action"), action},
-                  {QStringLiteral("pid"), m_pid}};
-    if (action == QLatin1String("exited"))
-        o.insert(QStringLiteral("status"), status);
+                  {QStringLiteral("pid"), m_pid},
+                  {QStringLiteral("status"), status}}; // null but for "exited" by an exit code
     Q_EMIT event(o);
 }
