@@ -355,17 +355,26 @@ void ElectorPrivate::readWholeQueue()
     });
 }
 
-void ElectorPrivate::onQueueRead(GatewayReply *reply)
+// A range's answer, or false when it failed or could not be read (reported; \a retry is
+// scheduled as handleFailure() does).
+bool ElectorPrivate::rangeAnswer(GatewayReply *reply, void (ElectorPrivate::*retry)(), RangeResult *result)
 {
-    if (handleFailure(reply, &ElectorPrivate::readQueue))
-        return;
+    if (handleFailure(reply, retry))
+        return false;
     bool ok = false;
-    const RangeResult r = Codec::parseRange(reply->json(), &ok);
+    *result = Codec::parseRange(reply->json(), &ok);
     if (!ok) {
         report(Error::ProtocolError, reply->call() + QStringLiteral(": malformed key or value in the reply"));
-        retryLater(&ElectorPrivate::readQueue);
-        return;
+        retryLater(retry);
     }
+    return ok;
+}
+
+void ElectorPrivate::onQueueRead(GatewayReply *reply)
+{
+    RangeResult r;
+    if (!rangeAnswer(reply, &ElectorPrivate::readQueue, &r))
+        return;
     const QList<KeyValue> queue = Election::candidates(Election::prefix(name), r.kvs);
     qsizetype me = -1;
     for (qsizetype i = 0; i < queue.size() && me < 0; ++i)
@@ -1038,15 +1047,9 @@ void ElectorPrivate::observeLeader()
 
 void ElectorPrivate::onObservedHead(GatewayReply *reply, bool wholeQueue)
 {
-    if (handleFailure(reply, &ElectorPrivate::observeLeader))
+    RangeResult r;
+    if (!rangeAnswer(reply, &ElectorPrivate::observeLeader, &r))
         return;
-    bool ok = false;
-    const RangeResult r = Codec::parseRange(reply->json(), &ok);
-    if (!ok) {
-        report(Error::ProtocolError, reply->call() + QStringLiteral(": malformed key or value in the reply"));
-        retryLater(&ElectorPrivate::observeLeader);
-        return;
-    }
     const QByteArray prefix = Election::prefix(name);
     if (!wholeQueue && !r.kvs.isEmpty() && !Election::isCandidateKey(prefix, r.kvs.first().key)) {
         const int gen = generation; // a sub-election's key is the oldest: the candidates among all

@@ -114,6 +114,7 @@ public:
     void deleteIncarnation(qint64 revision, bool thenRejoin);
     void onSessionRenewed();
     bool handleFailure(GatewayReply *reply, void (ElectorPrivate::*step)());
+    bool rangeAnswer(GatewayReply *reply, void (ElectorPrivate::*retry)(), RangeResult *result);
     void retryLater(void (ElectorPrivate::*step)());
     void report(Error error, const QString &message);
     void fail(Error error, const QString &message);
