@@ -1,9 +1,10 @@
 // conclave-monitor: every election in an etcd cluster, live; resign, evict, revoke.
-// Headless modes (--once, --resign, --transfer) need no display; --screenshot renders the window once
+// Headless modes (--once, --resign, --transfer, --serve-metrics) need no display; --screenshot renders the window once
 // its data has loaded (QT_QPA_PLATFORM=offscreen works).
 #include "cli.h"
 #include "electionlistmodel.h"
 #include "mainwindow.h"
+#include "metricsexporter.h"
 #include "monitorsettings.h"
 
 #include <conclave/client.h>
@@ -12,9 +13,11 @@
 
 #include <QtCore/QCommandLineParser>
 #include <QtCore/QCoreApplication>
+#include <QtCore/QSocketNotifier>
 #include <QtWidgets/QApplication>
 #include <QtWidgets/QInputDialog>
 
+#include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <optional>
@@ -36,11 +39,13 @@ struct Options
     QString resign;
     QString transferElection;
     QString transferTo;
+    QString serveMetrics;
+    Monitor::FlapRule flapRule;
     QString screenshot;
     double screenshotAfterS = 1.0;
     QString select;
     int timeoutS = 10;
-    bool headless() const { return once || !resign.isEmpty() || !transferElection.isEmpty(); }
+    bool headless() const { return once || !resign.isEmpty() || !transferElection.isEmpty() || !serveMetrics.isEmpty(); }
 };
 
 QString readPasswordFromTerminal(const QString &user)
@@ -75,6 +80,8 @@ void addOptions(QCommandLineParser &p)
             {QStringLiteral("json"), QStringLiteral("with --once: print the snapshot as JSON")},
             {QStringLiteral("resign"), QStringLiteral("resign the leader of this election (guarded), report the next leader, exit"), QStringLiteral("election")},
             {QStringLiteral("transfer"), QStringLiteral("--transfer ELECTION CANDIDATE_ID: ask the Conclave leader to hand over to that candidate; exit 0 once it leads, 1 with the reason if not"), QStringLiteral("election")},
+            {QStringLiteral("serve-metrics"), QStringLiteral("run headless and serve /metrics (Prometheus) and /healthz for every election on HOST:PORT until SIGINT/SIGTERM"), QStringLiteral("host:port")},
+            {QStringLiteral("flap-threshold"), QStringLiteral("HANDOVERS/SECONDS that make an election flapping (default 3/60)"), QStringLiteral("n/seconds")},
             {QStringLiteral("screenshot"), QStringLiteral("render the window to this PNG once data has loaded, then exit"), QStringLiteral("file")},
             {QStringLiteral("screenshot-after"), QStringLiteral("with --screenshot: seconds to stay live after the data has loaded, before rendering (default 1)"), QStringLiteral("seconds")},
             {QStringLiteral("select"), QStringLiteral("election to select at start"), QStringLiteral("election")},
@@ -117,6 +124,9 @@ std::optional<Options> readOptions(const QCommandLineParser &p, QString *problem
         return bad(QStringLiteral("--transfer cannot be combined with --resign or --once"));
     if (transfer && p.isSet(QStringLiteral("read-only")))
         return bad(QStringLiteral("--transfer writes; it cannot be combined with --read-only"));
+    if (p.isSet(QStringLiteral("serve-metrics")) && (transfer || p.isSet(QStringLiteral("resign")) || p.isSet(QStringLiteral("once"))
+                                                     || p.isSet(QStringLiteral("screenshot"))))
+        return bad(QStringLiteral("--serve-metrics runs on its own: not with --once, --resign, --transfer or --screenshot"));
     if (p.isSet(QStringLiteral("json")) && !p.isSet(QStringLiteral("once")))
         return bad(QStringLiteral("--json goes with --once"));
     if (p.isSet(QStringLiteral("screenshot-after")) && !p.isSet(QStringLiteral("screenshot")))
@@ -141,6 +151,9 @@ std::optional<Options> readOptions(const QCommandLineParser &p, QString *problem
     o.once = p.isSet(QStringLiteral("once"));
     o.json = p.isSet(QStringLiteral("json"));
     o.resign = p.value(QStringLiteral("resign"));
+    o.serveMetrics = p.value(QStringLiteral("serve-metrics"));
+    if (p.isSet(QStringLiteral("flap-threshold")) && !Monitor::FlapRule::parse(p.value(QStringLiteral("flap-threshold")), &o.flapRule, problem))
+        return std::nullopt;
     if (transfer) {
         o.transferElection = p.value(QStringLiteral("transfer"));
         o.transferTo = p.positionalArguments().first();
@@ -148,6 +161,32 @@ std::optional<Options> readOptions(const QCommandLineParser &p, QString *problem
     o.screenshot = p.value(QStringLiteral("screenshot"));
     o.select = p.value(QStringLiteral("select"));
     return o;
+}
+
+int signalPipe[2];
+
+// The exporter: serves from the start (/healthz says 503 until the first listing), until a signal.
+int serveMetrics(QCoreApplication &app, Conclave::ElectionDirectory &dir, const Options &o)
+{
+    Monitor::MetricsExporter exporter(&dir, o.flapRule);
+    QString problem;
+    if (!exporter.listen(o.serveMetrics, &problem))
+        return fail(problem, 2);
+    if (::pipe(signalPipe) != 0)
+        return fail(QStringLiteral("cannot create a pipe"));
+    auto onSignal = [](int) { const char c = 1; [[maybe_unused]] auto n = ::write(signalPipe[1], &c, 1); };
+    std::signal(SIGINT, onSignal);
+    std::signal(SIGTERM, onSignal);
+    QSocketNotifier signalNotifier(signalPipe[0], QSocketNotifier::Read);
+    QObject::connect(&signalNotifier, &QSocketNotifier::activated, &app, [&] {
+        signalNotifier.setEnabled(false); // once is enough: the pipe is not read
+        app.quit();
+    });
+    dir.start();
+    const QString host = o.serveMetrics.left(o.serveMetrics.lastIndexOf(QLatin1Char(':')));
+    std::printf("serving metrics on http://%s:%u/metrics\n", qPrintable(host), unsigned(exporter.port()));
+    std::fflush(stdout);
+    return app.exec();
 }
 
 int runHeadless(int argc, char **argv, Options o)
@@ -165,6 +204,8 @@ int runHeadless(int argc, char **argv, Options o)
     client.setRequestTimeout(std::chrono::seconds(qMin(o.timeoutS, 5)));
     Conclave::ElectionDirectory dir(&client);
     dir.setPrefix(o.prefix);
+    if (!o.serveMetrics.isEmpty())
+        return serveMetrics(app, dir, o);
     const QString error = Monitor::Cli::load(dir, o.timeoutS * 1000, o.once);
     if (!error.isEmpty())
         return fail(QStringLiteral("cannot read elections from %1: %2").arg(o.connection.endpoints(), error));

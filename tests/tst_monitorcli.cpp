@@ -1,4 +1,5 @@
-// conclave-monitor's headless modes as a user runs them: --once --json, --resign, --transfer, bad input.
+// conclave-monitor's headless modes as a user runs them: --once --json, --resign, --transfer,
+// --serve-metrics, bad input.
 #include <conclave/client.h>
 #include <conclave/elector.h>
 
@@ -10,6 +11,9 @@
 #include <QtCore/QJsonDocument>
 #include <QtCore/QJsonObject>
 #include <QtTest/QTest>
+#include <QtCore/QRegularExpression>
+#include <QtNetwork/QNetworkReply>
+#include <QtNetwork/QNetworkAccessManager>
 
 using namespace Conclave;
 using namespace Qt::StringLiterals;
@@ -23,6 +27,7 @@ private Q_SLOTS:
     void onceJson();
     void resignHeadless();
     void transferHeadless();
+    void serveMetrics();
     void screenshotOfSelectedElection();
     void badInput_data();
     void badInput();
@@ -169,6 +174,77 @@ void tst_MonitorCli::transferHeadless()
     QCOMPARE(m_electors[2]->role(), Elector::Role::Leader);
 }
 
+// The exporter scraped while the leader resigns twice: the gauges follow, the counter moves,
+// two handovers within the window make the election flapping; SIGTERM ends it with status 0.
+void tst_MonitorCli::serveMetrics()
+{
+    const QString p = QString::fromUtf8(EtcdTestEnv::uniquePrefix());
+    const QString name = p + u"svc"_s;
+    join(name, u"one"_s, 1);
+    join(name, u"two"_s, 2);
+    QProcess mon;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.remove(u"ETCDCTL_ENDPOINTS"_s);
+    mon.setProcessEnvironment(env);
+    mon.start(QStringLiteral(CONCLAVE_MONITOR_BIN), {u"--endpoints"_s, m_etcd.endpoints().first().toString(), u"--prefix"_s, p,
+                                                     u"--serve-metrics"_s, u"127.0.0.1:0"_s, u"--flap-threshold"_s, u"2/60"_s});
+    QByteArray out;
+    QTRY_VERIFY_WITH_TIMEOUT((out += mon.readAllStandardOutput()).contains('\n'), TestWaitMs);
+    const QRegularExpressionMatch m = QRegularExpression(u"serving metrics on http://127.0.0.1:(\\d+)/metrics"_s).match(QString::fromUtf8(out));
+    QVERIFY2(m.hasMatch(), out.constData());
+    const QUrl base(u"http://127.0.0.1:%1"_s.arg(m.captured(1)));
+    QNetworkAccessManager nam;
+    int status = 0;
+    auto get = [&](const QString &path) {
+        std::unique_ptr<QNetworkReply> reply(nam.get(QNetworkRequest(base.resolved(QUrl(path)))));
+        if (!QTest::qWaitFor([&] { return reply->isFinished(); }, TestWaitMs))
+            return QByteArray();
+        status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+        return reply->readAll();
+    };
+    const QByteArray e = "{election=\"" + name.toUtf8() + "\"";
+    QTRY_VERIFY_WITH_TIMEOUT(get(u"/metrics"_s).contains("conclave_election_has_leader" + e + "} 1\n"), TestWaitMs);
+    QByteArray body = get(u"/metrics"_s);
+    QVERIFY2(body.contains("conclave_election_candidates" + e + "} 2\n"), body.constData());
+    QVERIFY2(body.contains("conclave_election_leader_info" + e + ",leader=\"one\",fencing=\""
+                           + QByteArray::number(m_electors[0]->fencingToken()) + "\"} 1\n"), body.constData());
+    QVERIFY2(body.contains("conclave_election_flapping" + e + "} 0\n"), body.constData());
+    QVERIFY(body.contains("# TYPE conclave_election_handovers_total counter"));
+    QTRY_VERIFY_WITH_TIMEOUT(get(u"/metrics"_s).contains("conclave_election_leader_lease_remaining_seconds" + e + "} "), TestWaitMs);
+    get(u"/healthz"_s);
+    QCOMPARE(status, 200);
+
+    m_electors[0]->resign();
+    QTRY_VERIFY_WITH_TIMEOUT(get(u"/metrics"_s).contains("conclave_election_handovers_total" + e + ",cause=\"resigned\"} 1\n"), TestWaitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(get(u"/metrics"_s).contains(",leader=\"two\""), TestWaitMs);
+    QVERIFY(get(u"/metrics"_s).contains("conclave_election_flapping" + e + "} 0\n"));
+    QTRY_COMPARE_WITH_TIMEOUT(m_electors[1]->role(), Elector::Role::Leader, TestWaitMs);
+    m_electors[1]->resign();
+    QTRY_VERIFY_WITH_TIMEOUT(get(u"/metrics"_s).contains("conclave_election_handovers_total" + e + ",cause=\"resigned\"} 2\n"), TestWaitMs);
+    QVERIFY(get(u"/metrics"_s).contains("conclave_election_flapping" + e + "} 1\n"));
+
+    mon.terminate();
+    QVERIFY(QTest::qWaitFor([&] { return mon.state() == QProcess::NotRunning; }, TestWaitMs));
+    QCOMPARE(mon.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(mon.exitCode(), 0);
+
+    // Against an etcd that does not answer, it serves all the same and says it is stale.
+    QProcess away;
+    away.setProcessEnvironment(env);
+    away.start(QStringLiteral(CONCLAVE_MONITOR_BIN), {u"--endpoints"_s, u"http://127.0.0.1:1"_s, u"--serve-metrics"_s, u"127.0.0.1:0"_s});
+    QByteArray awayOut;
+    QTRY_VERIFY_WITH_TIMEOUT((awayOut += away.readAllStandardOutput()).contains('\n'), TestWaitMs);
+    const QRegularExpressionMatch am = QRegularExpression(u"http://127.0.0.1:(\\d+)/metrics"_s).match(QString::fromUtf8(awayOut));
+    QVERIFY2(am.hasMatch(), awayOut.constData());
+    std::unique_ptr<QNetworkReply> health(nam.get(QNetworkRequest(QUrl(u"http://127.0.0.1:%1/healthz"_s.arg(am.captured(1))))));
+    QVERIFY(QTest::qWaitFor([&] { return health->isFinished(); }, TestWaitMs));
+    QCOMPARE(health->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 503);
+    QVERIFY(health->readAll().startsWith("stale: "));
+    away.terminate();
+    QVERIFY(QTest::qWaitFor([&] { return away.state() == QProcess::NotRunning; }, TestWaitMs));
+    QCOMPARE(away.exitCode(), 0);
+}
+
 void tst_MonitorCli::screenshotOfSelectedElection()
 {
     const QString p = QString::fromUtf8(EtcdTestEnv::uniquePrefix());
@@ -207,6 +283,9 @@ void tst_MonitorCli::badInput_data()
     QTest::newRow("transfer without id") << QStringList{u"--transfer"_s, u"x"_s} << 2 << u"--transfer ELECTION CANDIDATE_ID"_s;
     QTest::newRow("transfer read-only") << QStringList{u"--transfer"_s, u"x"_s, u"a"_s, u"--read-only"_s} << 2 << u"--read-only"_s;
     QTest::newRow("transfer and once") << QStringList{u"--transfer"_s, u"x"_s, u"a"_s, u"--once"_s} << 2 << u"cannot be combined"_s;
+    QTest::newRow("serve-metrics and once") << QStringList{u"--serve-metrics"_s, u"127.0.0.1:0"_s, u"--once"_s} << 2 << u"runs on its own"_s;
+    QTest::newRow("bad serve-metrics") << QStringList{u"--serve-metrics"_s, u"nowhere"_s} << 2 << u"HOST:PORT"_s;
+    QTest::newRow("bad flap-threshold") << QStringList{u"--flap-threshold"_s, u"1/60"_s, u"--once"_s} << 2 << u"--flap-threshold must be"_s;
     QTest::newRow("unreadable ca") << QStringList{u"--endpoints"_s, u"https://127.0.0.1:2379"_s, u"--cacert"_s,
                                                   u"/nonexistent/ca.pem"_s, u"--once"_s}
                                    << 2 << u"no certificate readable"_s;

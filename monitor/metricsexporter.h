@@ -1,0 +1,52 @@
+#pragma once
+
+// conclave-monitor --serve-metrics HOST:PORT: every election the directory sees, in Prometheus'
+// text format on /metrics; /healthz answers 503 while the view is stale (not synced, or etcd not
+// answering). Handovers are counted from the moment the exporter starts (counters restart with
+// the process, as Prometheus expects); flapping is N handovers within S seconds.
+
+#include <conclave/electiondirectory.h>
+
+#include <QtCore/QDateTime>
+#include <QtCore/QHash>
+#include <QtCore/QList>
+#include <QtCore/QMap>
+#include <QtCore/QObject>
+#include <QtHttpServer/QHttpServer>
+
+namespace Monitor {
+
+struct FlapRule
+{
+    int handovers = 3;
+    int seconds = 60;
+    //! "N/SECONDS" (e.g. "3/60"); false with a message if it is not one.
+    static bool parse(const QString &text, FlapRule *rule, QString *problem);
+};
+
+class MetricsExporter : public QObject
+{
+    Q_OBJECT
+public:
+    MetricsExporter(Conclave::ElectionDirectory *directory, const FlapRule &rule, QObject *parent = nullptr);
+    //! Listens on "HOST:PORT" (PORT 0: a free one); false with a message if it cannot.
+    bool listen(const QString &address, QString *problem);
+    quint16 port() const { return m_port; }
+    QByteArray metrics() const;
+    bool isFlapping(const QString &election) const;
+    //! Empty while the view is live; else why it is stale.
+    QString staleness() const;
+
+private:
+    void onHandover(const Conclave::Handover &handover);
+    void trackLeaders();
+
+    Conclave::ElectionDirectory *m_directory;
+    FlapRule m_rule;
+    QHttpServer m_server;
+    quint16 m_port = 0;
+    QHash<QString, QMap<QString, qint64>> m_handovers; // election → cause → count
+    QHash<QString, QList<QDateTime>> m_recent;         // election → times of the latest handovers
+};
+
+} // namespace Monitor
