@@ -102,9 +102,9 @@ QString textSnapshot(const QJsonObject &snap)
     return out;
 }
 
-int runOnce(const Conclave::ElectionDirectory &dir, bool json)
+int runOnce(const Conclave::ElectionDirectory &dir, bool json, const QList<Conclave::Handover> &history)
 {
-    const QJsonObject snap = snapshot(dir);
+    const QJsonObject snap = json ? snapshot(dir, history) : snapshot(dir);
     const QByteArray out = json ? QJsonDocument(snap).toJson(QJsonDocument::Indented)
                                 : textSnapshot(snap).toUtf8();
     std::fwrite(out.constData(), 1, size_t(out.size()), stdout);

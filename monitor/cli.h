@@ -4,12 +4,11 @@
 // directory's and the window's signals, bounded by a deadline, and returns the exit code
 // (0 done, 1 failed, 2 bad usage).
 
-#include <QtCore/QJsonObject>
-#include <QtCore/QString>
+#include <conclave/electiondirectory.h>
 
-namespace Conclave {
-class ElectionDirectory;
-}
+#include <QtCore/QJsonObject>
+#include <QtCore/QList>
+#include <QtCore/QString>
 
 namespace Monitor {
 
@@ -25,7 +24,7 @@ int fail(const QString &message, int code = 1);
  */
 QString load(Conclave::ElectionDirectory &dir, int timeoutMs, bool withLeases);
 //! One snapshot of a loaded directory on stdout, as text or JSON.
-int runOnce(const Conclave::ElectionDirectory &dir, bool json);
+int runOnce(const Conclave::ElectionDirectory &dir, bool json, const QList<Conclave::Handover> &history = {});
 //! Resigns the leader of \a election (guarded) and reports the next leader.
 int runResign(Conclave::ElectionDirectory &dir, const QString &election, int timeoutS);
 //! Asks the leader of \a election to hand over to \a candidateId; 0 once it leads.

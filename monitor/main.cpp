@@ -4,6 +4,7 @@
 #include "cli.h"
 #include "electionlistmodel.h"
 #include "mainwindow.h"
+#include "historystore.h"
 #include "metricsexporter.h"
 #include "monitorsettings.h"
 
@@ -168,6 +169,9 @@ int signalPipe[2];
 // The exporter: serves from the start (/healthz says 503 until the first listing), until a signal.
 int serveMetrics(QCoreApplication &app, Conclave::ElectionDirectory &dir, const Options &o)
 {
+    Monitor::HistoryStore history(Monitor::HistoryStore::fileFor(o.connection.endpoints(), o.prefix));
+    history.load();
+    history.record(&dir);
     Monitor::MetricsExporter exporter(&dir, o.flapRule);
     QString problem;
     if (!exporter.listen(o.serveMetrics, &problem))
@@ -209,8 +213,11 @@ int runHeadless(int argc, char **argv, Options o)
     const QString error = Monitor::Cli::load(dir, o.timeoutS * 1000, o.once);
     if (!error.isEmpty())
         return fail(QStringLiteral("cannot read elections from %1: %2").arg(o.connection.endpoints(), error));
-    if (o.once)
-        return Monitor::Cli::runOnce(dir, o.json);
+    if (o.once) {
+        Monitor::HistoryStore history(Monitor::HistoryStore::fileFor(o.connection.endpoints(), o.prefix));
+        history.load();
+        return Monitor::Cli::runOnce(dir, o.json, history.handovers());
+    }
     if (!o.transferElection.isEmpty())
         return Monitor::Cli::runTransfer(dir, o.transferElection, o.transferTo, o.timeoutS);
     return Monitor::Cli::runResign(dir, o.resign, o.timeoutS);

@@ -1,5 +1,7 @@
 #include "mainwindow.h"
 
+#include "historystore.h"
+
 #include "adminactions.h"
 #include "candidatemodel.h"
 #include "connectiondialog.h"
@@ -155,6 +157,10 @@ void MainWindow::connectTo(const Conclave::ConnectionSettings &settings)
     m_options.connection = settings;
     m_directory = new Conclave::ElectionDirectory(m_client.get(), this);
     m_directory->setPrefix(m_options.prefix);
+    delete m_history;
+    m_history = new HistoryStore(HistoryStore::fileFor(settings.endpoints(), m_options.prefix), this);
+    m_history->load();
+    m_history->record(m_directory);
     m_admin->setDirectory(m_directory);
     setModels();
     followDirectory();

@@ -27,6 +27,7 @@ namespace Monitor {
 class AdminActions;
 class CandidateModel;
 class ElectionListModel;
+class HistoryStore;
 class TimelineModel;
 
 /*!
@@ -104,6 +105,7 @@ private:
     ElectionListModel *m_electionModel = nullptr;
     CandidateModel *m_candidateModel = nullptr;
     TimelineModel *m_timelineModel = nullptr;
+    HistoryStore *m_history = nullptr; // handovers kept across restarts, per cluster
     QTableView *m_electionView = nullptr;
     QTableView *m_candidateView = nullptr;
     QTableView *m_timelineView = nullptr;

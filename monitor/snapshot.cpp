@@ -1,5 +1,7 @@
 #include "snapshot.h"
 
+#include "historystore.h"
+
 #include "electionhealth.h"
 #include "format.h"
 
@@ -53,6 +55,16 @@ QJsonObject snapshot(const Conclave::ElectionDirectory &directory)
             {QStringLiteral("etcd_version"), directory.serverVersion()},
             {QStringLiteral("elections"), elections},
     };
+}
+
+QJsonObject snapshot(const Conclave::ElectionDirectory &directory, const QList<Conclave::Handover> &history)
+{
+    QJsonObject snap = snapshot(directory);
+    QJsonArray kept;
+    for (const Conclave::Handover &h : history)
+        kept.append(HistoryStore::toJson(h));
+    snap.insert(QStringLiteral("history"), kept);
+    return snap;
 }
 
 } // namespace Monitor

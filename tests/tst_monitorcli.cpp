@@ -11,6 +11,8 @@
 #include <QtCore/QJsonDocument>
 #include <QtCore/QJsonObject>
 #include <QtTest/QTest>
+#include <QtCore/QDir>
+#include <QtCore/QTemporaryDir>
 #include <QtCore/QRegularExpression>
 #include <QtNetwork/QNetworkReply>
 #include <QtNetwork/QNetworkAccessManager>
@@ -28,6 +30,7 @@ private Q_SLOTS:
     void resignHeadless();
     void transferHeadless();
     void serveMetrics();
+    void historySurvivesARestart();
     void screenshotOfSelectedElection();
     void badInput_data();
     void badInput();
@@ -47,6 +50,7 @@ private:
         env.remove(u"ETCDCTL_ENDPOINTS"_s);
         env.insert(u"QT_QPA_PLATFORM"_s, u"offscreen"_s);
         env.insert(u"XDG_CONFIG_HOME"_s, QDir::tempPath() + u"/conclave-monitor-test-config"_s);
+        env.insert(u"XDG_DATA_HOME"_s, QDir::tempPath() + u"/conclave-monitor-test-data"_s); // its history files
         p.setProcessEnvironment(env);
         p.start(QStringLiteral(CONCLAVE_MONITOR_BIN), args);
         Run r;
@@ -183,8 +187,10 @@ void tst_MonitorCli::serveMetrics()
     join(name, u"one"_s, 1);
     join(name, u"two"_s, 2);
     QProcess mon;
+    QTemporaryDir data;
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     env.remove(u"ETCDCTL_ENDPOINTS"_s);
+    env.insert(u"XDG_DATA_HOME"_s, data.path());
     mon.setProcessEnvironment(env);
     mon.start(QStringLiteral(CONCLAVE_MONITOR_BIN), {u"--endpoints"_s, m_etcd.endpoints().first().toString(), u"--prefix"_s, p,
                                                      u"--serve-metrics"_s, u"127.0.0.1:0"_s, u"--flap-threshold"_s, u"2/60"_s});
@@ -243,6 +249,68 @@ void tst_MonitorCli::serveMetrics()
     away.terminate();
     QVERIFY(QTest::qWaitFor([&] { return away.state() == QProcess::NotRunning; }, TestWaitMs));
     QCOMPARE(away.exitCode(), 0);
+}
+
+// Handovers a running monitor saw are kept in a file per cluster: a later --once --json lists
+// them; a line of that file that cannot be read is skipped with a warning, nothing else lost.
+void tst_MonitorCli::historySurvivesARestart()
+{
+    QTemporaryDir data;
+    const QString p = QString::fromUtf8(EtcdTestEnv::uniquePrefix());
+    const QString name = p + u"kept"_s;
+    join(name, u"one"_s, 1);
+    join(name, u"two"_s, 2);
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.remove(u"ETCDCTL_ENDPOINTS"_s);
+    env.insert(u"XDG_DATA_HOME"_s, data.path());
+    const QStringList where{u"--endpoints"_s, m_etcd.endpoints().first().toString(), u"--prefix"_s, p};
+    QProcess mon;
+    mon.setProcessEnvironment(env);
+    mon.start(QStringLiteral(CONCLAVE_MONITOR_BIN), where + QStringList{u"--serve-metrics"_s, u"127.0.0.1:0"_s});
+    QByteArray out;
+    QTRY_VERIFY_WITH_TIMEOUT((out += mon.readAllStandardOutput()).contains('\n'), TestWaitMs);
+    const QRegularExpressionMatch m = QRegularExpression(u"http://127.0.0.1:(\\d+)/metrics"_s).match(QString::fromUtf8(out));
+    QVERIFY2(m.hasMatch(), out.constData());
+    QNetworkAccessManager nam;
+    const QUrl health(u"http://127.0.0.1:%1/healthz"_s.arg(m.captured(1)));
+    QTRY_VERIFY_WITH_TIMEOUT([&] { // the monitor has listed the elections: it sees what follows
+        std::unique_ptr<QNetworkReply> r(nam.get(QNetworkRequest(health)));
+        return QTest::qWaitFor([&] { return r->isFinished(); }, TestWaitMs)
+                && r->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt() == 200;
+    }(), TestWaitMs);
+    m_electors[0]->resign();
+    const QString dir = QDir(data.path()).filePath(u"Conclave/conclave-monitor"_s);
+    QString history;
+    QTRY_VERIFY_WITH_TIMEOUT([&] {
+        const QStringList files = QDir(dir).entryList({u"history-*.jsonl"_s});
+        if (files.isEmpty())
+            return false;
+        history = QDir(dir).filePath(files.first());
+        QFile f(history);
+        return f.open(QIODevice::ReadOnly) && f.readAll().contains("\"cause\":\"Resigned\"");
+    }(), TestWaitMs);
+    mon.terminate();
+    QVERIFY(QTest::qWaitFor([&] { return mon.state() == QProcess::NotRunning; }, TestWaitMs));
+    {
+        QFile f(history);
+        QVERIFY(f.open(QIODevice::Append));
+        f.write("{\"election\": \"truncated\n");
+    }
+
+    QProcess once;
+    once.setProcessEnvironment(env);
+    once.start(QStringLiteral(CONCLAVE_MONITOR_BIN), where + QStringList{u"--once"_s, u"--json"_s});
+    QVERIFY(QTest::qWaitFor([&] { return once.state() == QProcess::NotRunning; }, 60000));
+    QCOMPARE(once.exitCode(), 0);
+    const QJsonArray kept = QJsonDocument::fromJson(once.readAllStandardOutput()).object().value(u"history"_s).toArray();
+    QVERIFY2(once.readAllStandardError().contains("cannot be read; skipped"), "no warning for the corrupt line");
+    QVERIFY(!kept.isEmpty());
+    const QJsonObject last = kept.last().toObject();
+    QCOMPARE(last.value(u"election"_s).toString(), name);
+    QCOMPARE(last.value(u"cause"_s).toString(), u"Resigned"_s);
+    QCOMPARE(last.value(u"previous"_s).toObject().value(u"id"_s).toString(), u"one"_s);
+    QCOMPARE(last.value(u"next"_s).toObject().value(u"id"_s).toString(), u"two"_s);
+    QVERIFY(QDateTime::fromString(last.value(u"at"_s).toString(), Qt::ISODateWithMs).isValid());
 }
 
 void tst_MonitorCli::screenshotOfSelectedElection()

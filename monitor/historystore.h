@@ -1,0 +1,48 @@
+#pragma once
+
+// Handovers outlive the monitor: each one the directory records is appended to a JSON-lines
+// file per cluster (endpoints and prefix) under QStandardPaths::AppDataLocation, and the last
+// 24 h of it are loaded at start. A line that cannot be read is skipped with a warning; the
+// rest is kept.
+
+#include <conclave/electiondirectory.h>
+
+#include <QtCore/QFile>
+#include <QtCore/QJsonObject>
+#include <QtCore/QList>
+#include <QtCore/QObject>
+#include <QtCore/QString>
+
+namespace Monitor {
+
+class HistoryStore : public QObject
+{
+    Q_OBJECT
+public:
+    //! The file for this cluster and prefix: <AppDataLocation>/history-<hash>.jsonl.
+    static QString fileFor(const QString &endpoints, const QString &prefix);
+
+    explicit HistoryStore(const QString &file, QObject *parent = nullptr);
+    //! Reads the file: the handovers of the last \a hours, oldest first.
+    void load(int hours = 24);
+    //! Appends every handover \a directory records from now on.
+    void record(Conclave::ElectionDirectory *directory);
+    QList<Conclave::Handover> handovers() const { return m_handovers; }
+    int skippedLines() const { return m_skipped; }
+    QString file() const { return m_file; }
+
+    static QJsonObject toJson(const Conclave::Handover &handover);
+    static bool fromJson(const QJsonObject &object, Conclave::Handover *handover);
+
+Q_SIGNALS:
+    void appended(const Conclave::Handover &handover);
+
+private:
+    void append(const Conclave::Handover &handover);
+
+    QString m_file;
+    QList<Conclave::Handover> m_handovers;
+    int m_skipped = 0;
+};
+
+} // namespace Monitor
