@@ -175,7 +175,7 @@ void MainWindow::setModels()
 {
     m_electionModel = new ElectionListModel(m_directory, this);
     m_candidateModel = new CandidateModel(m_directory, this);
-    m_timelineModel = new TimelineModel(m_directory, this);
+    m_timelineModel = new TimelineModel(m_directory, m_history, this);
     m_electionView->setModel(m_electionModel);
     m_candidateView->setModel(m_candidateModel);
     m_timelineView->setModel(m_timelineModel);

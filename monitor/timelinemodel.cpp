@@ -1,5 +1,7 @@
 #include "timelinemodel.h"
 
+#include "historystore.h"
+
 #include <algorithm>
 
 namespace Monitor {
@@ -7,10 +9,20 @@ namespace Monitor {
 static const int MaxRows = 2000;
 
 TimelineModel::TimelineModel(Conclave::ElectionDirectory *directory, QObject *parent)
+    : TimelineModel(directory, nullptr, parent)
+{
+}
+
+TimelineModel::TimelineModel(Conclave::ElectionDirectory *directory, HistoryStore *history, QObject *parent)
     : QAbstractTableModel(parent)
     , m_directory(directory)
+    , m_history(history)
 {
-    connect(directory, &Conclave::ElectionDirectory::handoverRecorded, this, &TimelineModel::onRecorded);
+    // The store records what the directory reports (and keeps what earlier runs saw).
+    if (history)
+        connect(history, &HistoryStore::appended, this, &TimelineModel::onRecorded);
+    else
+        connect(directory, &Conclave::ElectionDirectory::handoverRecorded, this, &TimelineModel::onRecorded);
     setElection({});
 }
 
@@ -19,9 +31,15 @@ void TimelineModel::setElection(const QString &election)
     beginResetModel();
     m_election = election;
     m_rows.clear();
-    const QStringList names = election.isEmpty() ? m_directory->elections() : QStringList{election};
-    for (const QString &name : names)
-        m_rows += m_directory->history(name);
+    if (m_history) {
+        for (const Conclave::Handover &h : m_history->handovers())
+            if (election.isEmpty() || h.election == election)
+                m_rows.append(h);
+    } else {
+        const QStringList names = election.isEmpty() ? m_directory->elections() : QStringList{election};
+        for (const QString &name : names)
+            m_rows += m_directory->history(name);
+    }
     std::stable_sort(m_rows.begin(), m_rows.end(), [](const Conclave::Handover &a, const Conclave::Handover &b) {
         return a.at < b.at;
     });

@@ -7,7 +7,10 @@
 
 namespace Monitor {
 
-//! Handovers, oldest first: of one election, or of all when the election is empty.
+class HistoryStore;
+
+//! Handovers, oldest first: of one election, or of all when the election is empty. With a
+//! HistoryStore, those kept from earlier runs too (the last 24 h).
 class TimelineModel : public QAbstractTableModel
 {
     Q_OBJECT
@@ -16,6 +19,7 @@ public:
     enum Role { CauseRole = Qt::UserRole + 1 };
 
     explicit TimelineModel(Conclave::ElectionDirectory *directory, QObject *parent = nullptr);
+    TimelineModel(Conclave::ElectionDirectory *directory, HistoryStore *history, QObject *parent = nullptr);
 
     void setElection(const QString &election);
     QString election() const { return m_election; }
@@ -30,6 +34,7 @@ private:
     void onRecorded(const Conclave::Handover &handover);
 
     QPointer<Conclave::ElectionDirectory> m_directory;
+    QPointer<HistoryStore> m_history;
     QString m_election;
     QList<Conclave::Handover> m_rows;
 };

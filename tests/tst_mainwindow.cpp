@@ -35,6 +35,7 @@ private Q_SLOTS:
     void resignFromWindow();
     void readOnly();
     void etcdctlElectAppears();
+    void timelineKeepsEarlierRuns();
 
 private:
     MainWindow::Options options(const EtcdTestEnv &etcd, const QString &prefix) const
@@ -199,6 +200,36 @@ void tst_MainWindow::etcdctlElectAppears()
     QTRY_COMPARE_WITH_TIMEOUT(list->data(list->index(0, ElectionListModel::LeaderColumn)).toString(), u"proposal-x"_s, TestWaitMs);
     elect->kill();
     elect->waitForFinished(5000);
+}
+
+// A handover one window saw is on the timeline of the next window opened on the same cluster
+// and prefix (the history file), before anything new happens.
+void tst_MainWindow::timelineKeepsEarlierRuns()
+{
+    const QString p = QString::fromUtf8(EtcdTestEnv::uniquePrefix());
+    const QString svc = p + u"kept"_s;
+    ElectorGroup g;
+    Elector *a = g.join(m_etcd.endpoints(), svc, u"a"_s, Elector::Role::Leader);
+    QVERIFY(a);
+    Elector *b = g.join(m_etcd.endpoints(), svc, u"b"_s, Elector::Role::Follower);
+    QVERIFY(b);
+    auto handedOver = [](const TimelineModel *timeline) {
+        for (int row = 0; row < timeline->rowCount(); ++row) {
+            const Handover h = timeline->handoverAt(row);
+            if (h.previous.id() == u"a"_s && h.next.id() == u"b"_s && h.cause == Handover::Cause::Resigned)
+                return true;
+        }
+        return false;
+    };
+    {
+        MainWindow first(options(m_etcd, p));
+        QTRY_COMPARE_WITH_TIMEOUT(first.electionModel()->rowCount(), 1, TestWaitMs);
+        QTRY_VERIFY_WITH_TIMEOUT(first.isDataComplete(), TestWaitMs);
+        a->resign();
+        QTRY_VERIFY_WITH_TIMEOUT(handedOver(first.timelineModel()), TestWaitMs);
+    }
+    MainWindow second(options(m_etcd, p));
+    QVERIFY(handedOver(second.timelineModel())); // at once: read from the file, not from etcd
 }
 
 QTEST_MAIN(tst_MainWindow)
