@@ -14,12 +14,36 @@ QString statusName(Status status)
     case Status::Healthy: return QStringLiteral("healthy");
     case Status::LeaseLow: return QStringLiteral("leader lease low");
     case Status::NoLeader: return QStringLiteral("no leader");
+    case Status::Flapping: return QStringLiteral("flapping");
     case Status::Anomaly: return QStringLiteral("anomaly");
     }
     return {};
 }
 
-Health assess(const Conclave::ElectionDirectory &directory, const QString &election)
+bool FlapRule::parse(const QString &text, FlapRule *rule, QString *problem)
+{
+    const QStringList parts = text.split(QLatin1Char('/'));
+    bool okN = false;
+    bool okS = false;
+    const int n = parts.size() == 2 ? parts[0].toInt(&okN) : 0;
+    const int s = parts.size() == 2 ? parts[1].toInt(&okS) : 0;
+    if (!okN || !okS || n < 2 || s < 1) {
+        *problem = QStringLiteral("--flap-threshold must be HANDOVERS/SECONDS with at least 2 handovers and 1 second (e.g. 3/60), not \"%1\"").arg(text);
+        return false;
+    }
+    rule->handovers = n;
+    rule->seconds = s;
+    return true;
+}
+
+bool isFlapping(const QList<QDateTime> &times, const FlapRule &rule, const QDateTime &now)
+{
+    if (times.size() < rule.handovers)
+        return false;
+    return times.at(times.size() - rule.handovers).secsTo(now) < rule.seconds;
+}
+
+Health assess(const Conclave::ElectionDirectory &directory, const QString &election, const FlapRule &rule)
 {
     Health h;
     const QList<Conclave::LeaderInfo> candidates = directory.candidates(election);
@@ -45,6 +69,15 @@ Health assess(const Conclave::ElectionDirectory &directory, const QString &elect
                                     s.leaseId() ? QString::number(s.leaseId(), 16) : QStringLiteral("none"));
     if (!h.anomalies.isEmpty()) {
         h.status = Status::Anomaly;
+        return h;
+    }
+    QList<QDateTime> moves; // changes of leader (a first leader is no flap)
+    for (const Conclave::Handover &handover : directory.history(election))
+        if (handover.previous.isValid())
+            moves.append(handover.at);
+    if (isFlapping(moves, rule, QDateTime::currentDateTimeUtc())) {
+        h.status = Status::Flapping;
+        h.anomalies << QStringLiteral("flapping: %1 changes of leader within %2 s").arg(rule.handovers).arg(rule.seconds);
         return h;
     }
     if (!candidates.isEmpty()) {

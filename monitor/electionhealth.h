@@ -3,6 +3,8 @@
 // How healthy one election looks, from what an ElectionDirectory knows: the status column of
 // the elections list and the anomalies the detail view lists.
 
+#include <QtCore/QDateTime>
+#include <QtCore/QList>
 #include <QtCore/QString>
 #include <QtCore/QStringList>
 
@@ -12,7 +14,18 @@ class ElectionDirectory;
 
 namespace Monitor {
 
-enum class Status { Healthy, LeaseLow, NoLeader, Anomaly };
+enum class Status { Healthy, LeaseLow, NoLeader, Flapping, Anomaly };
+
+//! How many handovers within how many seconds make an election flapping (default 3 in 60 s).
+struct FlapRule
+{
+    int handovers = 3;
+    int seconds = 60;
+    //! "N/SECONDS" (e.g. "3/60"); false with a message if it is not one.
+    static bool parse(const QString &text, FlapRule *rule, QString *problem);
+};
+//! Whether the latest \a rule.handovers of \a times (oldest first) all fall within the window before \a now.
+bool isFlapping(const QList<QDateTime> &times, const FlapRule &rule, const QDateTime &now);
 
 struct Health
 {
@@ -25,8 +38,10 @@ QString statusName(Status status);
  * Anomaly: the first candidate's lease is gone (no live leader while candidates exist), a
  * candidate's lease is gone, keys whose lease does not match their suffix, an id campaigning
  * twice. NoLeader: no candidates. LeaseLow: the leader's remaining TTL is below a third of
- * its granted TTL (keepalives normally keep it above two thirds).
+ * its granted TTL (keepalives normally keep it above two thirds). Flapping: the leader changed
+ * \a rule.handovers times within \a rule.seconds (as this directory saw it); also an anomaly
+ * sentence, and the status unless another anomaly outranks it.
  */
-Health assess(const Conclave::ElectionDirectory &directory, const QString &election);
+Health assess(const Conclave::ElectionDirectory &directory, const QString &election, const FlapRule &rule = {});
 
 } // namespace Monitor

@@ -78,7 +78,8 @@ QVariant ElectionListModel::statusData(const QString &name, int role) const
     if (role == Qt::BackgroundRole) {
         switch (h.status) {
         case Status::Healthy: return {};
-        case Status::LeaseLow: return QBrush(QColor(255, 236, 179));
+        case Status::LeaseLow:
+        case Status::Flapping: return QBrush(QColor(255, 236, 179));
         case Status::NoLeader:
         case Status::Anomaly: return QBrush(QColor(255, 205, 210));
         }

@@ -25,22 +25,6 @@ void family(QString &out, const char *name, const char *type, const char *help)
 
 } // namespace
 
-bool FlapRule::parse(const QString &text, FlapRule *rule, QString *problem)
-{
-    const QStringList parts = text.split(QLatin1Char('/'));
-    bool okN = false;
-    bool okS = false;
-    const int n = parts.size() == 2 ? parts[0].toInt(&okN) : 0;
-    const int s = parts.size() == 2 ? parts[1].toInt(&okS) : 0;
-    if (!okN || !okS || n < 2 || s < 1) {
-        *problem = QStringLiteral("--flap-threshold must be HANDOVERS/SECONDS with at least 2 handovers and 1 second (e.g. 3/60), not \"%1\"").arg(text);
-        return false;
-    }
-    rule->handovers = n;
-    rule->seconds = s;
-    return true;
-}
-
 MetricsExporter::MetricsExporter(Conclave::ElectionDirectory *directory, const FlapRule &rule, QObject *parent)
     : QObject(parent)
     , m_directory(directory)
@@ -105,11 +89,7 @@ void MetricsExporter::onHandover(const Conclave::Handover &h)
 
 bool MetricsExporter::isFlapping(const QString &election) const
 {
-    const QList<QDateTime> recent = m_recent.value(election);
-    if (recent.size() < m_rule.handovers)
-        return false;
-    const QDateTime oldest = recent.at(recent.size() - m_rule.handovers);
-    return oldest.secsTo(QDateTime::currentDateTimeUtc()) < m_rule.seconds;
+    return Monitor::isFlapping(m_recent.value(election), m_rule, QDateTime::currentDateTimeUtc());
 }
 
 // The leaders' leases are read (about once a second) so that their remaining TTL can be shown.

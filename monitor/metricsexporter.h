@@ -5,6 +5,8 @@
 // answering). Handovers are counted from the moment the exporter starts (counters restart with
 // the process, as Prometheus expects); flapping is N handovers within S seconds.
 
+#include "electionhealth.h"
+
 #include <conclave/electiondirectory.h>
 
 #include <QtCore/QDateTime>
@@ -15,14 +17,6 @@
 #include <QtHttpServer/QHttpServer>
 
 namespace Monitor {
-
-struct FlapRule
-{
-    int handovers = 3;
-    int seconds = 60;
-    //! "N/SECONDS" (e.g. "3/60"); false with a message if it is not one.
-    static bool parse(const QString &text, FlapRule *rule, QString *problem);
-};
 
 class MetricsExporter : public QObject
 {

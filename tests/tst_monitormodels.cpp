@@ -30,6 +30,7 @@ private Q_SLOTS:
     void cleanup();
     void modelsFollowEtcd();
     void healthAndSnapshot();
+    void flappingIsAStatusAndAnAnomaly();
 
 private:
     //! Why the candidate model differs from etcd's queue for \a election (empty: it matches).
@@ -203,6 +204,41 @@ void tst_MonitorModels::healthAndSnapshot()
     QVERIFY(!m_etcd.etcdctl({u"lease"_s, u"revoke"_s, l1}).isNull());
     QTRY_COMPARE_WITH_TIMEOUT(assess(dir, p + u"ok"_s).status, Status::NoLeader, TestWaitMs);
     QVERIFY(snapshot(dir).value(u"elections"_s).toArray().at(1).toObject().value(u"leader"_s).isNull());
+}
+
+// Three changes of leader within 60 s: "flapping" in the list and an anomaly sentence; a rule of
+// 4 in 60 s does not see it; one change does not count.
+void tst_MonitorModels::flappingIsAStatusAndAnAnomaly()
+{
+    const QString p = QString::fromUtf8(EtcdTestEnv::uniquePrefix());
+    const QString name = p + u"flaps"_s;
+    ElectorGroup g;
+    Elector *a = g.join(m_etcd.endpoints(), name, u"a"_s, Elector::Role::Leader);
+    QVERIFY(a);
+    Elector *b = g.join(m_etcd.endpoints(), name, u"b"_s, Elector::Role::Follower);
+    QVERIFY(b);
+    Client client;
+    client.setEndpoints(m_etcd.endpoints());
+    ElectionDirectory dir(&client);
+    dir.setPrefix(p);
+    dir.start();
+    QTRY_COMPARE_WITH_TIMEOUT(dir.candidates(name).size(), 2, TestWaitMs);
+    ElectionListModel list(&dir);
+    Elector *leader = a;
+    for (int change = 1; change <= 3; ++change) {
+        Elector *next = leader == a ? b : a;
+        leader->resign();
+        QTRY_COMPARE_WITH_TIMEOUT(next->role(), Elector::Role::Leader, TestWaitMs);
+        QTRY_COMPARE_WITH_TIMEOUT(dir.leader(name).id(), next->candidateId(), TestWaitMs);
+        leader = next;
+        if (change == 1)
+            QVERIFY(assess(dir, name).status != Status::Flapping);
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(assess(dir, name).status, Status::Flapping, TestWaitMs);
+    QVERIFY(assess(dir, name).anomalies.join(u'\n').contains(u"flapping: 3 changes of leader within 60 s"_s));
+    QCOMPARE(list.data(list.index(list.rowOf(name), ElectionListModel::StatusColumn)).toString(), u"flapping"_s);
+    QCOMPARE(assess(dir, name, FlapRule{4, 60}).status, Status::Healthy);
+    QVERIFY(!g.twoLeaders);
 }
 
 QTEST_MAIN(tst_MonitorModels)
