@@ -70,7 +70,7 @@ QVariant ElectionListModel::data(const QModelIndex &index, int role) const
 
 QVariant ElectionListModel::statusData(const QString &name, int role) const
 {
-    const Health h = assess(*m_directory, name);
+    const Health h = assess(*m_directory, name, m_flapRule);
     if (role == StatusRole)
         return int(h.status);
     if (role == Qt::ToolTipRole)

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "electionhealth.h"
+
 #include <QtCore/QAbstractTableModel>
 #include <QtCore/QPointer>
 
@@ -19,6 +21,8 @@ public:
     enum Role { ElectionRole = Qt::UserRole + 1, StatusRole, StaleRole };
 
     explicit ElectionListModel(Conclave::ElectionDirectory *directory, QObject *parent = nullptr);
+    //! What makes an election flapping in the status column (default 3 changes in 60 s).
+    void setFlapRule(const FlapRule &rule) { m_flapRule = rule; }
 
     int rowCount(const QModelIndex &parent = {}) const override;
     int columnCount(const QModelIndex &parent = {}) const override;
@@ -40,6 +44,7 @@ private:
 
     QPointer<Conclave::ElectionDirectory> m_directory;
     QStringList m_names; // sorted
+    FlapRule m_flapRule;
 };
 
 } // namespace Monitor

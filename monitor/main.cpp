@@ -236,7 +236,7 @@ int runWindow(int argc, char **argv, Options o)
             return fail(QStringLiteral("no password given"), 2);
         o.connection.setPassword(password);
     }
-    Monitor::MainWindow window({o.connection, o.prefix, o.readOnly, o.screenshot.isEmpty()});
+    Monitor::MainWindow window({o.connection, o.prefix, o.readOnly, o.screenshot.isEmpty(), o.flapRule});
     if (!o.select.isEmpty()) {
         QObject::connect(window.electionModel(), &QAbstractItemModel::rowsInserted, &window, [&window, o] {
             if (window.selectedElection() != o.select)

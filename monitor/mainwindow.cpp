@@ -174,6 +174,7 @@ void MainWindow::connectTo(const Conclave::ConnectionSettings &settings)
 void MainWindow::setModels()
 {
     m_electionModel = new ElectionListModel(m_directory, this);
+    m_electionModel->setFlapRule(m_options.flapRule);
     m_candidateModel = new CandidateModel(m_directory, this);
     m_timelineModel = new TimelineModel(m_directory, m_history, this);
     m_electionView->setModel(m_electionModel);
@@ -321,7 +322,7 @@ void MainWindow::updateDetails()
         return;
     }
     const Conclave::LeaderInfo leader = m_directory->leader(name);
-    const Health health = assess(*m_directory, name);
+    const Health health = assess(*m_directory, name, m_options.flapRule);
     m_title->setText(tr("<b>%1</b> — %2, leader %3")
                              .arg(name.toHtmlEscaped(), statusName(health.status),
                                   leader.isValid() ? leader.id().toHtmlEscaped() : tr("(none)")));

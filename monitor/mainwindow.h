@@ -1,5 +1,7 @@
 #pragma once
 
+#include "electionhealth.h"
+
 #include <conclave/connectionsettings.h>
 
 #include <QtCore/QPointer>
@@ -45,6 +47,7 @@ public:
         QString prefix;
         bool readOnly = false;   //!< --read-only
         bool remember = false;   //!< save connection settings (not the password) with QSettings
+        FlapRule flapRule;       //!< --flap-threshold
     };
     explicit MainWindow(const Options &options, QWidget *parent = nullptr);
     ~MainWindow() override;

@@ -238,6 +238,8 @@ void tst_MonitorModels::flappingIsAStatusAndAnAnomaly()
     QVERIFY(assess(dir, name).anomalies.join(u'\n').contains(u"flapping: 3 changes of leader within 60 s"_s));
     QCOMPARE(list.data(list.index(list.rowOf(name), ElectionListModel::StatusColumn)).toString(), u"flapping"_s);
     QCOMPARE(assess(dir, name, FlapRule{4, 60}).status, Status::Healthy);
+    list.setFlapRule(FlapRule{4, 60}); // --flap-threshold 4/60 in the window
+    QCOMPARE(list.data(list.index(list.rowOf(name), ElectionListModel::StatusColumn)).toString(), u"healthy"_s);
     QVERIFY(!g.twoLeaders);
 }
 
