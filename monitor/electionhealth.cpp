@@ -36,11 +36,14 @@ bool FlapRule::parse(const QString &text, FlapRule *rule, QString *problem)
     return true;
 }
 
-bool isFlapping(const QList<QDateTime> &times, const FlapRule &rule, const QDateTime &now)
+bool isFlapping(const Conclave::ElectionDirectory &directory, const QString &election, const FlapRule &rule)
 {
-    if (times.size() < rule.handovers)
-        return false;
-    return times.at(times.size() - rule.handovers).secsTo(now) < rule.seconds;
+    QList<QDateTime> moves;
+    for (const Conclave::Handover &handover : directory.history(election))
+        if (handover.previous.isValid())
+            moves.append(handover.at);
+    return moves.size() >= rule.handovers
+            && moves.at(moves.size() - rule.handovers).secsTo(QDateTime::currentDateTimeUtc()) < rule.seconds;
 }
 
 Health assess(const Conclave::ElectionDirectory &directory, const QString &election, const FlapRule &rule)
@@ -71,11 +74,7 @@ Health assess(const Conclave::ElectionDirectory &directory, const QString &elect
         h.status = Status::Anomaly;
         return h;
     }
-    QList<QDateTime> moves; // changes of leader (a first leader is no flap)
-    for (const Conclave::Handover &handover : directory.history(election))
-        if (handover.previous.isValid())
-            moves.append(handover.at);
-    if (isFlapping(moves, rule, QDateTime::currentDateTimeUtc())) {
+    if (isFlapping(directory, election, rule)) {
         h.status = Status::Flapping;
         h.anomalies << QStringLiteral("flapping: %1 changes of leader within %2 s").arg(rule.handovers).arg(rule.seconds);
         return h;

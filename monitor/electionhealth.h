@@ -3,8 +3,6 @@
 // How healthy one election looks, from what an ElectionDirectory knows: the status column of
 // the elections list and the anomalies the detail view lists.
 
-#include <QtCore/QDateTime>
-#include <QtCore/QList>
 #include <QtCore/QString>
 #include <QtCore/QStringList>
 
@@ -24,8 +22,9 @@ struct FlapRule
     //! "N/SECONDS" (e.g. "3/60"); false with a message if it is not one.
     static bool parse(const QString &text, FlapRule *rule, QString *problem);
 };
-//! Whether the latest \a rule.handovers of \a times (oldest first) all fall within the window before \a now.
-bool isFlapping(const QList<QDateTime> &times, const FlapRule &rule, const QDateTime &now);
+//! Whether \a election's leader changed \a rule.handovers times within \a rule.seconds, as the
+//! directory's history says (a first leader is no change).
+bool isFlapping(const Conclave::ElectionDirectory &directory, const QString &election, const FlapRule &rule);
 
 struct Health
 {

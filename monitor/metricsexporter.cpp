@@ -78,18 +78,7 @@ QString MetricsExporter::staleness() const
 void MetricsExporter::onHandover(const Conclave::Handover &h)
 {
     ++m_handovers[h.election][causeLabel(h.cause)];
-    if (h.previous.isValid()) { // leadership moved (a first leader is no flap)
-        QList<QDateTime> &recent = m_recent[h.election];
-        recent.append(h.at.isValid() ? h.at : QDateTime::currentDateTimeUtc());
-        while (recent.size() > m_rule.handovers)
-            recent.removeFirst();
-    }
     trackLeaders();
-}
-
-bool MetricsExporter::isFlapping(const QString &election) const
-{
-    return Monitor::isFlapping(m_recent.value(election), m_rule, QDateTime::currentDateTimeUtc());
 }
 
 // The leaders' leases are read (about once a second) so that their remaining TTL can be shown.
@@ -131,7 +120,7 @@ QByteArray MetricsExporter::metrics() const
     family(out, "conclave_election_flapping", "gauge",
            qPrintable(QStringLiteral("1 while the election had %1 or more handovers within %2 s.").arg(m_rule.handovers).arg(m_rule.seconds)));
     for (const QString &name : elections)
-        out += QStringLiteral("conclave_election_flapping{election=%1} %2\n").arg(label(name)).arg(isFlapping(name) ? 1 : 0);
+        out += QStringLiteral("conclave_election_flapping{election=%1} %2\n").arg(label(name)).arg(Monitor::isFlapping(*m_directory, name, m_rule) ? 1 : 0);
     family(out, "conclave_election_leader_info", "gauge", "The current leader and its fencing token (value 1).");
     for (const QString &name : elections) {
         const Conclave::LeaderInfo leader = m_directory->leader(name);

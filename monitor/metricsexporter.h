@@ -27,7 +27,6 @@ public:
     bool listen(const QString &address, QString *problem);
     quint16 port() const { return m_port; }
     QByteArray metrics() const;
-    bool isFlapping(const QString &election) const;
     //! Empty while the view is live; else why it is stale.
     QString staleness() const;
 
@@ -40,7 +39,6 @@ private:
     QHttpServer m_server;
     quint16 m_port = 0;
     QHash<QString, QMap<QString, qint64>> m_handovers; // election → cause → count
-    QHash<QString, QList<QDateTime>> m_recent;         // election → times of the latest handovers
 };
 
 } // namespace Monitor
