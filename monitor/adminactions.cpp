@@ -5,9 +5,33 @@
 #include <conclave/electiondirectory.h>
 #include <conclave/operation.h>
 
+#include <QtCore/QJsonDocument>
+#include <QtCore/QJsonObject>
+#include <QtCore/QTimer>
 #include <QtWidgets/QMessageBox>
 
 namespace Monitor {
+
+namespace {
+
+// The JSON object of a Conclave candidate's value; empty for etcdctl and Go candidates.
+QJsonObject conclaveValue(const Conclave::LeaderInfo &c)
+{
+    const QJsonObject o = QJsonDocument::fromJson(c.value()).object();
+    return o.contains(QLatin1String("conclave")) && o.value(QLatin1String("id")).isString() ? o : QJsonObject();
+}
+
+int indexOf(const QList<Conclave::LeaderInfo> &queue, const Conclave::LeaderInfo &c)
+{
+    for (int i = 0; i < queue.size(); ++i)
+        if (queue.at(i).key() == c.key() && queue.at(i).fencingToken() == c.fencingToken())
+            return i;
+    return -1;
+}
+
+constexpr int NextLeaderWaitMs = 5000;
+
+} // namespace
 
 AdminActions::AdminActions(QWidget *window)
     : QObject(window)
@@ -21,6 +45,7 @@ void AdminActions::setDirectory(Conclave::ElectionDirectory *directory)
         m_directory->disconnect(this);
     m_directory = directory;
     m_awaitingHandover.clear();
+    m_pendingAudit = {};
     if (directory)
         connect(directory, &Conclave::ElectionDirectory::handoverRecorded, this, &AdminActions::onHandover);
 }
@@ -35,13 +60,46 @@ bool AdminActions::confirm(const QString &title, const QString &text)
     return box.exec() == QMessageBox::Yes;
 }
 
-void AdminActions::follow(Conclave::Operation *op, const QString &pending, std::function<void()> onSuccess)
+void AdminActions::setAuditLog(AuditLog *log, const QString &endpoints)
+{
+    m_audit = log;
+    m_endpoints = endpoints;
+}
+
+AuditEntry AdminActions::auditEntry(const QString &action, const QString &election, const QString &target) const
+{
+    AuditEntry e;
+    e.endpoints = m_endpoints;
+    e.action = action;
+    e.election = election;
+    e.target = target;
+    if (m_directory && !election.isEmpty())
+        e.fencingBefore = m_directory->leader(election).fencingToken();
+    return e;
+}
+
+void AdminActions::record(AuditEntry entry, bool succeeded, const QString &message)
+{
+    if (!m_audit)
+        return;
+    entry.at = QDateTime::currentDateTimeUtc();
+    entry.succeeded = succeeded;
+    entry.message = message;
+    if (entry.fencingAfter == 0 && succeeded && m_directory && !entry.election.isEmpty())
+        entry.fencingAfter = m_directory->leader(entry.election).fencingToken();
+    if (!m_audit->append(entry))
+        Q_EMIT feedback(tr("The action's outcome could not be written to the audit log: %1").arg(m_audit->lastError()), true);
+}
+
+void AdminActions::follow(Conclave::Operation *op, const QString &pending, AuditEntry audit, std::function<void()> onSuccess)
 {
     Q_EMIT feedback(pending, false);
-    connect(op, &Conclave::Operation::finished, this, [this, op, onSuccess] {
+    connect(op, &Conclave::Operation::finished, this, [this, op, onSuccess, audit] {
         op->deleteLater();
         if (op->error() != Conclave::Error::NoError) {
-            m_awaitingHandover.clear();
+            if (audit.action == QLatin1String("resign"))
+                m_awaitingHandover.clear();
+            record(audit, false, op->errorString());
             Q_EMIT feedback(tr("Failed: %1").arg(op->errorString()), true);
             return;
         }
@@ -54,6 +112,10 @@ void AdminActions::onHandover(const Conclave::Handover &h)
     if (h.election != m_awaitingHandover)
         return;
     m_awaitingHandover.clear();
+    AuditEntry audit = m_pendingAudit;
+    m_pendingAudit = {};
+    audit.fencingAfter = h.next.isValid() ? h.next.fencingToken() : 0;
+    record(audit, true, h.next.isValid() ? tr("%1 leads now").arg(h.next.id()) : tr("no candidate left to lead"));
     Q_EMIT feedback(h.next.isValid()
                             ? tr("%1 resigned from %2; %3 leads now (fencing token %4).")
                                       .arg(h.previous.id(), h.election, h.next.id()).arg(h.next.fencingToken())
@@ -74,9 +136,84 @@ void AdminActions::resignLeader(const QString &election)
                          .arg(leader.id(), election, QString::fromUtf8(leader.key())).arg(leader.fencingToken()).arg(next)))
         return;
     m_awaitingHandover = election;
-    follow(m_directory->resignLeader(election), tr("Resigning %1 from %2…").arg(leader.id(), election), [this, leader, election] {
-        if (m_awaitingHandover == election)
-            Q_EMIT feedback(tr("%1's key was deleted; waiting for the next leader of %2…").arg(leader.id(), election), false);
+    m_pendingAudit = auditEntry(QStringLiteral("resign"), election, leader.id());
+    follow(m_directory->resignLeader(election), tr("Resigning %1 from %2…").arg(leader.id(), election), m_pendingAudit,
+           [this, leader, election] {
+        if (m_awaitingHandover != election)
+            return;
+        Q_EMIT feedback(tr("%1's key was deleted; waiting for the next leader of %2…").arg(leader.id(), election), false);
+        // The audit line waits for the next leader, but not for ever.
+        QTimer::singleShot(NextLeaderWaitMs, this, [this, election, token = leader.fencingToken()] {
+            if (m_awaitingHandover != election || m_pendingAudit.fencingBefore != token)
+                return;
+            m_awaitingHandover.clear();
+            AuditEntry audit = m_pendingAudit;
+            m_pendingAudit = {};
+            record(audit, true, tr("key deleted; the next leader was not seen within %1 s").arg(NextLeaderWaitMs / 1000));
+        });
+    });
+}
+
+QString AdminActions::transferPreview(const Conclave::LeaderInfo &candidate, const QString &election, bool *possible) const
+{
+    *possible = false;
+    const QList<Conclave::LeaderInfo> queue = m_directory ? m_directory->candidates(election) : QList<Conclave::LeaderInfo>();
+    const int at = indexOf(queue, candidate);
+    if (at < 0)
+        return tr("%1 is no longer a candidate of %2.").arg(candidate.id(), election);
+    if (at == 0)
+        return tr("%1 leads %2 already.").arg(candidate.id(), election);
+    const QJsonObject target = conclaveValue(candidate);
+    if (target.isEmpty())
+        return tr("%1 is not a Conclave candidate (etcdctl or Go): it cannot be asked to lead.").arg(candidate.id());
+    const QJsonObject leader = conclaveValue(queue.first());
+    if (leader.isEmpty() || !leader.value(QLatin1String("transfers")).toBool())
+        return tr("The leader %1 does not take transfer requests (not Conclave, or an older version).").arg(queue.first().id());
+    QStringList moved;
+    for (int i = 0; i < at; ++i) {
+        if (conclaveValue(queue.at(i)).isEmpty())
+            return tr("%1 (etcdctl or Go) is ahead of %2 and cannot be moved safely.").arg(queue.at(i).id(), candidate.id());
+        moved << queue.at(i).id();
+    }
+    const int priority = target.value(QLatin1String("priority")).toInt();
+    for (const Conclave::LeaderInfo &c : queue) {
+        const int theirs = conclaveValue(c).value(QLatin1String("priority")).toInt();
+        if (c.key() != candidate.key() && theirs > priority)
+            return tr("%1 has priority %2, above %3's %4: it would take leadership straight back.")
+                    .arg(c.id()).arg(theirs).arg(candidate.id()).arg(priority);
+    }
+    *possible = true;
+    const QString who = moved.size() == 1
+            ? moved.first()
+            : tr("%1 and %2").arg(QStringList(moved.mid(0, moved.size() - 1)).join(QStringLiteral(", ")), moved.last());
+    return moved.size() == 1 ? tr("%1 will lead; %2 re-joins at the back.").arg(candidate.id(), who)
+                             : tr("%1 will lead; %2 re-join at the back.").arg(candidate.id(), who);
+}
+
+void AdminActions::makeLeader(const Conclave::LeaderInfo &candidate, const QString &election)
+{
+    if (!m_directory || !candidate.isValid())
+        return;
+    bool possible = false;
+    const QString preview = transferPreview(candidate, election, &possible);
+    if (!possible) {
+        Q_EMIT feedback(tr("Cannot make %1 leader: %2").arg(candidate.id(), preview), true);
+        return;
+    }
+    const Conclave::LeaderInfo leader = m_directory->leader(election);
+    if (!confirm(tr("Make leader"),
+                 tr("Make %1 the leader of %2?\n\n%3\n\nThe leader %4 (fencing token %5) stops first and hands over in one "
+                    "guarded transaction: there is never a second leader.")
+                         .arg(candidate.id(), election, preview, leader.id())
+                         .arg(leader.fencingToken())))
+        return;
+    const AuditEntry audit = auditEntry(QStringLiteral("transfer"), election, candidate.id());
+    follow(m_directory->transferLeadership(election, candidate.id()),
+           tr("Asking %1 to hand %2 to %3…").arg(leader.id(), election, candidate.id()), audit,
+           [this, candidate, election, audit] {
+        const Conclave::LeaderInfo now = m_directory ? m_directory->leader(election) : Conclave::LeaderInfo();
+        record(audit, true, tr("%1 leads now").arg(candidate.id()));
+        Q_EMIT feedback(tr("%1 leads %2 now (fencing token %3).").arg(candidate.id(), election).arg(now.fencingToken()), false);
     });
 }
 
@@ -90,7 +227,9 @@ void AdminActions::evict(const Conclave::LeaderInfo &candidate, const QString &e
                          .arg(candidate.id(), election, QString::fromUtf8(candidate.key()))
                          .arg(candidate.fencingToken())))
         return;
-    follow(m_directory->evict(candidate), tr("Evicting %1…").arg(candidate.id()), [this, candidate] {
+    const AuditEntry audit = auditEntry(QStringLiteral("evict"), election, candidate.id());
+    follow(m_directory->evict(candidate), tr("Evicting %1…").arg(candidate.id()), audit, [this, candidate, audit] {
+        record(audit, true, tr("key %1 deleted").arg(QString::fromUtf8(candidate.key())));
         Q_EMIT feedback(tr("%1 was evicted.").arg(candidate.id()), false);
     });
 }
@@ -116,17 +255,22 @@ void AdminActions::confirmRevoke(qint64 lease, const QByteArrayList &keys)
     if (!m_directory)
         return;
     QStringList lines;
+    QString firstElection; // the audit line names the (first) election the lease campaigns in
     for (const QByteArray &key : keys) {
         const qsizetype slash = key.lastIndexOf('/');
         const QString election = QString::fromUtf8(key.left(qMax<qsizetype>(0, slash)));
-        lines << (m_directory->contains(election) ? tr("%1 (election %2)").arg(QString::fromUtf8(key), election)
-                                                  : QString::fromUtf8(key));
+        const bool known = m_directory->contains(election);
+        if (known && firstElection.isEmpty())
+            firstElection = election;
+        lines << (known ? tr("%1 (election %2)").arg(QString::fromUtf8(key), election) : QString::fromUtf8(key));
     }
     if (!confirm(tr("Revoke lease"),
                  tr("Revoke lease %1?\n\nThese %n key(s) are deleted with it:\n%2", nullptr, int(lines.size()))
                          .arg(leaseHex(lease), lines.join(QLatin1Char('\n')))))
         return;
-    follow(m_directory->revokeLease(lease), tr("Revoking lease %1…").arg(leaseHex(lease)), [this, lease] {
+    const AuditEntry audit = auditEntry(QStringLiteral("revoke"), firstElection, leaseHex(lease));
+    follow(m_directory->revokeLease(lease), tr("Revoking lease %1…").arg(leaseHex(lease)), audit, [this, lease, audit, keys] {
+        record(audit, true, tr("%n key(s) deleted with it", nullptr, int(keys.size())));
         Q_EMIT feedback(tr("Lease %1 was revoked.").arg(leaseHex(lease)), false);
     });
 }

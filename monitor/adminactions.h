@@ -1,5 +1,7 @@
 #pragma once
 
+#include "auditlog.h"
+
 #include <conclave/leaderinfo.h>
 
 #include <QtCore/QObject>
@@ -21,8 +23,10 @@ namespace Monitor {
 
 /*!
  * The operator's actions, each confirmed first and guarded by the library: resign a leader,
- * evict a candidate, revoke a lease (after listing every key it holds). Progress and outcome
- * come as feedback(); a resign is followed until the next leader is seen.
+ * make a candidate leader (a transfer, previewed), evict a candidate, revoke a lease (after
+ * listing every key it holds). Progress and outcome come as feedback(); a resign is followed
+ * until the next leader is seen. With an AuditLog, each confirmed action's outcome is appended
+ * to it, failures included.
  */
 class AdminActions : public QObject
 {
@@ -33,10 +37,16 @@ public:
     //! Confirmation dialogs are children of \a window.
     explicit AdminActions(QWidget *window);
     void setDirectory(Conclave::ElectionDirectory *directory);
+    //! Where outcomes are recorded, and the cluster they are recorded for.
+    void setAuditLog(AuditLog *log, const QString &endpoints);
     //! Replaces the confirmation dialog (tests, scripted use); returns whether to proceed.
     void setConfirmer(Confirmer confirmer) { m_confirmer = std::move(confirmer); }
 
     void resignLeader(const QString &election);
+    void makeLeader(const Conclave::LeaderInfo &candidate, const QString &election);
+    //! What making \a candidate leader would do, in one sentence ("b-3 will lead; b-1 and b-2
+    //! re-join at the back."), or why it cannot be done (then \a possible is false).
+    QString transferPreview(const Conclave::LeaderInfo &candidate, const QString &election, bool *possible) const;
     void evict(const Conclave::LeaderInfo &candidate, const QString &election);
     void revokeLease(qint64 lease);
 
@@ -45,13 +55,18 @@ Q_SIGNALS:
 
 private:
     bool confirm(const QString &title, const QString &text);
-    void follow(Conclave::Operation *op, const QString &pending, std::function<void()> onSuccess);
+    void follow(Conclave::Operation *op, const QString &pending, AuditEntry audit, std::function<void()> onSuccess);
+    AuditEntry auditEntry(const QString &action, const QString &election, const QString &target) const;
+    void record(AuditEntry entry, bool succeeded, const QString &message);
     void confirmRevoke(qint64 lease, const QByteArrayList &keys);
     void onHandover(const Conclave::Handover &handover);
 
     QWidget *const m_window;
     QPointer<Conclave::ElectionDirectory> m_directory;
     QString m_awaitingHandover; // election whose resign we wait to see completed
+    AuditEntry m_pendingAudit;  // its audit line, written once the next leader is seen
+    QPointer<AuditLog> m_audit;
+    QString m_endpoints;
     Confirmer m_confirmer;
 };
 

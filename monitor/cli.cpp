@@ -1,5 +1,7 @@
 #include "cli.h"
 
+#include "auditlog.h"
+
 #include "mainwindow.h"
 #include "snapshot.h"
 
@@ -111,13 +113,32 @@ int runOnce(const Conclave::ElectionDirectory &dir, bool json, const QList<Concl
     return 0;
 }
 
-int runResign(Conclave::ElectionDirectory &dir, const QString &name, int timeoutS)
+namespace {
+
+// Appends the outcome of an attempted action; a log that cannot be written is reported, and
+// the action's own exit code stands.
+void audited(AuditLog *audit, AuditEntry entry, bool succeeded, const QString &message)
+{
+    entry.succeeded = succeeded;
+    entry.message = message;
+    if (audit && !audit->append(entry))
+        std::fprintf(stderr, "conclave-monitor: %s\n", qPrintable(audit->lastError()));
+}
+
+} // namespace
+
+int runResign(Conclave::ElectionDirectory &dir, const QString &name, int timeoutS, AuditLog *audit, const AuditEntry &base)
 {
     if (!dir.contains(name))
         return fail(QStringLiteral("no election \"%1\"%2").arg(name, dir.prefix().isEmpty() ? QString() : QStringLiteral(" under prefix \"%1\"").arg(dir.prefix())));
     const Conclave::LeaderInfo leader = dir.leader(name);
     if (!leader.isValid())
         return fail(QStringLiteral("election \"%1\" has no leader to resign").arg(name));
+    AuditEntry entry = base;
+    entry.action = QStringLiteral("resign");
+    entry.election = name;
+    entry.target = leader.id();
+    entry.fencingBefore = leader.fencingToken();
     QEventLoop loop;
     Conclave::Handover seen;
     bool handedOver = false;
@@ -135,10 +156,19 @@ int runResign(Conclave::ElectionDirectory &dir, const QString &name, int timeout
     });
     QTimer::singleShot(timeoutS * 1000, &loop, [&] { loop.exit(op->isFinished() ? 0 : 3); });
     const int rc = loop.exec();
-    if (rc == 1)
+    if (rc == 1) {
+        audited(audit, entry, false, op->errorString());
         return fail(op->errorString());
-    if (rc == 3)
-        return fail(QStringLiteral("resign of %1 in %2: no answer within %3 s (outcome unknown)").arg(leader.id(), name).arg(timeoutS));
+    }
+    if (rc == 3) {
+        const QString why = QStringLiteral("resign of %1 in %2: no answer within %3 s (outcome unknown)").arg(leader.id(), name).arg(timeoutS);
+        audited(audit, entry, false, why);
+        return fail(why);
+    }
+    entry.fencingAfter = handedOver && seen.next.isValid() ? seen.next.fencingToken() : 0;
+    audited(audit, entry, true, !handedOver ? QStringLiteral("key deleted; no new leader seen within %1 s").arg(timeoutS)
+                                : seen.next.isValid() ? QStringLiteral("%1 leads now").arg(seen.next.id())
+                                                      : QStringLiteral("no candidate left to lead"));
     std::printf("resigned %s from %s (fencing token %lld)", qPrintable(leader.id()), qPrintable(name),
                 static_cast<long long>(leader.fencingToken()));
     if (handedOver)
@@ -148,20 +178,33 @@ int runResign(Conclave::ElectionDirectory &dir, const QString &name, int timeout
     return 0;
 }
 
-int runTransfer(Conclave::ElectionDirectory &dir, const QString &name, const QString &candidateId, int timeoutS)
+int runTransfer(Conclave::ElectionDirectory &dir, const QString &name, const QString &candidateId, int timeoutS,
+                AuditLog *audit, const AuditEntry &base)
 {
     if (!dir.contains(name))
         return fail(QStringLiteral("no election \"%1\"%2").arg(name, dir.prefix().isEmpty() ? QString() : QStringLiteral(" under prefix \"%1\"").arg(dir.prefix())));
     const Conclave::LeaderInfo before = dir.leader(name);
+    AuditEntry entry = base;
+    entry.action = QStringLiteral("transfer");
+    entry.election = name;
+    entry.target = candidateId;
+    entry.fencingBefore = before.fencingToken();
     QEventLoop loop;
     std::unique_ptr<Conclave::Operation> op(dir.transferLeadership(name, candidateId));
     QObject::connect(op.get(), &Conclave::Operation::finished, &loop, [&] { loop.exit(0); });
     QTimer::singleShot(timeoutS * 1000, &loop, [&] { loop.exit(3); });
-    if (loop.exec() == 3)
-        return fail(QStringLiteral("transfer of %1 to %2: no answer within %3 s (outcome unknown)").arg(name, candidateId).arg(timeoutS));
-    if (op->error() != Conclave::Error::NoError)
+    if (loop.exec() == 3) {
+        const QString why = QStringLiteral("transfer of %1 to %2: no answer within %3 s (outcome unknown)").arg(name, candidateId).arg(timeoutS);
+        audited(audit, entry, false, why);
+        return fail(why);
+    }
+    if (op->error() != Conclave::Error::NoError) {
+        audited(audit, entry, false, op->errorString());
         return fail(op->errorString());
+    }
     const Conclave::LeaderInfo now = dir.leader(name);
+    entry.fencingAfter = now.fencingToken();
+    audited(audit, entry, true, QStringLiteral("%1 leads now").arg(now.id()));
     if (before.isValid() && before.fencingToken() == now.fencingToken())
         std::printf("%s already leads %s (fencing token %lld)\n", qPrintable(now.id()), qPrintable(name),
                     static_cast<long long>(now.fencingToken()));

@@ -12,6 +12,8 @@
 
 namespace Monitor {
 
+class AuditLog;
+struct AuditEntry;
 class MainWindow;
 
 namespace Cli {
@@ -25,10 +27,13 @@ int fail(const QString &message, int code = 1);
 QString load(Conclave::ElectionDirectory &dir, int timeoutMs, bool withLeases);
 //! One snapshot of a loaded directory on stdout, as text or JSON.
 int runOnce(const Conclave::ElectionDirectory &dir, bool json, const QList<Conclave::Handover> &history = {});
-//! Resigns the leader of \a election (guarded) and reports the next leader.
-int runResign(Conclave::ElectionDirectory &dir, const QString &election, int timeoutS);
-//! Asks the leader of \a election to hand over to \a candidateId; 0 once it leads.
-int runTransfer(Conclave::ElectionDirectory &dir, const QString &election, const QString &candidateId, int timeoutS);
+//! Resigns the leader of \a election (guarded) and reports the next leader. The outcome of an
+//! attempt is appended to \a audit (\a entry gives the cluster).
+int runResign(Conclave::ElectionDirectory &dir, const QString &election, int timeoutS, AuditLog *audit,
+              const AuditEntry &entry);
+//! Asks the leader of \a election to hand over to \a candidateId; 0 once it leads. Audited too.
+int runTransfer(Conclave::ElectionDirectory &dir, const QString &election, const QString &candidateId, int timeoutS,
+                AuditLog *audit, const AuditEntry &entry);
 //! Renders \a window to \a file once its data is complete and \a afterS more seconds passed.
 int runScreenshot(MainWindow &window, const QString &file, double afterS, int timeoutS);
 //! The text form of a snapshot (Monitor::snapshot()).

@@ -16,6 +16,7 @@ QString statusName(Status status)
     case Status::NoLeader: return QStringLiteral("no leader");
     case Status::Flapping: return QStringLiteral("flapping");
     case Status::Anomaly: return QStringLiteral("anomaly");
+    case Status::Stale: return QStringLiteral("stale");
     }
     return {};
 }

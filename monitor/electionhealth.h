@@ -12,7 +12,9 @@ class ElectionDirectory;
 
 namespace Monitor {
 
-enum class Status { Healthy, LeaseLow, NoLeader, Flapping, Anomaly };
+//! In rising order of severity. Stale is the view's state (etcd not answering, or listing
+//! again), which the list shows for every election; assess() never returns it.
+enum class Status { Healthy, LeaseLow, Flapping, NoLeader, Anomaly, Stale };
 
 //! How many handovers within how many seconds make an election flapping (default 3 in 60 s).
 struct FlapRule

@@ -2,11 +2,14 @@
 
 #include "electionhealth.h"
 #include "format.h"
+#include "statusstyle.h"
 
 #include <conclave/electiondirectory.h>
 
 #include <QtGui/QBrush>
 #include <QtGui/QColor>
+#include <QtGui/QGuiApplication>
+#include <QtGui/QPalette>
 
 #include <algorithm>
 
@@ -59,30 +62,59 @@ QVariant ElectionListModel::data(const QModelIndex &index, int role) const
         return name;
     if (role == StaleRole)
         return stale();
+    if (role == SortRole)
+        return sortKey(name, index.column());
+    if (role == FilterRole) {
+        QStringList words{name};
+        for (const Conclave::LeaderInfo &c : m_directory->candidates(name))
+            words << c.id();
+        return words.join(QLatin1Char('\n'));
+    }
     if (role == Qt::ForegroundRole && stale())
         return QBrush(QColor(Qt::gray)); // stale data is never shown as live
-    if (role == StatusRole || (index.column() == StatusColumn && (role == Qt::DisplayRole || role == Qt::ToolTipRole || role == Qt::BackgroundRole)))
+    if (role == StatusRole
+        || (index.column() == StatusColumn
+            && (role == Qt::DisplayRole || role == Qt::ToolTipRole || role == Qt::BackgroundRole || role == Qt::DecorationRole)))
         return statusData(name, role);
+    if (index.column() == LeadershipColumn)
+        return {};
     if (role != Qt::DisplayRole && role != Qt::ToolTipRole)
         return {};
     return text(name, index.column(), role);
 }
 
+QVariant ElectionListModel::sortKey(const QString &name, int column) const
+{
+    switch (column) {
+    case StatusColumn: return statusData(name, StatusRole);
+    case CandidatesColumn: return int(m_directory->candidates(name).size());
+    case LeaderTtlColumn: {
+        const Conclave::LeaderInfo leader = m_directory->leader(name);
+        const Conclave::LeaseStatus lease = m_directory->leaseStatus(leader.leaseId());
+        return leader.isValid() && lease.state == Conclave::LeaseStatus::State::Alive ? qint64(lease.remaining.count()) : qint64(-1);
+    }
+    case InOfficeColumn: return inOfficeMs(name);
+    case LeadershipColumn: return qint64(m_directory->history(name).size());
+    default: return text(name, column, Qt::DisplayRole);
+    }
+}
+
 QVariant ElectionListModel::statusData(const QString &name, int role) const
 {
-    const Health h = assess(*m_directory, name, m_flapRule);
+    Health h;
+    if (stale())
+        h = {Status::Stale, {tr("etcd does not answer, or the monitor is listing again: what is shown may be out of date")}};
+    else
+        h = assess(*m_directory, name, m_flapRule);
     if (role == StatusRole)
         return int(h.status);
     if (role == Qt::ToolTipRole)
         return h.anomalies.join(QLatin1Char('\n'));
+    if (role == Qt::DecorationRole)
+        return statusIcon(h.status);
     if (role == Qt::BackgroundRole) {
-        switch (h.status) {
-        case Status::Healthy: return {};
-        case Status::LeaseLow:
-        case Status::Flapping: return QBrush(QColor(255, 236, 179));
-        case Status::NoLeader:
-        case Status::Anomaly: return QBrush(QColor(255, 205, 210));
-        }
+        const QColor tint = statusTint(h.status, QGuiApplication::palette());
+        return tint.isValid() ? QVariant(QBrush(tint)) : QVariant();
     }
     return statusName(h.status);
 }
@@ -110,12 +142,26 @@ QVariant ElectionListModel::text(const QString &name, int column, int role) cons
         // has led at least since then (etcd keeps no timestamps).
         const QList<Conclave::Handover> history = m_directory->history(name);
         if (!history.isEmpty() && history.last().next.key() == leader.key()
-            && history.last().next.fencingToken() == leader.fencingToken())
+            && history.last().next.fencingToken() == leader.fencingToken()
+            && history.last().previous.isValid())
             return age(history.last().at);
         return QStringLiteral("≥ ") + age(leader.since());
     }
     }
     return {};
+}
+
+qint64 ElectionListModel::inOfficeMs(const QString &name) const
+{
+    const Conclave::LeaderInfo leader = m_directory->leader(name);
+    if (!leader.isValid())
+        return -1;
+    const QList<Conclave::Handover> history = m_directory->history(name);
+    const QDateTime since = !history.isEmpty() && history.last().next.key() == leader.key()
+                    && history.last().next.fencingToken() == leader.fencingToken()
+            ? history.last().at
+            : leader.since();
+    return since.msecsTo(QDateTime::currentDateTimeUtc());
 }
 
 QVariant ElectionListModel::headerData(int section, Qt::Orientation orientation, int role) const
@@ -129,6 +175,7 @@ QVariant ElectionListModel::headerData(int section, Qt::Orientation orientation,
     case LeaderTtlColumn: return tr("Leader TTL");
     case InOfficeColumn: return tr("In office");
     case StatusColumn: return tr("Status");
+    case LeadershipColumn: return tr("Leadership");
     }
     return {};
 }
@@ -160,7 +207,7 @@ void ElectionListModel::refreshAll()
 void ElectionListModel::refreshLiveColumns()
 {
     if (!m_names.isEmpty())
-        Q_EMIT dataChanged(index(0, LeaderTtlColumn), index(int(m_names.size()) - 1, StatusColumn));
+        Q_EMIT dataChanged(index(0, 0), index(int(m_names.size()) - 1, ColumnCount - 1));
 }
 
 } // namespace Monitor

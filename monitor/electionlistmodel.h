@@ -16,9 +16,12 @@ class ElectionListModel : public QAbstractTableModel
 {
     Q_OBJECT
 public:
-    enum Column { NameColumn, LeaderColumn, CandidatesColumn, LeaderTtlColumn, InOfficeColumn,
-                  StatusColumn, ColumnCount };
-    enum Role { ElectionRole = Qt::UserRole + 1, StatusRole, StaleRole };
+    //! LeadershipColumn has no text: LeadershipStripDelegate paints who led over time there.
+    enum Column { NameColumn, StatusColumn, LeaderColumn, CandidatesColumn, LeaderTtlColumn, InOfficeColumn,
+                  LeadershipColumn, ColumnCount };
+    //! SortRole: what the column sorts by (numbers for TTL and time in office, severity for
+    //! status). FilterRole: the election's name, leader and every candidate id, for a filter box.
+    enum Role { ElectionRole = Qt::UserRole + 1, StatusRole, StaleRole, SortRole, FilterRole };
 
     explicit ElectionListModel(Conclave::ElectionDirectory *directory, QObject *parent = nullptr);
     //! What makes an election flapping in the status column (default 3 changes in 60 s).
@@ -41,6 +44,8 @@ private:
     bool stale() const;
     QVariant statusData(const QString &election, int role) const;
     QVariant text(const QString &election, int column, int role) const;
+    QVariant sortKey(const QString &election, int column) const;
+    qint64 inOfficeMs(const QString &election) const;
 
     QPointer<Conclave::ElectionDirectory> m_directory;
     QStringList m_names; // sorted

@@ -24,6 +24,7 @@ QJsonObject candidate(const Conclave::LeaderInfo &c)
             {QStringLiteral("key"), QString::fromUtf8(c.key())},
             {QStringLiteral("lease"), QString::number(c.leaseId(), 16)},
             {QStringLiteral("fencing"), QString::number(c.fencingToken())},
+            {QStringLiteral("since"), c.since().toUTC().toString(Qt::ISODateWithMs)},
             {QStringLiteral("value"), QString::fromUtf8(c.value())}};
 }
 
@@ -32,10 +33,13 @@ Conclave::LeaderInfo candidateFrom(const QJsonValue &v, const QDateTime &since)
     const QJsonObject o = v.toObject();
     if (o.isEmpty())
         return {};
+    // When the recorder first saw it in that place (files written before it was kept: the record's time).
+    const QDateTime seen = QDateTime::fromString(o.value(QLatin1String("since")).toString(), Qt::ISODateWithMs);
     return Conclave::LeaderInfo::fromKeyValue(o.value(QLatin1String("key")).toString().toUtf8(),
                                               o.value(QLatin1String("value")).toString().toUtf8(),
                                               o.value(QLatin1String("lease")).toString().toLongLong(nullptr, 16),
-                                              o.value(QLatin1String("fencing")).toString().toLongLong(), since);
+                                              o.value(QLatin1String("fencing")).toString().toLongLong(),
+                                              seen.isValid() ? seen : since);
 }
 
 } // namespace
@@ -86,6 +90,7 @@ bool HistoryStore::fromJson(const QJsonObject &o, Conclave::Handover *h)
 void HistoryStore::load(int hours)
 {
     m_handovers.clear();
+    m_byElection.clear();
     m_skipped = 0;
     QFile f(m_file);
     if (!f.open(QIODevice::ReadOnly))
@@ -110,6 +115,8 @@ void HistoryStore::load(int hours)
     }
     std::stable_sort(m_handovers.begin(), m_handovers.end(),
                      [](const Conclave::Handover &a, const Conclave::Handover &b) { return a.at < b.at; });
+    for (const Conclave::Handover &h : std::as_const(m_handovers))
+        m_byElection[h.election].append(h);
 }
 
 void HistoryStore::record(Conclave::ElectionDirectory *directory)
@@ -121,16 +128,12 @@ void HistoryStore::append(const Conclave::Handover &h)
 {
     // A directory that starts reports each election's leader as "elected": news only if the
     // history does not already end with that very leader.
-    if (h.cause == Conclave::Handover::Cause::Elected && !h.previous.isValid()) {
-        for (auto it = m_handovers.crbegin(); it != m_handovers.crend(); ++it) {
-            if (it->election != h.election)
-                continue;
-            if (it->next.key() == h.next.key() && it->next.fencingToken() == h.next.fencingToken())
-                return;
-            break;
-        }
-    }
+    QList<Conclave::Handover> &mine = m_byElection[h.election];
+    if (h.cause == Conclave::Handover::Cause::Elected && !h.previous.isValid() && !mine.isEmpty()
+        && mine.last().next.key() == h.next.key() && mine.last().next.fencingToken() == h.next.fencingToken())
+        return;
     m_handovers.append(h);
+    mine.append(h);
     Q_EMIT appended(h);
     if (!QDir().mkpath(QFileInfo(m_file).absolutePath())) {
         qCWarning(lcHistory).noquote() << "cannot create the directory of" << m_file << "; history not kept";

@@ -8,6 +8,7 @@
 #include <conclave/electiondirectory.h>
 
 #include <QtCore/QFile>
+#include <QtCore/QHash>
 #include <QtCore/QJsonObject>
 #include <QtCore/QList>
 #include <QtCore/QObject>
@@ -28,6 +29,8 @@ public:
     //! Appends every handover \a directory records from now on.
     void record(Conclave::ElectionDirectory *directory);
     QList<Conclave::Handover> handovers() const { return m_handovers; }
+    //! One election's handovers, oldest first.
+    QList<Conclave::Handover> handovers(const QString &election) const { return m_byElection.value(election); }
     int skippedLines() const { return m_skipped; }
     QString file() const { return m_file; }
 
@@ -42,6 +45,7 @@ private:
 
     QString m_file;
     QList<Conclave::Handover> m_handovers;
+    QHash<QString, QList<Conclave::Handover>> m_byElection; // the same, by election
     int m_skipped = 0;
 };
 

@@ -1,10 +1,12 @@
 // conclave-monitor: every election in an etcd cluster, live; resign, evict, revoke.
 // Headless modes (--once, --resign, --transfer, --serve-metrics) need no display; --screenshot renders the window once
 // its data has loaded (QT_QPA_PLATFORM=offscreen works).
+#include "auditlog.h"
 #include "cli.h"
 #include "electionlistmodel.h"
 #include "mainwindow.h"
 #include "historystore.h"
+#include "leadershipchart.h"
 #include "metricsexporter.h"
 #include "monitorsettings.h"
 
@@ -45,6 +47,8 @@ struct Options
     QString screenshot;
     double screenshotAfterS = 1.0;
     QString select;
+    QString auditLog;
+    std::chrono::seconds chartSpan{15 * 60};
     int timeoutS = 10;
     bool headless() const { return once || !resign.isEmpty() || !transferElection.isEmpty() || !serveMetrics.isEmpty(); }
 };
@@ -86,6 +90,8 @@ void addOptions(QCommandLineParser &p)
             {QStringLiteral("screenshot"), QStringLiteral("render the window to this PNG once data has loaded, then exit"), QStringLiteral("file")},
             {QStringLiteral("screenshot-after"), QStringLiteral("with --screenshot: seconds to stay live after the data has loaded, before rendering (default 1)"), QStringLiteral("seconds")},
             {QStringLiteral("select"), QStringLiteral("election to select at start"), QStringLiteral("election")},
+            {QStringLiteral("chart-span"), QStringLiteral("time the leadership chart shows at start: 90s, 5m, 2h (1 min to 24 h; default 15m)"), QStringLiteral("span")},
+            {QStringLiteral("audit-log"), QStringLiteral("append every action (resign, make leader, evict, revoke; --resign, --transfer) to this JSON-lines file (default: audit.jsonl in the monitor's data directory)"), QStringLiteral("file")},
             {QStringLiteral("timeout"), QStringLiteral("seconds to wait for etcd in --once/--resign/--transfer/--screenshot (default 10)"), QStringLiteral("seconds")},
     });
 }
@@ -161,6 +167,15 @@ std::optional<Options> readOptions(const QCommandLineParser &p, QString *problem
     }
     o.screenshot = p.value(QStringLiteral("screenshot"));
     o.select = p.value(QStringLiteral("select"));
+    o.auditLog = p.value(QStringLiteral("audit-log"));
+    if (p.isSet(QStringLiteral("chart-span")) && !Monitor::parseSpan(p.value(QStringLiteral("chart-span")), &o.chartSpan)) {
+        *problem = QStringLiteral("--chart-span must be 1m..24h, like 90s, 5m or 2h (got \"%1\")").arg(p.value(QStringLiteral("chart-span")));
+        return std::nullopt;
+    }
+    if (p.isSet(QStringLiteral("audit-log")) && o.auditLog.isEmpty()) {
+        *problem = QStringLiteral("--audit-log needs a file name");
+        return std::nullopt;
+    }
     return o;
 }
 
@@ -218,9 +233,12 @@ int runHeadless(int argc, char **argv, Options o)
         history.load();
         return Monitor::Cli::runOnce(dir, o.json, history.handovers());
     }
+    Monitor::AuditLog audit(o.auditLog.isEmpty() ? Monitor::AuditLog::defaultFile() : o.auditLog);
+    Monitor::AuditEntry entry;
+    entry.endpoints = o.connection.endpoints();
     if (!o.transferElection.isEmpty())
-        return Monitor::Cli::runTransfer(dir, o.transferElection, o.transferTo, o.timeoutS);
-    return Monitor::Cli::runResign(dir, o.resign, o.timeoutS);
+        return Monitor::Cli::runTransfer(dir, o.transferElection, o.transferTo, o.timeoutS, &audit, entry);
+    return Monitor::Cli::runResign(dir, o.resign, o.timeoutS, &audit, entry);
 }
 
 int runWindow(int argc, char **argv, Options o)
@@ -236,7 +254,7 @@ int runWindow(int argc, char **argv, Options o)
             return fail(QStringLiteral("no password given"), 2);
         o.connection.setPassword(password);
     }
-    Monitor::MainWindow window({o.connection, o.prefix, o.readOnly, o.screenshot.isEmpty(), o.flapRule});
+    Monitor::MainWindow window({o.connection, o.prefix, o.readOnly, o.screenshot.isEmpty(), o.flapRule, o.auditLog, o.chartSpan});
     if (!o.select.isEmpty()) {
         QObject::connect(window.electionModel(), &QAbstractItemModel::rowsInserted, &window, [&window, o] {
             if (window.selectedElection() != o.select)

@@ -3,12 +3,17 @@
 #include "historystore.h"
 
 #include "adminactions.h"
+#include "auditlog.h"
+#include "auditview.h"
 #include "candidatemodel.h"
 #include "connectiondialog.h"
 #include "electionhealth.h"
 #include "electionlistmodel.h"
 #include "format.h"
+#include "leadershipchart.h"
+#include "leadershipstripdelegate.h"
 #include "monitorsettings.h"
+#include "statusstyle.h"
 #include "timelinemodel.h"
 #include "ttlbardelegate.h"
 
@@ -16,12 +21,18 @@
 #include <conclave/electiondirectory.h>
 #include <conclave/operation.h>
 
+#include <QtCore/QSortFilterProxyModel>
 #include <QtGui/QAction>
+#include <QtWidgets/QComboBox>
+#include <QtWidgets/QDockWidget>
+#include <QtWidgets/QHBoxLayout>
 #include <QtWidgets/QHeaderView>
 #include <QtWidgets/QLabel>
+#include <QtWidgets/QLineEdit>
 #include <QtWidgets/QMenu>
 #include <QtWidgets/QSplitter>
 #include <QtWidgets/QStatusBar>
+#include <QtWidgets/QTabWidget>
 #include <QtWidgets/QTableView>
 #include <QtWidgets/QToolBar>
 #include <QtWidgets/QVBoxLayout>
@@ -42,6 +53,22 @@ QTableView *makeTable(QWidget *parent)
     return view;
 }
 
+// Error text that reads on light and dark palettes.
+QString errorColor(const QPalette &palette)
+{
+    return palette.color(QPalette::Base).lightness() < 128 ? QStringLiteral("#ef9a9a") : QStringLiteral("#b71c1c");
+}
+
+QString statusBadge(Status status, int size)
+{
+    static const char *const files[] = {"status-healthy", "status-lease-low", "status-flapping",
+                                        "status-no-leader", "status-anomaly", "status-stale"};
+    return QStringLiteral("<img src=\":/icons/%1.svg\" width=\"%2\" height=\"%2\">")
+            .arg(QLatin1String(files[int(status)])).arg(size);
+}
+
+constexpr int SpanChoices[] = {60, 5 * 60, 15 * 60, 3600, 6 * 3600, 24 * 3600};
+
 } // namespace
 
 MainWindow::MainWindow(const Options &options, QWidget *parent)
@@ -50,15 +77,18 @@ MainWindow::MainWindow(const Options &options, QWidget *parent)
     , m_admin(new AdminActions(this))
 {
     setWindowTitle(tr("Conclave monitor"));
-    setWindowIcon(QIcon::fromTheme(QStringLiteral("conclave-monitor")));
+    setWindowIcon(QIcon::fromTheme(QStringLiteral("conclave-monitor"), QIcon(QStringLiteral(":/conclave-monitor.svg"))));
     resize(1440, 800);
-    buildToolbar();
+    m_audit = new AuditLog(options.auditLog.isEmpty() ? AuditLog::defaultFile() : options.auditLog, this);
+    m_audit->load();
     buildViews();
+    buildAuditDock();
+    buildToolbar();
     connect(m_admin, &AdminActions::feedback, this, &MainWindow::setFeedback);
     m_relayout.setSingleShot(true);
     m_relayout.setInterval(0);
     connect(&m_relayout, &QTimer::timeout, this, [this] {
-        if (!m_electionView->currentIndex().isValid() && m_electionModel->rowCount() > 0)
+        if (!m_electionView->currentIndex().isValid() && m_electionProxy->rowCount() > 0)
             m_electionView->selectRow(0);
         m_electionView->resizeColumnToContents(ElectionListModel::NameColumn);
         trackVisibleLeases();
@@ -75,11 +105,123 @@ void MainWindow::buildToolbar()
 {
     QToolBar *toolbar = addToolBar(tr("Actions"));
     toolbar->setObjectName(QStringLiteral("actions"));
-    m_connection = toolbar->addAction(tr("Connection…"), this, &MainWindow::editConnection);
+    toolbar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    m_connection = toolbar->addAction(themedIcon("network-connect", "connect"), tr("Connection…"), this,
+                                      &MainWindow::editConnection);
     toolbar->addSeparator();
-    m_resign = toolbar->addAction(tr("Resign leader"), this, &MainWindow::resignSelectedLeader);
-    m_evict = toolbar->addAction(tr("Evict candidate"), this, &MainWindow::evictSelectedCandidate);
-    m_revoke = toolbar->addAction(tr("Revoke lease"), this, &MainWindow::revokeSelectedLease);
+    m_resign = toolbar->addAction(themedIcon("system-log-out", "resign"), tr("Resign leader"), this,
+                                  &MainWindow::resignSelectedLeader);
+    m_makeLeader = toolbar->addAction(themedIcon("go-top", "make-leader"), tr("Make leader"), this,
+                                      &MainWindow::makeSelectedCandidateLeader);
+    m_evict = toolbar->addAction(themedIcon("list-remove-user", "evict"), tr("Evict candidate"), this,
+                                 &MainWindow::evictSelectedCandidate);
+    m_revoke = toolbar->addAction(themedIcon("edit-delete", "revoke"), tr("Revoke lease"), this,
+                                  &MainWindow::revokeSelectedLease);
+    toolbar->addSeparator();
+    QAction *audit = m_auditDock->toggleViewAction();
+    audit->setIcon(themedIcon("document-open-recent", "audit-log"));
+    audit->setText(tr("Audit log"));
+    toolbar->addAction(audit);
+}
+
+void MainWindow::buildAuditDock()
+{
+    m_auditDock = new QDockWidget(tr("Audit log"), this);
+    m_auditDock->setObjectName(QStringLiteral("auditDock"));
+    m_auditView = new AuditView(m_auditDock);
+    m_auditView->setLog(m_audit);
+    m_auditView->setToolTip(tr("Every action taken from this machine, from %1").arg(m_audit->file()));
+    m_auditDock->setWidget(m_auditView);
+    addDockWidget(Qt::BottomDockWidgetArea, m_auditDock);
+    m_auditDock->hide(); // shown from the toolbar, and when an action is recorded
+    connect(m_audit, &AuditLog::appended, m_auditDock, &QWidget::show);
+}
+
+// The filter box over the sortable elections list, whose last column is the leadership strip.
+QWidget *MainWindow::buildElectionPane(QWidget *parent)
+{
+    auto *pane = new QWidget(parent);
+    auto *layout = new QVBoxLayout(pane);
+    layout->setContentsMargins(0, 0, 0, 0);
+    m_filter = new QLineEdit(pane);
+    m_filter->setObjectName(QStringLiteral("filter"));
+    m_filter->setPlaceholderText(tr("Filter by election, leader or candidate id"));
+    m_filter->setClearButtonEnabled(true);
+    m_electionProxy = new QSortFilterProxyModel(this);
+    m_electionProxy->setSortRole(ElectionListModel::SortRole);
+    m_electionProxy->setFilterRole(ElectionListModel::FilterRole);
+    m_electionProxy->setFilterCaseSensitivity(Qt::CaseInsensitive);
+    m_electionProxy->setDynamicSortFilter(true);
+    connect(m_filter, &QLineEdit::textChanged, this, [this](const QString &text) {
+        m_electionProxy->setFilterFixedString(text);
+        m_relayout.start();
+    });
+    m_electionView = makeTable(pane);
+    m_electionView->setObjectName(QStringLiteral("elections"));
+    m_electionView->setModel(m_electionProxy);
+    m_electionView->setSortingEnabled(true);
+    m_electionView->sortByColumn(ElectionListModel::NameColumn, Qt::AscendingOrder);
+    m_strip = new LeadershipStripDelegate(m_electionView);
+    m_electionView->setItemDelegateForColumn(ElectionListModel::LeadershipColumn, m_strip);
+    connect(m_electionView->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this] {
+        const QString name = selectedElection();
+        m_candidateModel->setElection(name);
+        m_timelineModel->setElection(name);
+        m_chart->setElection(name);
+        if (m_candidateModel->rowCount() > 0)
+            m_candidateView->selectRow(0);
+        updateDetails();
+        trackVisibleLeases();
+    });
+    layout->addWidget(m_filter);
+    layout->addWidget(m_electionView, 1);
+    return pane;
+}
+
+// The selected election over time: the leadership chart (with its time span) and the
+// handovers as a table.
+QWidget *MainWindow::buildHistoryPane(QWidget *parent)
+{
+    m_historyTabs = new QTabWidget(parent);
+    auto *chartPage = new QWidget(m_historyTabs);
+    auto *layout = new QVBoxLayout(chartPage);
+    layout->setContentsMargins(2, 2, 2, 2);
+    auto *controls = new QHBoxLayout;
+    m_span = new QComboBox(chartPage);
+    m_span->setObjectName(QStringLiteral("span"));
+    for (const int seconds : SpanChoices)
+        m_span->addItem(tr("last %1").arg(spanName(std::chrono::seconds(seconds))), seconds);
+    m_chart = new LeadershipChart(chartPage);
+    m_chart->setSpan(m_options.chartSpan);
+    auto *hint = new QLabel(tr("Wheel over the chart to zoom; hover a marker for the handover, a bar for the term."), chartPage);
+    hint->setForegroundRole(QPalette::PlaceholderText);
+    controls->addWidget(m_span);
+    controls->addWidget(hint, 1);
+    layout->addLayout(controls);
+    layout->addWidget(m_chart, 1);
+    auto showSpan = [this](std::chrono::seconds span) {
+        m_strip->setSpan(span);
+        m_electionView->viewport()->update();
+        const int at = m_span->findData(int(span.count()));
+        const QSignalBlocker quiet(m_span);
+        if (at >= 0) {
+            m_span->setCurrentIndex(at);
+        } else {
+            m_span->setCurrentIndex(-1);
+            m_span->setPlaceholderText(tr("last %1").arg(spanName(span)));
+        }
+    };
+    connect(m_chart, &LeadershipChart::spanChanged, this, showSpan);
+    connect(m_span, &QComboBox::currentIndexChanged, this, [this](int index) {
+        if (index >= 0)
+            m_chart->setSpan(std::chrono::seconds(m_span->itemData(index).toInt()));
+    });
+    showSpan(m_chart->span());
+    m_historyTabs->addTab(chartPage, tr("Leadership"));
+    m_timelineView = makeTable(m_historyTabs);
+    m_timelineView->setObjectName(QStringLiteral("timeline"));
+    m_historyTabs->addTab(m_timelineView, tr("Handovers"));
+    return m_historyTabs;
 }
 
 // Elections on the left, the selected election's queue on the right, the timeline below.
@@ -87,8 +229,7 @@ void MainWindow::buildViews()
 {
     auto *vertical = new QSplitter(Qt::Vertical, this);
     auto *horizontal = new QSplitter(Qt::Horizontal, vertical);
-    m_electionView = makeTable(horizontal);
-    m_electionView->setObjectName(QStringLiteral("elections"));
+    buildElectionPane(horizontal);
     auto *detail = new QWidget(horizontal);
     auto *detailLayout = new QVBoxLayout(detail);
     detailLayout->setContentsMargins(4, 0, 0, 0);
@@ -96,7 +237,7 @@ void MainWindow::buildViews()
     m_title->setTextFormat(Qt::RichText);
     m_anomalies = new QLabel(detail);
     m_anomalies->setWordWrap(true);
-    m_anomalies->setStyleSheet(QStringLiteral("color: #b71c1c"));
+    m_anomalies->setStyleSheet(QStringLiteral("color: %1").arg(errorColor(palette())));
     m_candidateView = makeTable(detail);
     m_candidateView->setObjectName(QStringLiteral("candidates"));
     m_candidateView->setItemDelegateForColumn(CandidateModel::TtlColumn, new TtlBarDelegate(m_candidateView));
@@ -109,14 +250,17 @@ void MainWindow::buildViews()
     detailLayout->addWidget(m_anomalies);
     detailLayout->addWidget(m_candidateView, 1);
     detailLayout->addWidget(m_feedback);
-    m_timelineView = makeTable(vertical);
-    m_timelineView->setObjectName(QStringLiteral("timeline"));
-    horizontal->setSizes({640, 800});
+    buildHistoryPane(vertical);
+    horizontal->setSizes({760, 680});
     vertical->setStretchFactor(0, 3);
-    vertical->setStretchFactor(1, 1);
+    vertical->setStretchFactor(1, 2);
     setCentralWidget(vertical);
     m_status = new QLabel(this);
+    m_counts = new QLabel(this);
+    m_counts->setObjectName(QStringLiteral("counts"));
+    m_counts->setTextFormat(Qt::RichText);
     statusBar()->addWidget(m_status, 1);
+    statusBar()->addPermanentWidget(m_counts);
 }
 
 void MainWindow::showCandidateMenu(const QPoint &pos)
@@ -127,6 +271,7 @@ void MainWindow::showCandidateMenu(const QPoint &pos)
     m_candidateView->selectRow(index.row());
     QMenu menu(this);
     menu.addAction(m_resign);
+    menu.addAction(m_makeLeader);
     menu.addAction(m_evict);
     menu.addAction(m_revoke);
     menu.exec(m_candidateView->viewport()->mapToGlobal(pos));
@@ -162,6 +307,9 @@ void MainWindow::connectTo(const Conclave::ConnectionSettings &settings)
     m_history->load();
     m_history->record(m_directory);
     m_admin->setDirectory(m_directory);
+    m_admin->setAuditLog(m_audit, settings.endpoints());
+    m_chart->setSources(m_directory, m_history);
+    m_strip->setSources(m_directory, m_history);
     setModels();
     followDirectory();
     if (m_lastError.isEmpty())
@@ -177,23 +325,21 @@ void MainWindow::setModels()
     m_electionModel->setFlapRule(m_options.flapRule);
     m_candidateModel = new CandidateModel(m_directory, this);
     m_timelineModel = new TimelineModel(m_directory, m_history, this);
-    m_electionView->setModel(m_electionModel);
+    m_electionProxy->setSourceModel(m_electionModel);
     m_candidateView->setModel(m_candidateModel);
     m_timelineView->setModel(m_timelineModel);
+    // Which actions apply (and "Make leader"'s preview) depend on the selected candidate.
+    connect(m_candidateView->selectionModel(), &QItemSelectionModel::currentRowChanged, this, &MainWindow::updateActions);
     m_electionView->horizontalHeader()->setSectionResizeMode(ElectionListModel::NameColumn, QHeaderView::Interactive);
-    m_electionView->setColumnWidth(ElectionListModel::NameColumn, 220);
+    m_electionView->setColumnWidth(ElectionListModel::NameColumn, 200);
+    m_electionView->setColumnWidth(ElectionListModel::StatusColumn, 150);
+    m_electionView->setColumnWidth(ElectionListModel::LeaderColumn, 110);
+    m_electionView->setColumnWidth(ElectionListModel::CandidatesColumn, 80);
+    m_electionView->setColumnWidth(ElectionListModel::LeaderTtlColumn, 110);
+    m_electionView->setColumnWidth(ElectionListModel::InOfficeColumn, 90);
     m_candidateView->setColumnWidth(CandidateModel::TtlColumn, 140);
     m_timelineView->setColumnWidth(TimelineModel::TimeColumn, 190);
     m_timelineView->setColumnWidth(TimelineModel::ElectionColumn, 220);
-    connect(m_electionView->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this] {
-        const QString name = selectedElection();
-        m_candidateModel->setElection(name);
-        m_timelineModel->setElection(name);
-        if (m_candidateModel->rowCount() > 0)
-            m_candidateView->selectRow(0);
-        updateDetails();
-        trackVisibleLeases();
-    });
     connect(m_candidateModel, &QAbstractItemModel::modelReset, this, [this] {
         if (m_candidateModel->rowCount() > 0)
             m_candidateView->selectRow(0);
@@ -253,15 +399,17 @@ void MainWindow::trackVisibleLeases()
         return;
     QSet<qint64> leases;
     const int rows = m_electionModel->rowCount();
-    if (rows > 0) {
+    if (rows > 0 && m_electionProxy->rowCount() > 0) {
         int first = m_electionView->rowAt(0);
         int last = m_electionView->rowAt(m_electionView->viewport()->height() - 1);
         if (first < 0)
             first = 0;
         if (last < 0)
-            last = qMin(rows - 1, first + 60);
-        for (int row = first; row <= last; ++row)
-            leases.insert(m_directory->leader(m_electionModel->electionAt(row)).leaseId());
+            last = qMin(m_electionProxy->rowCount() - 1, first + 60);
+        for (int row = first; row <= last; ++row) {
+            const QString name = m_electionProxy->index(row, 0).data(ElectionListModel::ElectionRole).toString();
+            leases.insert(m_directory->leader(name).leaseId());
+        }
     }
     const QString selected = selectedElection();
     if (!selected.isEmpty())
@@ -285,15 +433,30 @@ bool MainWindow::isDataComplete() const
 
 QString MainWindow::selectedElection() const
 {
-    const QModelIndex current = m_electionView->currentIndex();
-    return current.isValid() ? m_electionModel->electionAt(current.row()) : QString();
+    return m_electionView->currentIndex().data(ElectionListModel::ElectionRole).toString();
 }
 
 void MainWindow::selectElection(const QString &election)
 {
     const int row = m_electionModel->rowOf(election);
-    if (row >= 0)
-        m_electionView->selectRow(row);
+    const QModelIndex shown = row >= 0 ? m_electionProxy->mapFromSource(m_electionModel->index(row, 0)) : QModelIndex();
+    if (shown.isValid())
+        m_electionView->selectRow(shown.row());
+}
+
+QMap<Status, int> MainWindow::statusCounts() const
+{
+    QMap<Status, int> counts;
+    if (!m_electionModel)
+        return counts;
+    for (int row = 0; row < m_electionModel->rowCount(); ++row)
+        ++counts[Status(m_electionModel->index(row, 0).data(ElectionListModel::StatusRole).toInt())];
+    return counts;
+}
+
+QString MainWindow::countsText() const
+{
+    return m_counts->text();
 }
 
 QString MainWindow::feedback() const
@@ -308,7 +471,7 @@ QString MainWindow::statusText() const
 
 void MainWindow::setFeedback(const QString &text, bool error)
 {
-    m_feedback->setStyleSheet(error ? QStringLiteral("color: #b71c1c") : QString());
+    m_feedback->setStyleSheet(error ? QStringLiteral("color: %1").arg(errorColor(palette())) : QString());
     m_feedback->setText(text);
 }
 
@@ -323,9 +486,11 @@ void MainWindow::updateDetails()
     }
     const Conclave::LeaderInfo leader = m_directory->leader(name);
     const Health health = assess(*m_directory, name, m_options.flapRule);
-    m_title->setText(tr("<b>%1</b> — %2, leader %3")
-                             .arg(name.toHtmlEscaped(), statusName(health.status),
-                                  leader.isValid() ? leader.id().toHtmlEscaped() : tr("(none)")));
+    const bool stale = !m_directory->isSynced() || !m_directory->isConnected();
+    const Status status = stale ? Status::Stale : health.status;
+    m_title->setText(tr("%1 <b>%2</b> — <span style=\"color: %3\">%4</span>, leader %5")
+                             .arg(statusBadge(status, 16), name.toHtmlEscaped(), statusColor(status).name(),
+                                  statusName(status), leader.isValid() ? leader.id().toHtmlEscaped() : tr("(none)")));
     m_anomalies->setText(health.anomalies.join(QLatin1Char('\n')));
     m_anomalies->setVisible(!health.anomalies.isEmpty());
     updateActions();
@@ -343,6 +508,12 @@ void MainWindow::updateActions()
     m_evict->setEnabled(!isReadOnly() && hasCandidate);
     m_evict->setToolTip(!why.isEmpty() ? why : tr("Delete the selected candidate's key (guarded by its fencing token)"));
     m_revoke->setEnabled(!isReadOnly() && hasCandidate && m_candidateModel->candidateAt(current.row()).leaseId() != 0);
+    bool possible = false;
+    const QString preview = hasCandidate && !m_candidateModel->isStray(current.row())
+            ? m_admin->transferPreview(m_candidateModel->candidateAt(current.row()), name, &possible)
+            : tr("Select a candidate to make it leader");
+    m_makeLeader->setEnabled(!isReadOnly() && possible);
+    m_makeLeader->setToolTip(!why.isEmpty() ? why : preview);
     m_revoke->setToolTip(!why.isEmpty() ? why : tr("Revoke the selected candidate's lease: every key on it goes"));
 }
 
@@ -369,7 +540,13 @@ void MainWindow::updateStatus()
     if (!live && !m_lastError.isEmpty() && m_directory->isRunning())
         parts << m_lastError;
     m_status->setText(parts.join(QStringLiteral(" · ")));
-    m_status->setStyleSheet(live ? QString() : QStringLiteral("color: #b71c1c"));
+    m_status->setStyleSheet(live ? QString() : QStringLiteral("color: %1").arg(errorColor(palette())));
+    const QMap<Status, int> counts = statusCounts();
+    QStringList shown;
+    for (const Status s : AllStatuses)
+        if (counts.value(s) > 0)
+            shown << QStringLiteral("%1 %2 %3").arg(statusBadge(s, 12)).arg(counts.value(s)).arg(statusName(s));
+    m_counts->setText(shown.join(QStringLiteral(" &nbsp; ")));
 }
 
 void MainWindow::setReadOnly(const QString &reason)
@@ -398,6 +575,14 @@ void MainWindow::resignSelectedLeader()
 {
     if (!isReadOnly())
         m_admin->resignLeader(selectedElection());
+}
+
+void MainWindow::makeSelectedCandidateLeader()
+{
+    const QModelIndex current = m_candidateView->currentIndex();
+    if (!isReadOnly() && current.isValid() && !m_candidateModel->isStray(current.row())) {
+        m_admin->makeLeader(m_candidateModel->candidateAt(current.row()), m_candidateModel->election());
+    }
 }
 
 void MainWindow::evictSelectedCandidate()

@@ -4,18 +4,24 @@
 
 #include <conclave/connectionsettings.h>
 
+#include <QtCore/QMap>
 #include <QtCore/QPointer>
 #include <QtCore/QTimer>
 #include <QtWidgets/QMainWindow>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 
 QT_BEGIN_NAMESPACE
 class QAction;
+class QComboBox;
+class QDockWidget;
 class QLabel;
+class QLineEdit;
+class QSortFilterProxyModel;
 class QTableView;
-class QTextBrowser;
+class QTabWidget;
 QT_END_NAMESPACE
 
 namespace Conclave {
@@ -27,15 +33,21 @@ class Operation;
 namespace Monitor {
 
 class AdminActions;
+class AuditLog;
+class AuditView;
 class CandidateModel;
 class ElectionListModel;
 class HistoryStore;
+class LeadershipChart;
+class LeadershipStripDelegate;
 class TimelineModel;
 
 /*!
- * The dashboard: elections on the left, the selected election's queue and anomalies on the
- * right, its timeline below, freshness in the status bar. Views stay thin: the models and the
- * library's ElectionDirectory hold the state.
+ * The dashboard: elections on the left (filter box, sortable columns, a leadership strip per
+ * election), the selected election's queue and anomalies on the right, its leadership chart
+ * and handovers below, the audit log in a dock, freshness and counts by status in the status
+ * bar. Views stay thin: the models, the history and the library's ElectionDirectory hold the
+ * state.
  */
 class MainWindow : public QMainWindow
 {
@@ -48,6 +60,8 @@ public:
         bool readOnly = false;   //!< --read-only
         bool remember = false;   //!< save connection settings (not the password) with QSettings
         FlapRule flapRule;       //!< --flap-threshold
+        QString auditLog;        //!< --audit-log (empty: AuditLog::defaultFile())
+        std::chrono::seconds chartSpan{15 * 60}; //!< --chart-span
     };
     explicit MainWindow(const Options &options, QWidget *parent = nullptr);
     ~MainWindow() override;
@@ -58,6 +72,17 @@ public:
     CandidateModel *candidateModel() const { return m_candidateModel; }
     TimelineModel *timelineModel() const { return m_timelineModel; }
     QTableView *electionView() const { return m_electionView; }
+    //! The sorted and filtered elections the list shows (source: electionModel()).
+    QSortFilterProxyModel *electionProxy() const { return m_electionProxy; }
+    QLineEdit *filterEdit() const { return m_filter; }
+    LeadershipChart *chart() const { return m_chart; }
+    LeadershipStripDelegate *stripDelegate() const { return m_strip; }
+    AuditLog *auditLog() const { return m_audit; }
+    AuditView *auditView() const { return m_auditView; }
+    QAction *makeLeaderAction() const { return m_makeLeader; }
+    //! How many elections are in each status now (what the status bar shows).
+    QMap<Status, int> statusCounts() const;
+    QString countsText() const;
     QTableView *candidateView() const { return m_candidateView; }
     QAction *resignAction() const { return m_resign; }
     QAction *evictAction() const { return m_evict; }
@@ -78,6 +103,7 @@ public:
 
 public Q_SLOTS:
     void resignSelectedLeader();
+    void makeSelectedCandidateLeader();
     void evictSelectedCandidate();
     void revokeSelectedLease();
     void editConnection();
@@ -88,6 +114,9 @@ Q_SIGNALS:
 private:
     void buildToolbar();
     void buildViews();
+    QWidget *buildElectionPane(QWidget *parent);
+    QWidget *buildHistoryPane(QWidget *parent);
+    void buildAuditDock();
     void showCandidateMenu(const QPoint &pos);
     void connectTo(const Conclave::ConnectionSettings &settings);
     void setModels();
@@ -106,9 +135,20 @@ private:
     std::unique_ptr<Conclave::Client> m_client;
     QPointer<Conclave::ElectionDirectory> m_directory;
     ElectionListModel *m_electionModel = nullptr;
+    QSortFilterProxyModel *m_electionProxy = nullptr;
     CandidateModel *m_candidateModel = nullptr;
     TimelineModel *m_timelineModel = nullptr;
     HistoryStore *m_history = nullptr; // handovers kept across restarts, per cluster
+    AuditLog *m_audit = nullptr;
+    AuditView *m_auditView = nullptr;
+    QDockWidget *m_auditDock = nullptr;
+    LeadershipChart *m_chart = nullptr;
+    LeadershipStripDelegate *m_strip = nullptr;
+    QComboBox *m_span = nullptr;
+    QLineEdit *m_filter = nullptr;
+    QTabWidget *m_historyTabs = nullptr;
+    QLabel *m_counts = nullptr;
+    QAction *m_makeLeader = nullptr;
     QTableView *m_electionView = nullptr;
     QTableView *m_candidateView = nullptr;
     QTableView *m_timelineView = nullptr;

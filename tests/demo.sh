@@ -48,6 +48,8 @@ grep -Eq '\[worker-2\] \{.*"event":"connected".*"leader":"worker-1"' "$out/log" 
     || grep -Eq '\[worker-1\] \{.*"event":"connected".*"leader":"worker-2"' "$out/log" || fail "the worker follower did not connect to its leader"
 grep -q "resigned billing-2 from billing/scheduler (fencing token [0-9]*); new leader: billing-3" "$out/log" \
     || fail "conclave-monitor --resign did not hand billing over to billing-3"
+grep -q "billing-2 leads billing/scheduler now (was billing-3" "$out/log" \
+    || fail "conclave-monitor --transfer did not hand billing back to billing-2"
 grep -q "no display" "$out/log" || fail "did not say that there is no display"
 [ -s "$out/output/monitor.png" ] || fail "no screenshot"
 [ "$(head -c 8 "$out/output/monitor.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] || fail "screenshot is not a PNG"

@@ -4,15 +4,28 @@
 #include <conclave/electiondirectory.h>
 #include <conclave/elector.h>
 
+#include "auditlog.h"
+#include "auditview.h"
 #include "candidatemodel.h"
 #include "electionlistmodel.h"
+#include "leadershipchart.h"
+#include "leadershipstripdelegate.h"
 #include "mainwindow.h"
+#include "statusstyle.h"
 #include "timelinemodel.h"
 
 #include "electorgroup.h"
 #include "etcdtestenv.h"
 
+#include <QtCore/QFile>
+#include <QtCore/QJsonDocument>
+#include <QtCore/QJsonObject>
+#include <QtCore/QSortFilterProxyModel>
 #include <QtCore/QStandardPaths>
+#include <QtCore/QTemporaryDir>
+#include <QtGui/QWheelEvent>
+#include <QtWidgets/QComboBox>
+#include <QtWidgets/QLineEdit>
 #include <QtGui/QAction>
 #include <QtTest/QSignalSpy>
 #include <QtTest/QTest>
@@ -36,6 +49,10 @@ private Q_SLOTS:
     void readOnly();
     void etcdctlElectAppears();
     void timelineKeepsEarlierRuns();
+    void chartShowsWhoLedWhen();
+    void filterSortAndCount();
+    void makeLeaderAndAudit();
+    void darkPalette();
 
 private:
     MainWindow::Options options(const EtcdTestEnv &etcd, const QString &prefix) const
@@ -230,6 +247,265 @@ void tst_MainWindow::timelineKeepsEarlierRuns()
     }
     MainWindow second(options(m_etcd, p));
     QVERIFY(handedOver(second.timelineModel())); // at once: read from the file, not from etcd
+}
+
+// The chart of an election whose leader resigned twice: a lane per candidate, one bar per
+// term, a marker per handover whose tooltip names both sides and the cause; a second election
+// that lost its only candidate for a while shows the gap, in the chart and in the list's strip.
+void tst_MainWindow::chartShowsWhoLedWhen()
+{
+    const QString p = QString::fromUtf8(EtcdTestEnv::uniquePrefix());
+    const QString svc = p + u"charted"_s;
+    const QString lonely = p + u"lonely"_s;
+    ElectorGroup g;
+    Elector *a = g.join(m_etcd.endpoints(), svc, u"a"_s, Elector::Role::Leader);
+    Elector *b = g.join(m_etcd.endpoints(), svc, u"b"_s, Elector::Role::Follower);
+    QVERIFY(g.join(m_etcd.endpoints(), svc, u"c"_s, Elector::Role::Follower));
+    auto x = std::make_unique<ElectorGroup>(); // destroyed midway: it leaves
+    QVERIFY(x->join(m_etcd.endpoints(), lonely, u"x"_s, Elector::Role::Leader));
+
+    MainWindow window(options(m_etcd, p));
+    window.resize(1280, 720);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QTRY_COMPARE_WITH_TIMEOUT(window.electionModel()->rowCount(), 2, TestWaitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(window.isDataComplete(), TestWaitMs);
+    window.selectElection(svc);
+    LeadershipChart *chart = window.chart();
+    QCOMPARE(chart->election(), svc);
+    QCOMPARE(chart->span(), std::chrono::seconds(15 * 60));
+
+    a->resign();
+    QTRY_COMPARE_WITH_TIMEOUT(b->role(), Elector::Role::Leader, TestWaitMs);
+    const qint64 bToken = b->fencingToken();
+    b->resign();
+    QTRY_VERIFY_WITH_TIMEOUT(chart->picture().markers.size() >= 2, TestWaitMs);
+    const LeadershipPicture picture = chart->picture();
+    QCOMPARE(picture.lanes.first(), u"c"_s); // the queue first: c leads now
+    QVERIFY(picture.lanes.contains(u"a"_s) && picture.lanes.contains(u"b"_s));
+    QStringList terms;
+    for (const LeadershipSpan &s : picture.spans)
+        terms << s.id;
+    QCOMPARE(terms, (QStringList{u"a"_s, u"b"_s, u"c"_s}));
+    QVERIFY(picture.spans.first().startsBefore);   // a led before the window saw it
+    QVERIFY(!picture.spans.last().startsBefore);
+    QCOMPARE(picture.spans.last().end, picture.to); // c leads on, up to now
+    QCOMPARE(picture.spans.at(1).fencing, bToken);
+    QVERIFY(picture.gaps.isEmpty());
+    QString tips;
+    for (int i = 0; i < picture.markers.size(); ++i)
+        tips += chart->toolTipAt(chart->markerPosition(i) + QPoint(0, 8)) + u'\n';
+    QVERIFY2(tips.contains(u"a → b  (resigned"_s) && tips.contains(u"b → c  (resigned"_s), qPrintable(tips));
+    QVERIFY2(tips.contains(u"fencing token %1"_s.arg(picture.spans.last().fencing)), qPrintable(tips));
+
+    // The wheel zooms: one notch away is 1.5x shorter, towards is longer; the span box follows.
+    QWheelEvent in(QPointF(chart->width() / 2, 20), chart->mapToGlobal(QPointF(chart->width() / 2, 20)), {}, QPoint(0, 120),
+                   Qt::NoButton, Qt::NoModifier, Qt::NoScrollPhase, false);
+    QApplication::sendEvent(chart, &in);
+    QCOMPARE(chart->span(), std::chrono::seconds(10 * 60));
+    auto *spanBox = window.findChild<QComboBox *>(u"span"_s);
+    QVERIFY(spanBox);
+    spanBox->setCurrentIndex(0);
+    QCOMPARE(chart->span(), LeadershipChart::MinSpan);
+    // A bar's tooltip names the term (once the chart, following the clock, has moved the
+    // handover markers away from the right edge).
+    const QRect cLane = chart->laneRect(0);
+    QTRY_VERIFY2_WITH_TIMEOUT(chart->toolTipAt(QPoint(cLane.right() - 2, cLane.center().y())).startsWith(u"c led, fencing token"_s),
+                              qPrintable(chart->toolTipAt(QPoint(cLane.right() - 2, cLane.center().y()))), TestWaitMs);
+    QWheelEvent out(QPointF(chart->width() / 2, 20), chart->mapToGlobal(QPointF(chart->width() / 2, 20)), {}, QPoint(0, -120 * 40),
+                    Qt::NoButton, Qt::NoModifier, Qt::NoScrollPhase, false);
+    QApplication::sendEvent(chart, &out);
+    QCOMPARE(chart->span(), LeadershipChart::MaxSpan);
+    QCOMPARE(spanBox->currentText(), u"last 24 h"_s);
+
+    // The lonely election loses its only candidate, then gains one: a red gap in between.
+    x.reset();
+    QTRY_VERIFY_WITH_TIMEOUT(!window.directory()->leader(lonely).isValid(), TestWaitMs);
+    QVERIFY(g.join(m_etcd.endpoints(), lonely, u"y"_s, Elector::Role::Leader));
+    window.selectElection(lonely);
+    QTRY_COMPARE_WITH_TIMEOUT(chart->picture().gaps.size(), 1, TestWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(chart->picture().spans.size(), 2, TestWaitMs);
+    QCOMPARE(chart->picture().spans.at(0).id, u"x"_s);
+    QCOMPARE(chart->picture().spans.at(1).id, u"y"_s);
+    QVERIFY(chart->picture().leaderlessMs() > 0);
+    QCOMPARE(chart->picture().gaps.first().start, chart->picture().spans.at(0).end);
+    QCOMPARE(chart->picture().gaps.first().end, chart->picture().spans.at(1).start);
+    // The list's strip paints the same picture and sums it up in its tooltip.
+    QCOMPARE(window.stripDelegate()->pictureOf(lonely).gaps.size(), 1);
+    const QString summary = window.stripDelegate()->summary(svc);
+    QVERIFY2(summary.startsWith(u"2 changes of leader in the last 24 h"_s), qPrintable(summary));
+    QVERIFY2(window.stripDelegate()->summary(lonely).contains(u"no leader for"_s), qPrintable(window.stripDelegate()->summary(lonely)));
+    // And it renders (offscreen): the chart draws c's bar in c's colour at its right end.
+    const QImage image = chart->grab().toImage();
+    QCOMPARE(image.pixelColor(chart->laneRect(0).right() - 3, chart->laneRect(0).center().y()).rgb() != 0, true);
+}
+
+// The filter box matches election names, leaders and candidate ids, case-insensitively; the
+// status column sorts by severity; the status bar counts elections per status.
+void tst_MainWindow::filterSortAndCount()
+{
+    const QString p = QString::fromUtf8(EtcdTestEnv::uniquePrefix());
+    ElectorGroup g;
+    QVERIFY(g.join(m_etcd.endpoints(), p + u"alpha"_s, u"zed"_s, Elector::Role::Leader));
+    QVERIFY(g.join(m_etcd.endpoints(), p + u"beta"_s, u"one"_s, Elector::Role::Leader));
+    QVERIFY(g.join(m_etcd.endpoints(), p + u"beta"_s, u"needle"_s, Elector::Role::Follower));
+    auto gone = std::make_unique<ElectorGroup>(); // destroyed midway: it leaves
+    QVERIFY(gone->join(m_etcd.endpoints(), p + u"gamma"_s, u"gone"_s, Elector::Role::Leader));
+
+    MainWindow window(options(m_etcd, p));
+    window.show();
+    QTRY_COMPARE_WITH_TIMEOUT(window.electionModel()->rowCount(), 3, TestWaitMs);
+    gone.reset(); // gamma stays listed, with nobody in it
+    QTRY_VERIFY_WITH_TIMEOUT(!window.directory()->leader(p + u"gamma"_s).isValid(), TestWaitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(window.isDataComplete(), TestWaitMs);
+
+    QSortFilterProxyModel *shown = window.electionProxy();
+    auto names = [shown] {
+        QStringList out;
+        for (int row = 0; row < shown->rowCount(); ++row)
+            out << shown->index(row, 0).data(ElectionListModel::ElectionRole).toString();
+        return out;
+    };
+    QTest::keyClicks(window.filterEdit(), u"NEEDLE"_s);
+    QCOMPARE(names(), QStringList{p + u"beta"_s});
+    QTRY_COMPARE_WITH_TIMEOUT(window.selectedElection(), p + u"beta"_s, TestWaitMs); // the only row is selected
+    window.filterEdit()->setText(u"zed"_s); // a leader
+    QCOMPARE(names(), QStringList{p + u"alpha"_s});
+    window.filterEdit()->setText(u"amm"_s); // part of a name
+    QCOMPARE(names(), QStringList{p + u"gamma"_s});
+    window.filterEdit()->clear();
+    QCOMPARE(names().size(), 3);
+
+    window.electionView()->sortByColumn(ElectionListModel::StatusColumn, Qt::DescendingOrder);
+    QCOMPARE(names().first(), p + u"gamma"_s); // no leader outranks healthy
+    window.electionView()->sortByColumn(ElectionListModel::CandidatesColumn, Qt::DescendingOrder);
+    QCOMPARE(names().first(), p + u"beta"_s);
+    window.electionView()->sortByColumn(ElectionListModel::NameColumn, Qt::AscendingOrder);
+    QCOMPARE(names(), (QStringList{p + u"alpha"_s, p + u"beta"_s, p + u"gamma"_s}));
+
+    const int gammaRow = window.electionModel()->rowOf(p + u"gamma"_s);
+    const QModelIndex status = window.electionModel()->index(gammaRow, ElectionListModel::StatusColumn);
+    QCOMPARE(status.data().toString(), u"no leader"_s);
+    QVERIFY(!status.data(Qt::DecorationRole).value<QIcon>().isNull());
+    QCOMPARE(status.data(Qt::BackgroundRole).value<QBrush>().color(), statusTint(Status::NoLeader, QGuiApplication::palette()));
+    QTRY_COMPARE_WITH_TIMEOUT(window.statusCounts().value(Status::Healthy), 2, TestWaitMs);
+    QCOMPARE(window.statusCounts().value(Status::NoLeader), 1);
+    QTRY_VERIFY_WITH_TIMEOUT(window.countsText().contains(u"2 healthy"_s) && window.countsText().contains(u"1 no leader"_s), TestWaitMs);
+}
+
+// "Make leader" previews what will happen, hands over on confirmation, and every action lands
+// in the audit log (file and dock), a failed one too.
+void tst_MainWindow::makeLeaderAndAudit()
+{
+    const QString p = QString::fromUtf8(EtcdTestEnv::uniquePrefix());
+    const QString svc = p + u"billing"_s;
+    ElectorGroup g;
+    Elector *one = g.join(m_etcd.endpoints(), svc, u"billing-1"_s, Elector::Role::Leader);
+    QVERIFY(one);
+    QVERIFY(g.join(m_etcd.endpoints(), svc, u"billing-2"_s, Elector::Role::Follower));
+    Elector *three = g.join(m_etcd.endpoints(), svc, u"billing-3"_s, Elector::Role::Follower);
+    QVERIFY(three);
+    const qint64 before = one->fencingToken();
+
+    QTemporaryDir dir;
+    MainWindow::Options o = options(m_etcd, p);
+    o.auditLog = dir.filePath(u"audit.jsonl"_s);
+    MainWindow window(o);
+    window.show();
+    QTRY_COMPARE_WITH_TIMEOUT(window.electionModel()->rowCount(), 1, TestWaitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(window.isDataComplete(), TestWaitMs);
+    window.selectElection(svc);
+    QTRY_COMPARE_WITH_TIMEOUT(window.candidateModel()->rowCount(), 3, TestWaitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(window.resignAction()->isEnabled(), TestWaitMs); // write access probed
+    QVERIFY(!window.makeLeaderAction()->isEnabled()); // the leader is selected
+    window.candidateView()->selectRow(2);
+    QVERIFY(window.makeLeaderAction()->isEnabled());
+    QCOMPARE(window.makeLeaderAction()->toolTip(), u"billing-3 will lead; billing-1 and billing-2 re-join at the back."_s);
+
+    QString asked;
+    window.setConfirmer([&](const QString &, const QString &text) {
+        asked = text;
+        return true;
+    });
+    window.makeLeaderAction()->trigger();
+    QVERIFY2(asked.contains(u"billing-3 will lead; billing-1 and billing-2 re-join at the back."_s), qPrintable(asked));
+    QTRY_COMPARE_WITH_TIMEOUT(three->role(), Elector::Role::Leader, TestWaitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(window.feedback().contains(u"billing-3 leads"_s), TestWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(one->role(), Elector::Role::Follower, TestWaitMs); // re-joined at the back
+
+    // A revoke whose lease is already gone when it is sent fails: recorded as failed.
+    QTRY_COMPARE_WITH_TIMEOUT(window.candidateModel()->candidateAt(0).id(), u"billing-3"_s, TestWaitMs);
+    window.candidateView()->selectRow(1);
+    const Conclave::LeaderInfo victim = window.candidateModel()->candidateAt(1);
+    window.setConfirmer([&](const QString &, const QString &) {
+        m_etcd.etcdctl({u"lease"_s, u"revoke"_s, QString::number(victim.leaseId(), 16)});
+        return true;
+    });
+    window.revokeAction()->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(window.auditLog()->entries().size(), 2, TestWaitMs);
+
+    const AuditEntry made = window.auditLog()->entries().at(0);
+    QCOMPARE(made.action, u"transfer"_s);
+    QCOMPARE(made.election, svc);
+    QCOMPARE(made.target, u"billing-3"_s);
+    QVERIFY(made.succeeded);
+    QCOMPARE(made.fencingBefore, before);
+    QCOMPARE(made.fencingAfter, three->fencingToken());
+    QCOMPARE(made.user, AuditLog::currentUser());
+    const AuditEntry revoked = window.auditLog()->entries().at(1);
+    QCOMPARE(revoked.action, u"revoke"_s);
+    QCOMPARE(revoked.target, QString::number(victim.leaseId(), 16));
+    QVERIFY(!revoked.succeeded);
+    QVERIFY2(!revoked.message.isEmpty(), "a failure says why");
+
+    // The file holds the same two lines; the dock shows them, newest first.
+    QFile file(o.auditLog);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QList<QByteArray> lines = file.readAll().trimmed().split('\n');
+    QCOMPARE(lines.size(), 2);
+    QCOMPARE(QJsonDocument::fromJson(lines[0]).object().value(u"result"_s).toString(), u"succeeded"_s);
+    QCOMPARE(QJsonDocument::fromJson(lines[1]).object().value(u"result"_s).toString(), u"failed"_s);
+    QCOMPARE(window.auditView()->rowCount(), 2);
+    QCOMPARE(window.auditView()->item(0, AuditView::ActionColumn)->text(), u"revoke"_s);
+    QCOMPARE(window.auditView()->item(1, AuditView::FencingColumn)->text(),
+             u"%1 → %2"_s.arg(before).arg(three->fencingToken()));
+    // A window opened later reads them back.
+    MainWindow later(o);
+    QCOMPARE(later.auditView()->rowCount(), 2);
+}
+
+// Under a dark palette the custom-painted parts follow it: the chart's background, the status
+// tints and the error colour stay readable.
+void tst_MainWindow::darkPalette()
+{
+    const QPalette original = QGuiApplication::palette();
+    QPalette dark;
+    dark.setColor(QPalette::Window, QColor(0x2b, 0x2b, 0x2b));
+    dark.setColor(QPalette::Base, QColor(0x1e, 0x1e, 0x1e));
+    dark.setColor(QPalette::AlternateBase, QColor(0x26, 0x26, 0x26));
+    dark.setColor(QPalette::Text, QColor(0xee, 0xee, 0xee));
+    dark.setColor(QPalette::WindowText, QColor(0xee, 0xee, 0xee));
+    QApplication::setPalette(dark);
+    const QString p = QString::fromUtf8(EtcdTestEnv::uniquePrefix());
+    ElectorGroup g;
+    QVERIFY(g.join(m_etcd.endpoints(), p + u"night"_s, u"owl"_s, Elector::Role::Leader));
+    {
+        MainWindow window(options(m_etcd, p));
+        window.show();
+        QTRY_COMPARE_WITH_TIMEOUT(window.electionModel()->rowCount(), 1, TestWaitMs);
+        window.selectElection(p + u"night"_s);
+        LeadershipChart *chart = window.chart();
+        chart->setSpan(LeadershipChart::MinSpan);
+        QVERIFY(chart->grab().toImage().pixelColor(2, 2).lightness() < 100); // the background
+        // owl's bar grows from when this window first saw it; its colour is owl's.
+        const QRect lane = chart->laneRect(0);
+        QTRY_VERIFY_WITH_TIMEOUT(chart->grab().toImage().pixelColor(lane.right() - 2, lane.center().y()).rgb() == laneColor(u"owl"_s).rgb(),
+                                 TestWaitMs);
+        for (const Status s : AllStatuses)
+            if (s != Status::Healthy)
+                QVERIFY(statusTint(s, dark).lightness() < 128);
+    }
+    QApplication::setPalette(original);
 }
 
 QTEST_MAIN(tst_MainWindow)

@@ -12,6 +12,7 @@
 #include <QtCore/QJsonObject>
 #include <QtTest/QTest>
 #include <QtCore/QDir>
+#include <QtCore/QFile>
 #include <QtCore/QTemporaryDir>
 #include <QtCore/QRegularExpression>
 #include <QtNetwork/QNetworkReply>
@@ -161,17 +162,37 @@ void tst_MonitorCli::transferHeadless()
     join(p + u"jobs"_s, u"two"_s, 2);
     join(p + u"jobs"_s, u"three"_s, 3);
     const QString endpoint = m_etcd.endpoints().first().toString();
-    const Run r = run({u"--endpoints"_s, endpoint, u"--transfer"_s, p + u"jobs"_s, u"three"_s});
+    QTemporaryDir dir;
+    const QString audit = dir.filePath(u"audit.jsonl"_s);
+    const qint64 before = m_electors[0]->fencingToken();
+    const Run r = run({u"--endpoints"_s, endpoint, u"--transfer"_s, p + u"jobs"_s, u"three"_s, u"--audit-log"_s, audit});
     QVERIFY2(r.exitCode == 0, r.err.constData());
     QVERIFY2(r.out.contains("three leads") && r.out.contains("was one"), r.out.constData());
     QTRY_COMPARE_WITH_TIMEOUT(m_electors[2]->role(), Elector::Role::Leader, TestWaitMs);
     QTRY_COMPARE_WITH_TIMEOUT(m_electors[0]->role(), Elector::Role::Follower, TestWaitMs);
     QTRY_COMPARE_WITH_TIMEOUT(m_electors[1]->role(), Elector::Role::Follower, TestWaitMs);
 
-    const Run unknown = run({u"--endpoints"_s, endpoint, u"--transfer"_s, p + u"jobs"_s, u"nine"_s});
+    const Run unknown = run({u"--endpoints"_s, endpoint, u"--transfer"_s, p + u"jobs"_s, u"nine"_s, u"--audit-log"_s, audit});
     QCOMPARE(unknown.exitCode, 1);
     QVERIFY2(unknown.err.contains("no candidate \"nine\""), unknown.err.constData());
     QVERIFY(unknown.out.isEmpty());
+    // Both attempts are in the audit log, the refused one too, with user, host and tokens.
+    QFile file(audit);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QList<QByteArray> lines = file.readAll().trimmed().split('\n');
+    QCOMPARE(lines.size(), 2);
+    const QJsonObject done = QJsonDocument::fromJson(lines[0]).object();
+    QCOMPARE(done.value(u"action"_s).toString(), u"transfer"_s);
+    QCOMPARE(done.value(u"election"_s).toString(), p + u"jobs"_s);
+    QCOMPARE(done.value(u"target"_s).toString(), u"three"_s);
+    QCOMPARE(done.value(u"result"_s).toString(), u"succeeded"_s);
+    QCOMPARE(done.value(u"fencing_before"_s).toString(), QString::number(before));
+    QCOMPARE(done.value(u"fencing_after"_s).toString(), QString::number(m_electors[2]->fencingToken()));
+    QCOMPARE(done.value(u"endpoints"_s).toString(), endpoint);
+    QVERIFY(!done.value(u"user"_s).toString().isEmpty() && !done.value(u"host"_s).toString().isEmpty());
+    const QJsonObject refused = QJsonDocument::fromJson(lines[1]).object();
+    QCOMPARE(refused.value(u"result"_s).toString(), u"failed"_s);
+    QVERIFY2(refused.value(u"message"_s).toString().contains(u"no candidate \"nine\""_s), lines[1].constData());
     const Run missing = run({u"--endpoints"_s, endpoint, u"--transfer"_s, p + u"nope"_s, u"one"_s});
     QCOMPARE(missing.exitCode, 1);
     QVERIFY2(missing.err.contains("no election"), missing.err.constData());
@@ -351,6 +372,9 @@ void tst_MonitorCli::badInput_data()
     QTest::newRow("transfer without id") << QStringList{u"--transfer"_s, u"x"_s} << 2 << u"--transfer ELECTION CANDIDATE_ID"_s;
     QTest::newRow("transfer read-only") << QStringList{u"--transfer"_s, u"x"_s, u"a"_s, u"--read-only"_s} << 2 << u"--read-only"_s;
     QTest::newRow("transfer and once") << QStringList{u"--transfer"_s, u"x"_s, u"a"_s, u"--once"_s} << 2 << u"cannot be combined"_s;
+    QTest::newRow("chart span too short") << QStringList{u"--chart-span"_s, u"30s"_s} << 2 << u"--chart-span must be 1m..24h"_s;
+    QTest::newRow("chart span not a span") << QStringList{u"--chart-span"_s, u"soon"_s} << 2 << u"--chart-span must be 1m..24h"_s;
+    QTest::newRow("audit log empty") << QStringList{u"--audit-log="_s} << 2 << u"--audit-log needs a file name"_s;
     QTest::newRow("serve-metrics and once") << QStringList{u"--serve-metrics"_s, u"127.0.0.1:0"_s, u"--once"_s} << 2 << u"runs on its own"_s;
     QTest::newRow("bad serve-metrics") << QStringList{u"--serve-metrics"_s, u"nowhere"_s} << 2 << u"HOST:PORT"_s;
     QTest::newRow("bad flap-threshold") << QStringList{u"--flap-threshold"_s, u"1/60"_s, u"--once"_s} << 2 << u"--flap-threshold must be"_s;

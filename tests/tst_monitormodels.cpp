@@ -7,6 +7,7 @@
 #include "candidatemodel.h"
 #include "electionhealth.h"
 #include "electionlistmodel.h"
+#include "leadershippicture.h"
 #include "snapshot.h"
 #include "timelinemodel.h"
 
@@ -31,6 +32,7 @@ private Q_SLOTS:
     void modelsFollowEtcd();
     void healthAndSnapshot();
     void flappingIsAStatusAndAnAnomaly();
+    void leadershipPictureRules();
 
 private:
     //! Why the candidate model differs from etcd's queue for \a election (empty: it matches).
@@ -241,6 +243,75 @@ void tst_MonitorModels::flappingIsAStatusAndAnAnomaly()
     list.setFlapRule(FlapRule{4, 60}); // --flap-threshold 4/60 in the window
     QCOMPARE(list.data(list.index(list.rowOf(name), ElectionListModel::StatusColumn)).toString(), u"healthy"_s);
     QVERIFY(!g.twoLeaders);
+}
+
+// The chart's rules on a made-up record (no etcd): terms clipped to the window, a known gap,
+// a leader seen before the record began, and a restart of the recorder after a change it
+// missed (the earlier term's end is marked unobserved, and no gap is invented).
+void tst_MonitorModels::leadershipPictureRules()
+{
+    const QDateTime t0 = QDateTime::fromString(u"2026-11-30T10:00:00Z"_s, Qt::ISODate);
+    auto candidate = [&](const QString &id, qint64 fencing, int seenAtS) {
+        return LeaderInfo::fromKeyValue((u"svc/"_s + QString::number(fencing, 16)).toUtf8(),
+                                        LeaderInfo::encodeValue(id, {}, 0, {}), fencing, fencing, t0.addSecs(seenAtS));
+    };
+    auto handover = [&](const LeaderInfo &from, const LeaderInfo &to, Handover::Cause cause, int atS) {
+        Handover h;
+        h.election = u"svc"_s;
+        h.previous = from;
+        h.next = to;
+        h.cause = cause;
+        h.at = t0.addSecs(atS);
+        return h;
+    };
+    const LeaderInfo a = candidate(u"a"_s, 10, -50);  // seen 50 s before the first record
+    const LeaderInfo b = candidate(u"b"_s, 20, 60);
+    const LeaderInfo c = candidate(u"c"_s, 30, 200);
+    const LeaderInfo d = candidate(u"d"_s, 40, 500);
+    const QList<Handover> history{
+            handover(a, b, Handover::Cause::Resigned, 60),      // a → b at 60 s
+            handover(b, {}, Handover::Cause::LeaseExpired, 100), // nobody from 100 s
+            handover({}, c, Handover::Cause::Elected, 130),      // c from 130 s: a 30 s gap
+            handover({}, d, Handover::Cause::Elected, 500),      // a restart missed c's end
+    };
+    const LeadershipPicture p = LeadershipPicture::build(history, {d, c}, t0, t0.addSecs(600));
+    QCOMPARE(p.lanes, (QStringList{u"d"_s, u"c"_s, u"b"_s, u"a"_s}));
+    QCOMPARE(p.spans.size(), 4);
+    QCOMPARE(p.spans[0].id, u"a"_s);
+    QCOMPARE(p.spans[0].start, t0);          // seen before the window: clipped to it
+    QVERIFY(p.spans[0].startsBefore);
+    QCOMPARE(p.spans[1].id, u"b"_s);
+    QCOMPARE(p.spans[1].start, t0.addSecs(60));
+    QCOMPARE(p.spans[1].end, t0.addSecs(100));
+    QCOMPARE(p.spans[2].id, u"c"_s);
+    QVERIFY(p.spans[2].endUnobserved);
+    QCOMPARE(p.spans[2].end, t0.addSecs(500));
+    QCOMPARE(p.spans[3].id, u"d"_s);
+    QCOMPARE(p.spans[3].end, t0.addSecs(600));
+    QVERIFY(!p.spans[3].endUnobserved && !p.spans[3].startsBefore);
+    QCOMPARE(p.gaps.size(), 1);
+    QCOMPARE(p.gaps[0].start, t0.addSecs(100));
+    QCOMPARE(p.gaps[0].end, t0.addSecs(130));
+    QCOMPARE(p.leaderlessMs(), 30000);
+    QCOMPARE(p.markers.size(), 4);
+
+    // A narrower window keeps only what falls in it.
+    const LeadershipPicture narrow = LeadershipPicture::build(history, {d, c}, t0.addSecs(90), t0.addSecs(140));
+    QCOMPARE(narrow.spans.size(), 2);
+    QCOMPARE(narrow.spans[0].id, u"b"_s);
+    QCOMPARE(narrow.spans[0].start, t0.addSecs(90));
+    QCOMPARE(narrow.gaps.size(), 1);
+    QCOMPARE(narrow.markers.size(), 2);
+    QCOMPARE(narrow.lanes.mid(0, 2), (QStringList{u"d"_s, u"c"_s})); // the queue always has lanes
+
+    // No record at all: the current leader from when it was first seen.
+    const LeadershipPicture fresh = LeadershipPicture::build({}, {d}, t0.addSecs(400), t0.addSecs(600));
+    QCOMPARE(fresh.spans.size(), 1);
+    QCOMPARE(fresh.spans[0].start, t0.addSecs(500));
+    QVERIFY(fresh.spans[0].startsBefore);
+    // Colours: stable, and one letter apart is not the same colour.
+    QCOMPARE(laneColor(u"billing-1"_s), laneColor(u"billing-1"_s));
+    QVERIFY(laneColor(u"billing-1"_s) != laneColor(u"billing-2"_s));
 }
 
 QTEST_MAIN(tst_MonitorModels)
