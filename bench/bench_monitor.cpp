@@ -1,14 +1,18 @@
 // conclave-monitor at scale: E elections x C candidates (default 500 x 5, each candidate on
-// its own lease, as separate processes would be), against a throwaway local etcd. Prints
-// time to the first full view, update latency from an etcd change to the model, RSS, and the
-// requests per second etcd serves for the monitor while nothing changes.
-//   bench_monitor [elections, default 500] [candidates per election, default 5]
+// its own lease, as separate processes would be), against a throwaway local etcd, with H
+// handovers per election recorded over the last 24 h in the history file (default 24: 12,000).
+// Prints time to the first full view and to its first paint, the leadership chart's and the
+// list's repaint times, update latency from an etcd change to the model, RSS, and the requests
+// per second etcd serves for the monitor while nothing changes.
+//   bench_monitor [elections, default 500] [candidates per election, default 5] [handovers per election, default 24]
 // Run with QT_QPA_PLATFORM=offscreen when there is no display.
 #include <conclave/client.h>
 #include <conclave/electiondirectory.h>
 
 #include "candidatemodel.h"
 #include "electionlistmodel.h"
+#include "historystore.h"
+#include "leadershipchart.h"
 #include "mainwindow.h"
 
 #include "etcdtestenv.h"
@@ -18,11 +22,16 @@
 #include <QtCore/QJsonDocument>
 #include <QtCore/QJsonObject>
 #include <QtCore/QRegularExpression>
+#include <QtCore/QTemporaryDir>
+#include <QtWidgets/QTableView>
 #include <QtNetwork/QNetworkAccessManager>
 #include <QtNetwork/QNetworkReply>
 #include <QtTest/QSignalSpy>
 #include <QtTest/QTest>
 #include <QtWidgets/QApplication>
+
+#include <QtCore/QDir>
+#include <QtCore/QFileInfo>
 
 #include <algorithm>
 #include <cstdio>
@@ -115,11 +124,71 @@ void report(const char *what, QList<double> ms)
 
 } // namespace
 
+// Writes \a perElection handovers per election, spread over the last 24 h, to the history file
+// the monitor will read for this cluster; the last one in each election names its real leader.
+int writeHistory(const QString &endpoint, const QString &prefix, int elections, int perElection, int candidates,
+                 const QHash<QString, Conclave::LeaderInfo> &leaders)
+{
+    const QString file = Monitor::HistoryStore::fileFor(endpoint, prefix);
+    QDir().mkpath(QFileInfo(file).absolutePath());
+    QFile out(file);
+    if (!out.open(QIODevice::WriteOnly | QIODevice::Truncate))
+        return 0;
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    QList<Conclave::Handover> all;
+    qint64 fencing = 1;
+    for (int e = 0; e < elections; ++e) {
+        const QString name = QStringLiteral("/bench/svc%1").arg(e, 4, 10, QLatin1Char('0'));
+        Conclave::LeaderInfo previous;
+        for (int i = 0; i < perElection; ++i) {
+            Conclave::Handover h;
+            h.election = name;
+            // Evenly over the last 24 h (the first a minute inside it), each election shifted a little.
+            h.at = now.addMSecs(-qint64(perElection - i) * 24 * 3600 * 1000 / perElection + 60000 + e * 97);
+            const QString id = QStringLiteral("svc%1-c%2").arg(e).arg((i + 1) % candidates);
+            h.next = i == perElection - 1 && leaders.contains(name)
+                    ? leaders.value(name)
+                    : Conclave::LeaderInfo::fromKeyValue((name + QStringLiteral("/%1").arg(fencing, 0, 16)).toUtf8(),
+                                                         Conclave::LeaderInfo::encodeValue(id, QStringLiteral("10.0.0.1"), 8080, {}),
+                                                         fencing, fencing, h.at);
+            ++fencing;
+            h.previous = previous;
+            h.cause = i == 0 ? Conclave::Handover::Cause::Elected
+                             : (i % 3 == 0 ? Conclave::Handover::Cause::LeaseExpired : Conclave::Handover::Cause::Resigned);
+            previous = h.next;
+            all.append(h);
+        }
+    }
+    std::sort(all.begin(), all.end(), [](const Conclave::Handover &a, const Conclave::Handover &b) { return a.at < b.at; });
+    for (const Conclave::Handover &h : all)
+        out.write(QJsonDocument(Monitor::HistoryStore::toJson(h)).toJson(QJsonDocument::Compact) + '\n');
+    return int(all.size());
+}
+
+// Milliseconds per synchronous repaint of \a widget, \a n times.
+QList<double> repaintTimes(QWidget *widget, int n)
+{
+    QList<double> ms;
+    for (int i = 0; i < n; ++i) {
+        QElapsedTimer t;
+        t.start();
+        widget->repaint();
+        ms << t.nsecsElapsed() / 1e6;
+    }
+    return ms;
+}
+
 int main(int argc, char **argv)
 {
+    // The history file goes to a throwaway data directory, not the user's.
+    QTemporaryDir data;
+    qputenv("XDG_DATA_HOME", data.path().toLocal8Bit());
     QApplication app(argc, argv);
+    QApplication::setOrganizationName(QStringLiteral("Conclave"));
+    QApplication::setApplicationName(QStringLiteral("bench_monitor"));
     const int elections = argc > 1 ? std::atoi(argv[1]) : 500;
     const int perElection = argc > 2 ? std::atoi(argv[2]) : 5;
+    const int handoversPerElection = argc > 3 ? std::atoi(argv[3]) : 24;
     QNetworkAccessManager nam;
     g_nam = &nam;
 
@@ -133,17 +202,34 @@ int main(int argc, char **argv)
                 elections, perElection);
     QElapsedTimer setup;
     setup.start();
+    QHash<QString, Conclave::LeaderInfo> leaders;
     for (int e = 0; e < elections; ++e) {
         for (int c = 0; c < perElection; ++c) {
             const qint64 lease = grant(600);
             const QString id = QStringLiteral("svc%1-c%2").arg(e).arg(c);
-            put(QStringLiteral("/bench/svc%1/%2").arg(e, 4, 10, QLatin1Char('0')).arg(QString::number(lease, 16)),
-                QStringLiteral(R"({"conclave":1,"id":"%1","host":"10.0.%2.%3","port":8080})").arg(id).arg(e / 250).arg(e % 250),
-                lease);
+            const QString key = QStringLiteral("/bench/svc%1/%2").arg(e, 4, 10, QLatin1Char('0')).arg(QString::number(lease, 16));
+            const QString value = QStringLiteral(R"({"conclave":1,"id":"%1","host":"10.0.%2.%3","port":8080})").arg(id).arg(e / 250).arg(e % 250);
+            put(key, value, lease);
+            if (c == 0)
+                leaders.insert(key.section(QLatin1Char('/'), 0, -2),
+                               Conclave::LeaderInfo::fromKeyValue(key.toUtf8(), value.toUtf8(), lease, 0, QDateTime::currentDateTimeUtc()));
         }
     }
     std::printf("setup: %d keys on %d leases in %.1f s\n", elections * perElection, elections * perElection,
                 setup.elapsed() / 1000.0);
+    const int recorded = writeHistory(g_base.toString(), QStringLiteral("/bench/"), elections, handoversPerElection,
+                                      perElection, leaders);
+    std::printf("history: %d handovers over the last 24 h in %s (%lld KiB)\n", recorded,
+                qPrintable(Monitor::HistoryStore::fileFor(g_base.toString(), QStringLiteral("/bench/"))),
+                static_cast<long long>(QFileInfo(Monitor::HistoryStore::fileFor(g_base.toString(), QStringLiteral("/bench/"))).size() / 1024));
+    {
+        QElapsedTimer t;
+        t.start();
+        Monitor::HistoryStore store(Monitor::HistoryStore::fileFor(g_base.toString(), QStringLiteral("/bench/")));
+        store.load();
+        std::printf("history file read alone: %lld handovers in %lld ms\n", static_cast<long long>(store.handovers().size()),
+                    static_cast<long long>(t.elapsed()));
+    }
 
     {
         // The library alone: one ElectionDirectory listing everything.
@@ -180,8 +266,37 @@ int main(int argc, char **argv)
                 static_cast<long long>(window.electionModel()->rowCount()), static_cast<long long>(syncedMs));
     std::printf("time to first full view (listing + TTLs of the %lld leases on screen): %lld ms\n",
                 static_cast<long long>(window.directory()->trackedLeases().size()), static_cast<long long>(fullMs));
+    {
+        // The first paint of the whole window with everything in it (the chart of the selected
+        // election over 24 h, the strips of the visible rows).
+        window.chart()->setSpan(Monitor::LeadershipChart::MaxSpan);
+        QElapsedTimer paint;
+        paint.start();
+        window.repaint();
+        std::printf("first paint of the full view: %lld ms to data + %.1f ms to paint = %.1f ms after the window was created\n",
+                    static_cast<long long>(fullMs), paint.nsecsElapsed() / 1e6, fullMs + paint.nsecsElapsed() / 1e6);
+    }
     std::printf("RSS: %ld KiB before the window, %ld KiB with the full view (+%ld KiB)\n", rssBefore, rssKiB(),
                 rssKiB() - rssBefore);
+    {
+        const QString busy = QStringLiteral("/bench/svc0007");
+        window.selectElection(busy);
+        QCoreApplication::processEvents();
+        const Monitor::LeadershipPicture picture = window.chart()->picture();
+        std::printf("chart of %s over 24 h: %lld lanes, %lld terms, %lld markers\n", qPrintable(busy),
+                    static_cast<long long>(picture.lanes.size()), static_cast<long long>(picture.spans.size()),
+                    static_cast<long long>(picture.markers.size()));
+        report("chart repaint (24 h)", repaintTimes(window.chart(), 200));
+        window.chart()->setSpan(std::chrono::minutes(15));
+        report("chart repaint (15 min)", repaintTimes(window.chart(), 200));
+        QElapsedTimer rebuild;
+        rebuild.start();
+        for (int i = 0; i < 200; ++i)
+            window.chart()->refresh();
+        std::printf("%-40s %.3f ms each\n", "chart picture rebuilt (refresh)", rebuild.nsecsElapsed() / 1e6 / 200);
+        window.chart()->setSpan(Monitor::LeadershipChart::MaxSpan);
+        report("elections list repaint (strips, 24 h)", repaintTimes(window.electionView()->viewport(), 50));
+    }
 
     // Update latency: a new candidate joins an election; time until the list model says so.
     QList<double> latency;

@@ -1,9 +1,7 @@
 #include "auditlog.h"
 
-#include <QtCore/QDir>
-#include <QtCore/QFile>
-#include <QtCore/QFileInfo>
-#include <QtCore/QJsonDocument>
+#include "jsonlines.h"
+
 #include <QtCore/QLoggingCategory>
 #include <QtCore/QStandardPaths>
 #include <QtCore/QSysInfo>
@@ -71,25 +69,15 @@ AuditLog::AuditLog(const QString &file, QObject *parent)
 void AuditLog::load(int max)
 {
     m_entries.clear();
-    QFile f(m_file);
-    if (!f.open(QIODevice::ReadOnly))
-        return;
-    int number = 0;
-    while (!f.atEnd()) {
-        const QByteArray line = f.readLine().trimmed();
-        ++number;
-        if (line.isEmpty())
-            continue;
+    JsonLines::read(m_file, lcAudit(), [this, max](const QJsonObject &o) {
         AuditEntry e;
-        const QJsonDocument doc = QJsonDocument::fromJson(line);
-        if (!doc.isObject() || !AuditEntry::fromJson(doc.object(), &e)) {
-            qCWarning(lcAudit).noquote() << m_file << "line" << number << "cannot be read; skipped";
-            continue;
-        }
+        if (!AuditEntry::fromJson(o, &e))
+            return false;
         m_entries.append(e);
         if (m_entries.size() > max)
             m_entries.removeFirst();
-    }
+        return true;
+    });
 }
 
 bool AuditLog::append(AuditEntry entry)
@@ -103,20 +91,11 @@ bool AuditLog::append(AuditEntry entry)
     m_entries.append(entry);
     Q_EMIT appended(entry);
     m_lastError.clear();
-    QFile f(m_file);
-    if (!QDir().mkpath(QFileInfo(m_file).absolutePath()) || !f.open(QIODevice::WriteOnly | QIODevice::Append | QIODevice::Unbuffered)) {
-        m_lastError = tr("cannot write the audit log %1: %2").arg(m_file, f.errorString());
-        qCWarning(lcAudit).noquote() << m_lastError;
-        return false;
-    }
-    // One write per line, so concurrent monitors appending to one file do not interleave.
-    const QByteArray line = QJsonDocument(entry.toJson()).toJson(QJsonDocument::Compact) + '\n';
-    if (f.write(line) != line.size()) {
-        m_lastError = tr("cannot write the audit log %1: %2").arg(m_file, f.errorString());
-        qCWarning(lcAudit).noquote() << m_lastError;
-        return false;
-    }
-    return true;
+    if (JsonLines::append(m_file, entry.toJson(), &m_lastError))
+        return true;
+    m_lastError = tr("the audit log was not written: %1").arg(m_lastError);
+    qCWarning(lcAudit).noquote() << m_lastError;
+    return false;
 }
 
 } // namespace Monitor

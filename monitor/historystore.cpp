@@ -1,8 +1,8 @@
 #include "historystore.h"
 
+#include "jsonlines.h"
+
 #include <QtCore/QCryptographicHash>
-#include <QtCore/QDir>
-#include <QtCore/QFileInfo>
 #include <QtCore/QJsonDocument>
 #include <QtCore/QMetaEnum>
 #include <QtCore/QStandardPaths>
@@ -91,28 +91,15 @@ void HistoryStore::load(int hours)
 {
     m_handovers.clear();
     m_byElection.clear();
-    m_skipped = 0;
-    QFile f(m_file);
-    if (!f.open(QIODevice::ReadOnly))
-        return; // nothing yet
     const QDateTime since = QDateTime::currentDateTimeUtc().addSecs(-qint64(hours) * 3600);
-    int number = 0;
-    while (!f.atEnd()) {
-        const QByteArray line = f.readLine().trimmed();
-        ++number;
-        if (line.isEmpty())
-            continue;
-        QJsonParseError error;
-        const QJsonDocument doc = QJsonDocument::fromJson(line, &error);
+    m_skipped = JsonLines::read(m_file, lcHistory(), [this, &since](const QJsonObject &o) {
         Conclave::Handover h;
-        if (!doc.isObject() || !fromJson(doc.object(), &h)) {
-            ++m_skipped;
-            qCWarning(lcHistory).noquote() << m_file << "line" << number << "cannot be read; skipped";
-            continue;
-        }
+        if (!fromJson(o, &h))
+            return false;
         if (h.at >= since)
             m_handovers.append(h);
-    }
+        return true;
+    });
     std::stable_sort(m_handovers.begin(), m_handovers.end(),
                      [](const Conclave::Handover &a, const Conclave::Handover &b) { return a.at < b.at; });
     for (const Conclave::Handover &h : std::as_const(m_handovers))
@@ -135,16 +122,9 @@ void HistoryStore::append(const Conclave::Handover &h)
     m_handovers.append(h);
     mine.append(h);
     Q_EMIT appended(h);
-    if (!QDir().mkpath(QFileInfo(m_file).absolutePath())) {
-        qCWarning(lcHistory).noquote() << "cannot create the directory of" << m_file << "; history not kept";
-        return;
-    }
-    QFile f(m_file);
-    if (!f.open(QIODevice::WriteOnly | QIODevice::Append)) {
-        qCWarning(lcHistory).noquote() << "cannot append to" << m_file << ":" << f.errorString();
-        return;
-    }
-    f.write(QJsonDocument(toJson(h)).toJson(QJsonDocument::Compact) + '\n');
+    QString error;
+    if (!JsonLines::append(m_file, toJson(h), &error))
+        qCWarning(lcHistory).noquote() << error << "; history not kept";
 }
 
 } // namespace Monitor

@@ -46,6 +46,7 @@ struct Options
     Monitor::FlapRule flapRule;
     QString screenshot;
     double screenshotAfterS = 1.0;
+    QSize windowSize{1440, 800};
     QString select;
     QString auditLog;
     std::chrono::seconds chartSpan{15 * 60};
@@ -90,6 +91,7 @@ void addOptions(QCommandLineParser &p)
             {QStringLiteral("screenshot"), QStringLiteral("render the window to this PNG once data has loaded, then exit"), QStringLiteral("file")},
             {QStringLiteral("screenshot-after"), QStringLiteral("with --screenshot: seconds to stay live after the data has loaded, before rendering (default 1)"), QStringLiteral("seconds")},
             {QStringLiteral("select"), QStringLiteral("election to select at start"), QStringLiteral("election")},
+            {QStringLiteral("window-size"), QStringLiteral("the window's size at start, WIDTHxHEIGHT (default 1440x800); with --screenshot, the picture's"), QStringLiteral("size")},
             {QStringLiteral("chart-span"), QStringLiteral("time the leadership chart shows at start: 90s, 5m, 2h (1 min to 24 h; default 15m)"), QStringLiteral("span")},
             {QStringLiteral("audit-log"), QStringLiteral("append every action (resign, make leader, evict, revoke; --resign, --transfer) to this JSON-lines file (default: audit.jsonl in the monitor's data directory)"), QStringLiteral("file")},
             {QStringLiteral("timeout"), QStringLiteral("seconds to wait for etcd in --once/--resign/--transfer/--screenshot (default 10)"), QStringLiteral("seconds")},
@@ -150,6 +152,16 @@ std::optional<Options> readOptions(const QCommandLineParser &p, QString *problem
         o.screenshotAfterS = p.value(QStringLiteral("screenshot-after")).toDouble(&ok);
     if (!ok || o.screenshotAfterS < 0 || o.screenshotAfterS > 3600)
         return bad(QStringLiteral("--screenshot-after must be 0..3600 seconds"));
+    if (p.isSet(QStringLiteral("window-size"))) {
+        const QStringList wh = p.value(QStringLiteral("window-size")).split(QLatin1Char('x'));
+        bool okW = false;
+        bool okH = false;
+        o.windowSize = wh.size() == 2 ? QSize(wh[0].toInt(&okW), wh[1].toInt(&okH)) : QSize();
+        if (!okW || !okH || o.windowSize.width() < 640 || o.windowSize.height() < 400 || o.windowSize.width() > 8192
+            || o.windowSize.height() > 8192)
+            return bad(QStringLiteral("--window-size must be WIDTHxHEIGHT, from 640x400 to 8192x8192 (got \"%1\")")
+                               .arg(p.value(QStringLiteral("window-size"))));
+    }
     o.connection = resolveConnection(p);
     if (o.connection.endpointUrls(problem).isEmpty())
         return std::nullopt;
@@ -255,6 +267,7 @@ int runWindow(int argc, char **argv, Options o)
         o.connection.setPassword(password);
     }
     Monitor::MainWindow window({o.connection, o.prefix, o.readOnly, o.screenshot.isEmpty(), o.flapRule, o.auditLog, o.chartSpan});
+    window.resize(o.windowSize);
     if (!o.select.isEmpty()) {
         QObject::connect(window.electionModel(), &QAbstractItemModel::rowsInserted, &window, [&window, o] {
             if (window.selectedElection() != o.select)

@@ -251,7 +251,11 @@ void MainWindow::buildViews()
     detailLayout->addWidget(m_candidateView, 1);
     detailLayout->addWidget(m_feedback);
     buildHistoryPane(vertical);
-    horizontal->setSizes({760, 680});
+    // The elections list (with its strips) gets most of the width; the queue's last column
+    // (attributes or raw value) is the one that can be cut.
+    horizontal->setStretchFactor(0, 3);
+    horizontal->setStretchFactor(1, 2);
+    horizontal->setSizes({860, 580});
     vertical->setStretchFactor(0, 3);
     vertical->setStretchFactor(1, 2);
     setCentralWidget(vertical);
@@ -332,11 +336,13 @@ void MainWindow::setModels()
     connect(m_candidateView->selectionModel(), &QItemSelectionModel::currentRowChanged, this, &MainWindow::updateActions);
     m_electionView->horizontalHeader()->setSectionResizeMode(ElectionListModel::NameColumn, QHeaderView::Interactive);
     m_electionView->setColumnWidth(ElectionListModel::NameColumn, 200);
-    m_electionView->setColumnWidth(ElectionListModel::StatusColumn, 150);
-    m_electionView->setColumnWidth(ElectionListModel::LeaderColumn, 110);
-    m_electionView->setColumnWidth(ElectionListModel::CandidatesColumn, 80);
-    m_electionView->setColumnWidth(ElectionListModel::LeaderTtlColumn, 110);
-    m_electionView->setColumnWidth(ElectionListModel::InOfficeColumn, 90);
+    const QFontMetrics fm = m_electionView->fontMetrics();
+    // Wide enough for the longest status with its icon, the TTL text, the headers.
+    m_electionView->setColumnWidth(ElectionListModel::StatusColumn, fm.horizontalAdvance(statusName(Status::LeaseLow)) + 36);
+    m_electionView->setColumnWidth(ElectionListModel::LeaderColumn, 100);
+    m_electionView->setColumnWidth(ElectionListModel::CandidatesColumn, fm.horizontalAdvance(tr("Candidates")) + 24);
+    m_electionView->setColumnWidth(ElectionListModel::LeaderTtlColumn, fm.horizontalAdvance(QStringLiteral("10.0 s of 10 s")) + 16);
+    m_electionView->setColumnWidth(ElectionListModel::InOfficeColumn, fm.horizontalAdvance(QStringLiteral("≥ 59 min 59 s")) + 12);
     m_candidateView->setColumnWidth(CandidateModel::TtlColumn, 140);
     m_timelineView->setColumnWidth(TimelineModel::TimeColumn, 190);
     m_timelineView->setColumnWidth(TimelineModel::ElectionColumn, 220);

@@ -50,6 +50,7 @@ private Q_SLOTS:
     void transferLeadership();
     void transferRefusals();
     void transferTargetLeavesMidway();
+    void priorityHandoverIsTransferred();
     void writeAccess();
     void survivesEtcdRestart();
     void relistsAfterCompaction();
@@ -510,6 +511,39 @@ void tst_ElectionDirectory::badEndpoint()
     QVERIFY(!dir.isSynced());
     QVERIFY(!dir.isConnected());
     QVERIFY(dir.elections().isEmpty());
+}
+
+// A candidate of higher priority joins and asks the leader to hand over (its request key under
+// the prefix): the directory records that handover as transferred, not resigned; a plain
+// resign afterwards is still "resigned".
+void tst_ElectionDirectory::priorityHandoverIsTransferred()
+{
+    const QString name = QString::fromUtf8(EtcdTestEnv::uniquePrefix()) + u"priority"_s;
+    ElectorGroup g;
+    Elector *a = g.join(m_etcd.endpoints(), name, u"a"_s, Elector::Role::Leader);
+    QVERIFY(a);
+    QVERIFY(g.join(m_etcd.endpoints(), name, u"b"_s, Elector::Role::Follower));
+    Client client;
+    client.setEndpoints(m_etcd.endpoints());
+    ElectionDirectory dir(&client);
+    dir.setPrefix(name);
+    dir.start();
+    QTRY_COMPARE_WITH_TIMEOUT(dir.candidates(name).size(), 2, TestWaitMs);
+    Elector *c = g.add(m_etcd.endpoints(), name, u"c"_s);
+    c->setPriority(5);
+    c->campaign();
+    QTRY_COMPARE_WITH_TIMEOUT(c->role(), Elector::Role::Leader, TestWaitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(!dir.history(name).isEmpty() && dir.history(name).last().next.id() == u"c"_s, TestWaitMs);
+    const Handover h = dir.history(name).last();
+    QCOMPARE(h.previous.id(), u"a"_s);
+    QCOMPARE(h.cause, Handover::Cause::Transferred);
+    // Nothing is left expected: c's own resign later is a resign.
+    QTRY_COMPARE_WITH_TIMEOUT(dir.candidates(name).size(), 3, TestWaitMs);
+    c->setPriority(0);
+    c->resign();
+    QTRY_VERIFY_WITH_TIMEOUT(dir.history(name).last().previous.id() == u"c"_s, TestWaitMs);
+    QCOMPARE(dir.history(name).last().cause, Handover::Cause::Resigned);
+    QVERIFY(!g.twoLeaders);
 }
 
 QTEST_GUILESS_MAIN(tst_ElectionDirectory)

@@ -458,20 +458,56 @@ void tst_MainWindow::makeLeaderAndAudit()
     QVERIFY(!revoked.succeeded);
     QVERIFY2(!revoked.message.isEmpty(), "a failure says why");
 
-    // The file holds the same two lines; the dock shows them, newest first.
+    // An evict and a resign: both succeed; the resign's line waits for the next leader.
+    window.setConfirmer([](const QString &, const QString &) { return true; });
+    // Wait for the queue without the revoked key, and the Elector back at the back on a new lease.
+    // (An evicted Elector re-joins under the same key name: the fencing token tells them apart.)
+    auto settled = [&](const Conclave::LeaderInfo &gone) {
+        CandidateModel *q = window.candidateModel();
+        if (q->rowCount() != 3)
+            return false;
+        for (int row = 0; row < 3; ++row)
+            if (q->candidateAt(row).key() == gone.key() && q->candidateAt(row).fencingToken() == gone.fencingToken())
+                return false;
+        return true;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(settled(victim), TestWaitMs);
+    window.candidateView()->selectRow(1);
+    const QString evicted = window.candidateModel()->candidateAt(1).id();
+    const Conclave::LeaderInfo evictedOne = window.candidateModel()->candidateAt(1);
+    window.evictAction()->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(window.auditLog()->entries().size(), 3, TestWaitMs);
+    QCOMPARE(window.auditLog()->entries().at(2).action, u"evict"_s);
+    QCOMPARE(window.auditLog()->entries().at(2).target, evicted);
+    QVERIFY(window.auditLog()->entries().at(2).succeeded);
+    QTRY_VERIFY_WITH_TIMEOUT(settled(evictedOne) && window.resignAction()->isEnabled(), TestWaitMs);
+    const qint64 resigned = three->fencingToken();
+    window.resignAction()->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(window.auditLog()->entries().size(), 4, TestWaitMs);
+    const AuditEntry resign = window.auditLog()->entries().at(3);
+    QCOMPARE(resign.action, u"resign"_s);
+    QCOMPARE(resign.target, u"billing-3"_s);
+    QVERIFY(resign.succeeded);
+    QCOMPARE(resign.fencingBefore, resigned);
+    QVERIFY(resign.fencingAfter > resigned); // the next leader's
+    QCOMPARE(resign.fencingAfter, window.directory()->leader(svc).fencingToken());
+
+    // The file holds the same lines; the dock shows them, newest first.
     QFile file(o.auditLog);
     QVERIFY(file.open(QIODevice::ReadOnly));
     const QList<QByteArray> lines = file.readAll().trimmed().split('\n');
-    QCOMPARE(lines.size(), 2);
+    QCOMPARE(lines.size(), 4);
     QCOMPARE(QJsonDocument::fromJson(lines[0]).object().value(u"result"_s).toString(), u"succeeded"_s);
     QCOMPARE(QJsonDocument::fromJson(lines[1]).object().value(u"result"_s).toString(), u"failed"_s);
-    QCOMPARE(window.auditView()->rowCount(), 2);
-    QCOMPARE(window.auditView()->item(0, AuditView::ActionColumn)->text(), u"revoke"_s);
-    QCOMPARE(window.auditView()->item(1, AuditView::FencingColumn)->text(),
-             u"%1 → %2"_s.arg(before).arg(three->fencingToken()));
+    QCOMPARE(QJsonDocument::fromJson(lines[3]).object().value(u"action"_s).toString(), u"resign"_s);
+    QCOMPARE(window.auditView()->rowCount(), 4);
+    QCOMPARE(window.auditView()->item(0, AuditView::ActionColumn)->text(), u"resign"_s);
+    QCOMPARE(window.auditView()->item(2, AuditView::ActionColumn)->text(), u"revoke"_s);
+    QCOMPARE(window.auditView()->item(3, AuditView::FencingColumn)->text(),
+             u"%1 → %2"_s.arg(before).arg(made.fencingAfter));
     // A window opened later reads them back.
     MainWindow later(o);
-    QCOMPARE(later.auditView()->rowCount(), 2);
+    QCOMPARE(later.auditView()->rowCount(), 4);
 }
 
 // Under a dark palette the custom-painted parts follow it: the chart's background, the status

@@ -168,6 +168,8 @@ void tst_MonitorCli::transferHeadless()
     const Run r = run({u"--endpoints"_s, endpoint, u"--transfer"_s, p + u"jobs"_s, u"three"_s, u"--audit-log"_s, audit});
     QVERIFY2(r.exitCode == 0, r.err.constData());
     QVERIFY2(r.out.contains("three leads") && r.out.contains("was one"), r.out.constData());
+    // The request it wrote is gone by the time it exits (not left for a later reader).
+    QCOMPARE(m_etcd.etcdctl({u"get"_s, p + u"jobs.conclave-transfer"_s}).trimmed(), QString());
     QTRY_COMPARE_WITH_TIMEOUT(m_electors[2]->role(), Elector::Role::Leader, TestWaitMs);
     QTRY_COMPARE_WITH_TIMEOUT(m_electors[0]->role(), Elector::Role::Follower, TestWaitMs);
     QTRY_COMPARE_WITH_TIMEOUT(m_electors[1]->role(), Elector::Role::Follower, TestWaitMs);
@@ -374,6 +376,7 @@ void tst_MonitorCli::badInput_data()
     QTest::newRow("transfer and once") << QStringList{u"--transfer"_s, u"x"_s, u"a"_s, u"--once"_s} << 2 << u"cannot be combined"_s;
     QTest::newRow("chart span too short") << QStringList{u"--chart-span"_s, u"30s"_s} << 2 << u"--chart-span must be 1m..24h"_s;
     QTest::newRow("chart span not a span") << QStringList{u"--chart-span"_s, u"soon"_s} << 2 << u"--chart-span must be 1m..24h"_s;
+    QTest::newRow("bad window size") << QStringList{u"--window-size"_s, u"1280*720"_s} << 2 << u"--window-size must be WIDTHxHEIGHT"_s;
     QTest::newRow("audit log empty") << QStringList{u"--audit-log="_s} << 2 << u"--audit-log needs a file name"_s;
     QTest::newRow("serve-metrics and once") << QStringList{u"--serve-metrics"_s, u"127.0.0.1:0"_s, u"--once"_s} << 2 << u"runs on its own"_s;
     QTest::newRow("bad serve-metrics") << QStringList{u"--serve-metrics"_s, u"nowhere"_s} << 2 << u"HOST:PORT"_s;

@@ -141,22 +141,22 @@ Operation *ElectionAdmin::transfer(const QString &election, const QList<LeaderIn
             return;
         }
         const qint64 written = reply->header().revision;
-        // The request is removed when the operation ends, whatever the outcome.
-        auto cleanUp = [client, key, written] {
+        // The request is removed when the operation ends, whatever the outcome, and the
+        // operation finishes once etcd has answered that removal: a program that exits as soon
+        // as it finishes (conclave-monitor --transfer) leaves no request behind.
+        const auto ending = std::make_shared<bool>(false);
+        auto end = [=](Error e, const QString &message, qint64 revision) {
+            if (!guard || guard->isFinished() || *ending)
+                return;
+            *ending = true;
+            if (e != Error::NoError)
+                tracker->cancelTransfer(leader);
             Compare same;
             same.key = key;
             same.target = Compare::Target::Mod;
             same.number = written;
-            onFinished(client->txn({same}, {Codec::opDelete(Codec::deleteRequest(key))}, {}), client->q_ptr,
-                       [](GatewayReply *) {});
-        };
-        auto end = [=](Error e, const QString &message, qint64 revision) {
-            if (!guard || guard->isFinished())
-                return;
-            if (e != Error::NoError)
-                tracker->cancelTransfer(leader);
-            cleanUp();
-            OperationPrivate::finish(guard, e, message, revision);
+            onFinished(client->txn({same}, {Codec::opDelete(Codec::deleteRequest(key))}, {}), guard,
+                       [=](GatewayReply *) { OperationPrivate::finish(guard, e, message, revision); });
         };
         auto check = [=] {
             const LeaderInfo now = view->leader(election);

@@ -8,6 +8,7 @@
 #include "handovertracker.h"
 #include "leasepoller.h"
 #include "logging.h"
+#include "transfer.h"
 #include "prefixfeed.h"
 
 #include <QtCore/QMetaEnum>
@@ -60,6 +61,7 @@ public:
 
     void onListed(const QList<KeyValue> &kvs, qint64 revision);
     void onEvents(const QList<WatchEvent> &events);
+    void noteTransferRequests(const QList<WatchEvent> &events, WatchEvent::Type type);
     void publish(const ElectionIndex::Changes &changes);
     void pollStatus();
     void setConnected(bool on, Error error = Error::NoError, const QString &message = {});
@@ -94,8 +96,29 @@ void ElectionDirectoryPrivate::onListed(const QList<KeyValue> &kvs, qint64 listR
 void ElectionDirectoryPrivate::onEvents(const QList<WatchEvent> &events)
 {
     touch();
+    // A request seen before the change it causes; its removal after (they may share a batch).
+    noteTransferRequests(events, WatchEvent::Type::Put);
     publish(index.apply(events, QDateTime::currentDateTimeUtc()));
+    noteTransferRequests(events, WatchEvent::Type::Delete);
     Q_EMIT q->statusChanged();
+}
+
+// Transfer requests under the prefix (`<election>.conclave-transfer`, written by operators and by
+// candidates of higher priority): the handover that follows one is recorded as Transferred.
+void ElectionDirectoryPrivate::noteTransferRequests(const QList<WatchEvent> &events, WatchEvent::Type type)
+{
+    const QByteArray suffix(Transfer::RequestSuffix);
+    for (const WatchEvent &e : events) {
+        if (e.type != type || !e.kv.key.endsWith(suffix))
+            continue;
+        const QString election = QString::fromUtf8(e.kv.key.chopped(suffix.size()));
+        const std::optional<Transfer::Request> request = type == WatchEvent::Type::Put ? Transfer::decode(e.kv.value)
+                                                                                      : std::nullopt;
+        if (request && request->refused.isEmpty())
+            tracker.noteRequest(election, request->leaderKey, request->leaderRevision);
+        else
+            tracker.forgetRequest(election);
+    }
 }
 
 void ElectionDirectoryPrivate::publish(const ElectionIndex::Changes &changes)

@@ -49,6 +49,16 @@ void HandoverTracker::cancelTransfer(const LeaderInfo &leader)
     m_transferred.remove(incarnation(leader));
 }
 
+void HandoverTracker::noteRequest(const QString &election, const QByteArray &leaderKey, qint64 leaderRevision)
+{
+    m_requested.insert(election, leaderKey + '@' + QByteArray::number(leaderRevision));
+}
+
+void HandoverTracker::forgetRequest(const QString &election)
+{
+    m_requested.remove(election);
+}
+
 void HandoverTracker::record(const ElectionIndex::LeaderChange &change, qint64 revision)
 {
     Handover h;
@@ -67,7 +77,11 @@ void HandoverTracker::record(const ElectionIndex::LeaderChange &change, qint64 r
         commit(h);
         return;
     }
-    if (m_transferred.remove(incarnation(h.previous))) {
+    const auto requested = m_requested.constFind(h.election);
+    const bool asked = requested != m_requested.cend() && *requested == incarnation(h.previous);
+    if (asked)
+        m_requested.erase(requested);
+    if (m_transferred.remove(incarnation(h.previous)) || asked) {
         h.cause = Handover::Cause::Transferred;
         commit(h);
         return;

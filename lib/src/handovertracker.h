@@ -35,6 +35,12 @@ public:
     //! This process asked \a leader to hand over to a chosen candidate: the cause is Transferred.
     void expectTransfer(const LeaderInfo &leader);
     void cancelTransfer(const LeaderInfo &leader);
+    //! Someone (a candidate of higher priority, another operator) asked the leader of
+    //! \a election, the incarnation \a leaderKey@\a leaderRevision, to hand over: if that
+    //! leader goes next, the cause is Transferred.
+    void noteRequest(const QString &election, const QByteArray &leaderKey, qint64 leaderRevision);
+    //! The request was refused or withdrawn.
+    void forgetRequest(const QString &election);
 
 Q_SIGNALS:
     void handoverRecorded(const Conclave::Handover &handover);
@@ -47,6 +53,7 @@ private:
     QHash<QString, QList<Handover>> m_history;
     QSet<QByteArray> m_evicted; // incarnations (key@create revision) deleted through us
     QSet<QByteArray> m_transferred; // leaders asked through us to hand over
+    QHash<QString, QByteArray> m_requested; // election -> leader asked by anyone (its request key seen)
 };
 
 } // namespace Conclave

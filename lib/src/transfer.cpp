@@ -59,7 +59,7 @@ Plan planUpTo(const QList<KeyValue> &queue, qsizetype target)
 
 QByteArray requestKey(const QString &election)
 {
-    return election.toUtf8() + ".conclave-transfer";
+    return election.toUtf8() + RequestSuffix;
 }
 
 QByteArray encode(const Request &r)

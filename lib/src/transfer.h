@@ -17,6 +17,7 @@ namespace Conclave::Transfer {
 //! Where requests to \a election's leader are written: `<election>.conclave-transfer`, outside
 //! the election's prefix (etcdctl and Go count every key under `<election>/` as a candidate).
 QByteArray requestKey(const QString &election);
+inline constexpr char RequestSuffix[] = ".conclave-transfer";
 
 //! A candidate value's mark that its Elector acts on transfer requests while it leads.
 inline constexpr char TakesTransfersField[] = "transfers";
