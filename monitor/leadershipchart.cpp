@@ -124,9 +124,10 @@ void LeadershipChart::refresh()
         history = m_history ? m_history->handovers(m_election) : m_directory->history(m_election);
         queue = m_directory->candidates(m_election);
     }
+    const qsizetype lanes = m_picture.lanes.size();
     m_picture = LeadershipPicture::build(history, queue, now.addSecs(-m_span.count()), now);
-    if (minimumHeight() != minimumSizeHint().height())
-        updateGeometry();
+    if (m_picture.lanes.size() != lanes)
+        updateGeometry(); // the minimum height follows the number of lanes
     update();
 }
 
