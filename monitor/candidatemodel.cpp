@@ -137,12 +137,19 @@ QVariant CandidateModel::text(const Conclave::LeaderInfo &c, const QModelIndex &
     case IdColumn: return c.id();
     case AddressColumn:
         return c.host().isEmpty() ? QString() : QStringLiteral("%1:%2").arg(c.host()).arg(c.port());
-    case DetailsColumn:
+    case DetailsColumn: {
+        // A Conclave candidate's value is mostly the other columns: show what is not (priority,
+        // attributes); the tooltip has the raw value. Anything else: its raw value.
+        const QJsonObject o = QJsonDocument::fromJson(c.value()).object();
+        if (role == Qt::ToolTipRole || !o.contains(QLatin1String("conclave")) || !o.value(QLatin1String("id")).isString())
+            return role == Qt::ToolTipRole ? QString::fromUtf8(c.value()) : QString::fromUtf8(c.value().left(200));
+        QStringList parts;
+        if (const int priority = o.value(QLatin1String("priority")).toInt())
+            parts << tr("priority %1").arg(priority);
         if (!c.attributes().isEmpty())
-            return QString::fromUtf8(QJsonDocument(QJsonObject::fromVariantMap(c.attributes())).toJson(QJsonDocument::Compact));
-        if (c.value().startsWith("{\"conclave\"") && role == Qt::DisplayRole)
-            return QString(); // a Conclave candidate without attributes: its value is the other columns
-        return role == Qt::ToolTipRole ? QString::fromUtf8(c.value()) : QString::fromUtf8(c.value().left(200));
+            parts << QString::fromUtf8(QJsonDocument(QJsonObject::fromVariantMap(c.attributes())).toJson(QJsonDocument::Compact));
+        return parts.join(QStringLiteral(" · "));
+    }
     case LeaseColumn: return leaseHex(c.leaseId());
     case TtlColumn: return stray ? QString() : formatTtl(lease);
     case FencingColumn: return QString::number(c.fencingToken());
@@ -160,7 +167,7 @@ QVariant CandidateModel::headerData(int section, Qt::Orientation orientation, in
     case RoleColumn: return tr("Role");
     case IdColumn: return tr("Id");
     case AddressColumn: return tr("Address");
-    case DetailsColumn: return tr("Attributes / value");
+    case DetailsColumn: return tr("Details");
     case LeaseColumn: return tr("Lease");
     case TtlColumn: return tr("TTL");
     case FencingColumn: return tr("Fencing token");

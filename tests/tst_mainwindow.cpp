@@ -215,6 +215,10 @@ void tst_MainWindow::etcdctlElectAppears()
     ElectionListModel *list = window.electionModel();
     QCOMPARE(list->data(list->index(0, ElectionListModel::NameColumn)).toString(), p + u"go-service"_s);
     QTRY_COMPARE_WITH_TIMEOUT(list->data(list->index(0, ElectionListModel::LeaderColumn)).toString(), u"proposal-x"_s, TestWaitMs);
+    window.selectElection(p + u"go-service"_s);
+    QTRY_COMPARE_WITH_TIMEOUT(window.candidateModel()->rowCount(), 1, TestWaitMs);
+    // Not Conclave: its raw value is its details.
+    QCOMPARE(window.candidateModel()->data(window.candidateModel()->index(0, CandidateModel::DetailsColumn)).toString(), u"proposal-x"_s);
     elect->kill();
     elect->waitForFinished(5000);
 }
@@ -348,7 +352,11 @@ void tst_MainWindow::filterSortAndCount()
     ElectorGroup g;
     QVERIFY(g.join(m_etcd.endpoints(), p + u"alpha"_s, u"zed"_s, Elector::Role::Leader));
     QVERIFY(g.join(m_etcd.endpoints(), p + u"beta"_s, u"one"_s, Elector::Role::Leader));
-    QVERIFY(g.join(m_etcd.endpoints(), p + u"beta"_s, u"needle"_s, Elector::Role::Follower));
+    Elector *needle = g.add(m_etcd.endpoints(), p + u"beta"_s, u"needle"_s);
+    needle->setPriority(2); // it will take over from "one"
+    needle->setAttributes({{u"zone"_s, u"eu-1"_s}});
+    needle->campaign();
+    QTRY_COMPARE_WITH_TIMEOUT(needle->role(), Elector::Role::Leader, TestWaitMs);
     auto gone = std::make_unique<ElectorGroup>(); // destroyed midway: it leaves
     QVERIFY(gone->join(m_etcd.endpoints(), p + u"gamma"_s, u"gone"_s, Elector::Role::Leader));
 
@@ -383,6 +391,14 @@ void tst_MainWindow::filterSortAndCount()
     window.electionView()->sortByColumn(ElectionListModel::NameColumn, Qt::AscendingOrder);
     QCOMPARE(names(), (QStringList{p + u"alpha"_s, p + u"beta"_s, p + u"gamma"_s}));
 
+    // The queue's details: what a Conclave value says beyond the other columns.
+    window.selectElection(p + u"beta"_s);
+    CandidateModel *queue = window.candidateModel();
+    QTRY_COMPARE_WITH_TIMEOUT(queue->rowCount(), 2, TestWaitMs);
+    QCOMPARE(queue->data(queue->index(0, CandidateModel::IdColumn)).toString(), u"needle"_s);
+    QCOMPARE(queue->data(queue->index(0, CandidateModel::DetailsColumn)).toString(), u"priority 2 · {\"zone\":\"eu-1\"}"_s);
+    QCOMPARE(queue->data(queue->index(1, CandidateModel::DetailsColumn)).toString(), QString());
+    QVERIFY(queue->data(queue->index(1, CandidateModel::DetailsColumn), Qt::ToolTipRole).toString().contains(u"\"id\":\"one\""_s));
     const int gammaRow = window.electionModel()->rowOf(p + u"gamma"_s);
     const QModelIndex status = window.electionModel()->index(gammaRow, ElectionListModel::StatusColumn);
     QCOMPARE(status.data().toString(), u"no leader"_s);
