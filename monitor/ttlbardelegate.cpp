@@ -10,10 +10,12 @@ namespace Monitor {
 
 namespace {
 
-// Green while keepalives hold it above two thirds, amber below, red in the last sixth.
+// The status column's rule: green above a third (keepalives renew at about two thirds left, so
+// a healthy lease swings between full and two thirds), amber below ("leader lease low"), red
+// in the last sixth.
 QColor barColor(double fraction)
 {
-    if (fraction >= 2.0 / 3.0)
+    if (fraction >= 1.0 / 3.0)
         return QColor(0x43, 0xa0, 0x47);
     if (fraction >= 1.0 / 6.0)
         return QColor(0xf9, 0xa8, 0x25);
