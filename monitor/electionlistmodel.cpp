@@ -93,7 +93,12 @@ QVariant ElectionListModel::sortKey(const QString &name, int column) const
         const Conclave::LeaseStatus lease = m_directory->leaseStatus(leader.leaseId());
         return leader.isValid() && lease.state == Conclave::LeaseStatus::State::Alive ? qint64(lease.remaining.count()) : qint64(-1);
     }
-    case InOfficeColumn: return inOfficeMs(name);
+    case InOfficeColumn: {
+        if (!m_directory->leader(name).isValid())
+            return qint64(-1);
+        bool exact = false;
+        return officeStart(name, &exact).msecsTo(QDateTime::currentDateTimeUtc());
+    }
     case LeadershipColumn: return qint64(m_directory->history(name).size());
     default: return text(name, column, Qt::DisplayRole);
     }
@@ -138,30 +143,23 @@ QVariant ElectionListModel::text(const QString &name, int column, int role) cons
     case InOfficeColumn: {
         if (!leader.isValid())
             return QString();
-        // Exact only when this monitor saw the handover; a leader found by the first listing
-        // has led at least since then (etcd keeps no timestamps).
-        const QList<Conclave::Handover> history = m_directory->history(name);
-        if (!history.isEmpty() && history.last().next.key() == leader.key()
-            && history.last().next.fencingToken() == leader.fencingToken()
-            && history.last().previous.isValid())
-            return age(history.last().at);
-        return QStringLiteral("≥ ") + age(leader.since());
+        bool exact = false;
+        const QDateTime start = officeStart(name, &exact);
+        return exact ? age(start) : QStringLiteral("≥ ") + age(start);
     }
     }
     return {};
 }
 
-qint64 ElectionListModel::inOfficeMs(const QString &name) const
+// Exact only when this monitor saw the handover; a leader found by the first listing has led
+// at least since then (etcd keeps no timestamps).
+QDateTime ElectionListModel::officeStart(const QString &name, bool *exact) const
 {
     const Conclave::LeaderInfo leader = m_directory->leader(name);
-    if (!leader.isValid())
-        return -1;
     const QList<Conclave::Handover> history = m_directory->history(name);
-    const QDateTime since = !history.isEmpty() && history.last().next.key() == leader.key()
-                    && history.last().next.fencingToken() == leader.fencingToken()
-            ? history.last().at
-            : leader.since();
-    return since.msecsTo(QDateTime::currentDateTimeUtc());
+    *exact = !history.isEmpty() && history.last().next.key() == leader.key()
+            && history.last().next.fencingToken() == leader.fencingToken() && history.last().previous.isValid();
+    return *exact ? history.last().at : leader.since();
 }
 
 QVariant ElectionListModel::headerData(int section, Qt::Orientation orientation, int role) const

@@ -45,7 +45,8 @@ private:
     QVariant statusData(const QString &election, int role) const;
     QVariant text(const QString &election, int column, int role) const;
     QVariant sortKey(const QString &election, int column) const;
-    qint64 inOfficeMs(const QString &election) const;
+    //! When the current leader's term began, as far as this monitor knows (\a exact: it saw it).
+    QDateTime officeStart(const QString &election, bool *exact) const;
 
     QPointer<Conclave::ElectionDirectory> m_directory;
     QStringList m_names; // sorted

@@ -117,15 +117,8 @@ void LeadershipChart::setSpan(std::chrono::seconds span)
 
 void LeadershipChart::refresh()
 {
-    const QDateTime now = QDateTime::currentDateTimeUtc();
-    QList<Conclave::Handover> history;
-    QList<Conclave::LeaderInfo> queue;
-    if (!m_election.isEmpty() && m_directory) {
-        history = m_history ? m_history->handovers(m_election) : m_directory->history(m_election);
-        queue = m_directory->candidates(m_election);
-    }
     const qsizetype lanes = m_picture.lanes.size();
-    m_picture = LeadershipPicture::build(history, queue, now.addSecs(-m_span.count()), now);
+    m_picture = pictureNow(m_directory, m_history, m_election, m_span);
     if (m_picture.lanes.size() != lanes)
         updateGeometry(); // the minimum height follows the number of lanes
     update();

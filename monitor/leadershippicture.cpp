@@ -1,5 +1,7 @@
 #include "leadershippicture.h"
 
+#include "historystore.h"
+
 #include <algorithm>
 
 namespace Monitor {
@@ -75,6 +77,16 @@ LeadershipPicture LeadershipPicture::build(const QList<Conclave::Handover> &hist
         if (!p.lanes.contains(s->id))
             p.lanes.append(s->id);
     return p;
+}
+
+LeadershipPicture pictureNow(const Conclave::ElectionDirectory *directory, const HistoryStore *history,
+                             const QString &election, std::chrono::seconds span)
+{
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    if (!directory || election.isEmpty())
+        return LeadershipPicture::build({}, {}, now.addSecs(-span.count()), now);
+    return LeadershipPicture::build(history ? history->handovers(election) : directory->history(election),
+                                    directory->candidates(election), now.addSecs(-span.count()), now);
 }
 
 qint64 LeadershipPicture::leaderlessMs() const

@@ -11,7 +11,11 @@
 #include <QtCore/QString>
 #include <QtCore/QStringList>
 
+#include <chrono>
+
 namespace Monitor {
+
+class HistoryStore;
 
 struct LeadershipSpan
 {
@@ -46,6 +50,14 @@ struct LeadershipPicture
     //! Milliseconds without a leader inside the window.
     qint64 leaderlessMs() const;
 };
+
+/*!
+ * \a election's last \a span up to now: its handovers from \a history when given (it outlives
+ * runs), else those \a directory recorded in this run, and its current queue. An empty picture
+ * of the span without a directory or an election.
+ */
+LeadershipPicture pictureNow(const Conclave::ElectionDirectory *directory, const HistoryStore *history,
+                             const QString &election, std::chrono::seconds span);
 
 //! The same colour for the same candidate id in every run and every view.
 QColor laneColor(const QString &id);

@@ -28,11 +28,7 @@ void LeadershipStripDelegate::setSources(Conclave::ElectionDirectory *directory,
 
 LeadershipPicture LeadershipStripDelegate::pictureOf(const QString &election) const
 {
-    if (!m_directory)
-        return {};
-    const QDateTime now = QDateTime::currentDateTimeUtc();
-    return LeadershipPicture::build(m_history ? m_history->handovers(election) : m_directory->history(election),
-                                    m_directory->candidates(election), now.addSecs(-m_span.count()), now);
+    return pictureNow(m_directory, m_history, election, m_span);
 }
 
 QString LeadershipStripDelegate::summary(const QString &election) const

@@ -61,10 +61,7 @@ QString errorColor(const QPalette &palette)
 
 QString statusBadge(Status status, int size)
 {
-    static const char *const files[] = {"status-healthy", "status-lease-low", "status-flapping",
-                                        "status-no-leader", "status-anomaly", "status-stale"};
-    return QStringLiteral("<img src=\":/icons/%1.svg\" width=\"%2\" height=\"%2\">")
-            .arg(QLatin1String(files[int(status)])).arg(size);
+    return QStringLiteral("<img src=\"%1\" width=\"%2\" height=\"%2\">").arg(statusIconPath(status)).arg(size);
 }
 
 constexpr int SpanChoices[] = {60, 5 * 60, 15 * 60, 3600, 6 * 3600, 24 * 3600};

@@ -28,17 +28,22 @@ QColor statusTint(Status status, const QPalette &palette)
                             float(base.blueF() * (1 - a) + c.blueF() * a));
 }
 
-QIcon statusIcon(Status status)
+QString statusIconPath(Status status)
 {
     switch (status) {
-    case Status::Healthy: return QIcon(QStringLiteral(":/icons/status-healthy.svg"));
-    case Status::LeaseLow: return QIcon(QStringLiteral(":/icons/status-lease-low.svg"));
-    case Status::Flapping: return QIcon(QStringLiteral(":/icons/status-flapping.svg"));
-    case Status::NoLeader: return QIcon(QStringLiteral(":/icons/status-no-leader.svg"));
-    case Status::Anomaly: return QIcon(QStringLiteral(":/icons/status-anomaly.svg"));
-    case Status::Stale: return QIcon(QStringLiteral(":/icons/status-stale.svg"));
+    case Status::Healthy: return QStringLiteral(":/icons/status-healthy.svg");
+    case Status::LeaseLow: return QStringLiteral(":/icons/status-lease-low.svg");
+    case Status::Flapping: return QStringLiteral(":/icons/status-flapping.svg");
+    case Status::NoLeader: return QStringLiteral(":/icons/status-no-leader.svg");
+    case Status::Anomaly: return QStringLiteral(":/icons/status-anomaly.svg");
+    case Status::Stale: return QStringLiteral(":/icons/status-stale.svg");
     }
     return {};
+}
+
+QIcon statusIcon(Status status)
+{
+    return QIcon(statusIconPath(status));
 }
 
 QIcon themedIcon(const char *themeName, const char *fallback)

@@ -18,6 +18,8 @@ QColor statusColor(Status status);
 //! A wash of the status colour over \a palette's base, for a table cell (invalid: none).
 QColor statusTint(Status status, const QPalette &palette);
 QIcon statusIcon(Status status);
+//! The bundled SVG of the status icon (":/icons/status-….svg"), for rich text.
+QString statusIconPath(Status status);
 //! An icon from the desktop theme, or the bundled SVG (":/icons/<fallback>.svg") without one.
 QIcon themedIcon(const char *themeName, const char *fallback);
 //! All statuses, mildest first.
