@@ -5,29 +5,12 @@
 #include <conclave/electiondirectory.h>
 #include <conclave/operation.h>
 
-#include <QtCore/QJsonDocument>
-#include <QtCore/QJsonObject>
 #include <QtCore/QTimer>
 #include <QtWidgets/QMessageBox>
 
 namespace Monitor {
 
 namespace {
-
-// The JSON object of a Conclave candidate's value; empty for etcdctl and Go candidates.
-QJsonObject conclaveValue(const Conclave::LeaderInfo &c)
-{
-    const QJsonObject o = QJsonDocument::fromJson(c.value()).object();
-    return o.contains(QLatin1String("conclave")) && o.value(QLatin1String("id")).isString() ? o : QJsonObject();
-}
-
-int indexOf(const QList<Conclave::LeaderInfo> &queue, const Conclave::LeaderInfo &c)
-{
-    for (int i = 0; i < queue.size(); ++i)
-        if (queue.at(i).key() == c.key() && queue.at(i).fencingToken() == c.fencingToken())
-            return i;
-    return -1;
-}
 
 constexpr int NextLeaderWaitMs = 5000;
 
@@ -154,40 +137,32 @@ void AdminActions::resignLeader(const QString &election)
     });
 }
 
+// The rules are the library's (ElectionDirectory::transferProblem, the same checks
+// transferLeadership makes); this only words the outcome.
 QString AdminActions::transferPreview(const Conclave::LeaderInfo &candidate, const QString &election, bool *possible) const
 {
     *possible = false;
     const QList<Conclave::LeaderInfo> queue = m_directory ? m_directory->candidates(election) : QList<Conclave::LeaderInfo>();
-    const int at = indexOf(queue, candidate);
+    // transferLeadership goes by id: the first candidate with it is the one that would lead.
+    qsizetype at = -1;
+    for (qsizetype i = 0; i < queue.size() && at < 0; ++i)
+        if (queue.at(i).id() == candidate.id())
+            at = i;
     if (at < 0)
         return tr("%1 is no longer a candidate of %2.").arg(candidate.id(), election);
     if (at == 0)
         return tr("%1 leads %2 already.").arg(candidate.id(), election);
-    const QJsonObject target = conclaveValue(candidate);
-    if (target.isEmpty())
-        return tr("%1 is not a Conclave candidate (etcdctl or Go): it cannot be asked to lead.").arg(candidate.id());
-    const QJsonObject leader = conclaveValue(queue.first());
-    if (leader.isEmpty() || !leader.value(QLatin1String("transfers")).toBool())
-        return tr("The leader %1 does not take transfer requests (not Conclave, or an older version).").arg(queue.first().id());
-    QStringList moved;
-    for (int i = 0; i < at; ++i) {
-        if (conclaveValue(queue.at(i)).isEmpty())
-            return tr("%1 (etcdctl or Go) is ahead of %2 and cannot be moved safely.").arg(queue.at(i).id(), candidate.id());
-        moved << queue.at(i).id();
-    }
-    const int priority = target.value(QLatin1String("priority")).toInt();
-    for (const Conclave::LeaderInfo &c : queue) {
-        const int theirs = conclaveValue(c).value(QLatin1String("priority")).toInt();
-        if (c.key() != candidate.key() && theirs > priority)
-            return tr("%1 has priority %2, above %3's %4: it would take leadership straight back.")
-                    .arg(c.id()).arg(theirs).arg(candidate.id()).arg(priority);
-    }
+    const QString problem = m_directory->transferProblem(election, candidate.id());
+    if (!problem.isEmpty())
+        return problem;
     *possible = true;
-    const QString who = moved.size() == 1
-            ? moved.first()
-            : tr("%1 and %2").arg(QStringList(moved.mid(0, moved.size() - 1)).join(QStringLiteral(", ")), moved.last());
-    return moved.size() == 1 ? tr("%1 will lead; %2 re-joins at the back.").arg(candidate.id(), who)
-                             : tr("%1 will lead; %2 re-join at the back.").arg(candidate.id(), who);
+    QStringList moved;
+    for (qsizetype i = 0; i < at; ++i)
+        moved << queue.at(i).id();
+    if (moved.size() == 1)
+        return tr("%1 will lead; %2 re-joins at the back.").arg(candidate.id(), moved.first());
+    const QString who = tr("%1 and %2").arg(QStringList(moved.mid(0, moved.size() - 1)).join(QStringLiteral(", ")), moved.last());
+    return tr("%1 will lead; %2 re-join at the back.").arg(candidate.id(), who);
 }
 
 void AdminActions::makeLeader(const Conclave::LeaderInfo &candidate, const QString &election)

@@ -45,7 +45,8 @@ public:
     void resignLeader(const QString &election);
     void makeLeader(const Conclave::LeaderInfo &candidate, const QString &election);
     //! What making \a candidate leader would do, in one sentence ("b-3 will lead; b-1 and b-2
-    //! re-join at the back."), or why it cannot be done (then \a possible is false).
+    //! re-join at the back."), or why it cannot be done (then \a possible is false), by the
+    //! library's rules (ElectionDirectory::transferProblem).
     QString transferPreview(const Conclave::LeaderInfo &candidate, const QString &election, bool *possible) const;
     void evict(const Conclave::LeaderInfo &candidate, const QString &election);
     void revokeLease(qint64 lease);

@@ -274,6 +274,7 @@ void tst_ElectionDirectory::transferLeadership()
     Elector *a = t.a, *b = t.b, *c = t.c;
     ElectionDirectory &dir = t.dir;
     const qint64 cKey = dir.candidates(name).at(2).fencingToken();
+    QCOMPARE(dir.transferProblem(name, u"c"_s), QString()); // the preview says it would go ahead
     std::unique_ptr<Operation> op(dir.transferLeadership(name, u"c"_s));
     QVERIFY(await(op.get()));
     QVERIFY2(op->error() == Error::NoError, qPrintable(op->errorString()));
@@ -315,6 +316,10 @@ void tst_ElectionDirectory::transferRefusals()
     QVERIFY(d);
     QTRY_COMPARE_WITH_TIMEOUT(dir.candidates(name).size(), 3, TestWaitMs);
     auto refused = [&](const QString &election, const QString &id, const QString &reason) {
+        // The preview, writing nothing, gives the same reason the operation fails with.
+        const QString preview = dir.transferProblem(election, id);
+        if (!preview.contains(reason))
+            return QStringLiteral("transferProblem: \"%1\"").arg(preview);
         std::unique_ptr<Operation> op(dir.transferLeadership(election, id));
         if (!await(op.get()))
             return QStringLiteral("did not finish");

@@ -91,6 +91,30 @@ QString whoAsks()
 
 } // namespace
 
+QString ElectionAdmin::transferProblem(const QList<LeaderInfo> &queue, const QString &candidateId,
+                                       qsizetype *target, Transfer::Plan *plan)
+{
+    qsizetype at = -1;
+    QList<KeyValue> kvs;
+    for (qsizetype i = 0; i < queue.size(); ++i) {
+        kvs.append(keyValueOf(queue.at(i)));
+        if (at < 0 && queue.at(i).id() == candidateId)
+            at = i;
+    }
+    if (target)
+        *target = at;
+    if (queue.isEmpty())
+        return QStringLiteral("the election has no candidates");
+    if (at < 0)
+        return QStringLiteral("no candidate \"%1\" in the election").arg(candidateId);
+    if (at == 0)
+        return {};
+    const Transfer::Plan planned = Transfer::toTarget(kvs, kvs.at(at).key, kvs.at(at).createRevision);
+    if (plan)
+        *plan = planned;
+    return planned.problem;
+}
+
 // Validates against the directory's view, writes the request, then waits for one of: the target
 // leads (done), the leader refuses in the request (its reason), someone else leads (conflict),
 // or no answer in time. The request is removed afterwards unless rewritten meanwhile.
@@ -99,24 +123,15 @@ Operation *ElectionAdmin::transfer(const QString &election, const QList<LeaderIn
 {
     const QString what = QStringLiteral("transfer %1 to %2").arg(election, candidateId);
     qsizetype target = -1;
-    QList<KeyValue> kvs;
-    for (qsizetype i = 0; i < queue.size(); ++i) {
-        kvs.append(keyValueOf(queue.at(i)));
-        if (target < 0 && queue.at(i).id() == candidateId)
-            target = i;
-    }
-    if (queue.isEmpty())
-        return failed(Error::InvalidArgument, what + QStringLiteral(": the election has no candidates"));
-    if (target < 0)
-        return failed(Error::InvalidArgument, what + QStringLiteral(": no candidate \"%1\" in the election").arg(candidateId));
+    Transfer::Plan plan;
+    const QString problem = transferProblem(queue, candidateId, &target, &plan);
+    if (!problem.isEmpty())
+        return failed(Error::InvalidArgument, what + QStringLiteral(": ") + problem);
     if (target == 0) {
         Operation *op = OperationPrivate::create(m_owner);
         OperationPrivate::finish(op, Error::NoError, {}, 0);
         return op; // it leads already
     }
-    const Transfer::Plan plan = Transfer::toTarget(kvs, kvs.at(target).key, kvs.at(target).createRevision);
-    if (!plan.ok())
-        return failed(Error::InvalidArgument, what + QStringLiteral(": ") + plan.problem);
 
     Operation *op = OperationPrivate::create(m_owner);
     Transfer::Request request;

@@ -5,6 +5,8 @@
 
 #include <conclave/leaderinfo.h>
 
+#include "transfer.h"
+
 #include <QtCore/QList>
 #include <QtCore/QString>
 
@@ -34,6 +36,12 @@ public:
      */
     Operation *transfer(const QString &election, const QList<LeaderInfo> &queue,
                         const QString &candidateId, ElectionDirectory *view);
+    /*!
+     * transfer()'s checks, writing nothing: why \a candidateId cannot be made leader of \a queue
+     * (empty: it can, or leads already). \a target gets its position (-1: none), \a plan the plan.
+     */
+    static QString transferProblem(const QList<LeaderInfo> &queue, const QString &candidateId,
+                                   qsizetype *target = nullptr, Transfer::Plan *plan = nullptr);
     Operation *revokeLease(qint64 leaseId);
     Operation *leaseKeys(qint64 leaseId);
     Operation *checkWriteAccess(const QString &prefix);

@@ -251,6 +251,14 @@ Operation *ElectionDirectory::transferLeadership(const QString &election, const 
     return d->admin.transfer(election, d->index.candidates(election), candidateId, this);
 }
 
+QString ElectionDirectory::transferProblem(const QString &election, const QString &candidateId) const
+{
+    Q_D(const ElectionDirectory);
+    if (!d->index.contains(election))
+        return QStringLiteral("no election \"%1\" is known").arg(election);
+    return ElectionAdmin::transferProblem(d->index.candidates(election), candidateId);
+}
+
 Operation *ElectionDirectory::evict(const LeaderInfo &candidate)
 {
     return d_func()->admin.guardedDelete(candidate, QStringLiteral("evict %1").arg(candidate.id()));

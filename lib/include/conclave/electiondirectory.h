@@ -154,6 +154,13 @@ public:
      * the leader does not act within 5 s. Leading already: finishes at once without error.
      */
     Conclave::Operation *transferLeadership(const QString &election, const QString &candidateId);
+    /*!
+     * Whether transferLeadership(\a election, \a candidateId) would go ahead, judged on this view
+     * by the same rules and writing nothing: empty if it would (or the candidate leads already),
+     * else the reason it would be refused with. For previews; the leader still checks the
+     * queue when it acts.
+     */
+    QString transferProblem(const QString &election, const QString &candidateId) const;
     //! Deletes one candidate's key, guarded by its create revision (fencing token).
     Conclave::Operation *evict(const Conclave::LeaderInfo &candidate);
     //! Revokes a lease: every key attached to it goes, in every election.
