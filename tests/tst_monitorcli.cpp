@@ -353,6 +353,14 @@ void tst_MonitorCli::screenshotOfSelectedElection()
     QVERIFY(image.load(file));
     QVERIFY(image.width() >= 1000 && image.height() >= 600);
     png.remove();
+    // The picture has the size asked for (and the chart's span is accepted).
+    const Run sized = run({u"--endpoints"_s, m_etcd.endpoints().first().toString(), u"--prefix"_s, p,
+                           u"--screenshot"_s, file, u"--screenshot-after"_s, u"0"_s, u"--window-size"_s, u"1280x720"_s,
+                           u"--chart-span"_s, u"5m"_s});
+    QVERIFY2(sized.exitCode == 0, sized.err.constData());
+    QVERIFY(image.load(file));
+    QCOMPARE(image.size(), QSize(1280, 720));
+    QFile::remove(file);
 }
 
 void tst_MonitorCli::badInput_data()
