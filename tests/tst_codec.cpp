@@ -22,8 +22,6 @@ private Q_SLOTS:
     void parseDeleteEvent();
     void compareUsesMatchingField_data();
     void compareUsesMatchingField();
-    void classify_data();
-    void classify();
 };
 
 void tst_Codec::bytesRoundTrip_data()
@@ -167,50 +165,6 @@ void tst_Codec::compareUsesMatchingField()
     const QJsonObject json = Codec::compareJson(c);
     QVERIFY(json.contains(field));
     QCOMPARE(json.size(), 4); // key, target, result and exactly one value field
-}
-
-void tst_Codec::classify_data()
-{
-    QTest::addColumn<int>("http");
-    QTest::addColumn<int>("grpc");
-    QTest::addColumn<QString>("message");
-    QTest::addColumn<Error>("expected");
-    QTest::newRow("wrong password") << 400 << 3
-        << QStringLiteral("etcdserver: authentication failed, invalid user ID or password")
-        << Error::AuthenticationError;
-    QTest::newRow("no token") << 400 << 3 << QStringLiteral("etcdserver: user name is empty")
-                              << Error::AuthenticationError;
-    QTest::newRow("bad token") << 401 << 16 << QStringLiteral("etcdserver: invalid auth token")
-                               << Error::AuthenticationError;
-    QTest::newRow("denied") << 403 << 7 << QStringLiteral("etcdserver: permission denied")
-                            << Error::PermissionDenied;
-    QTest::newRow("lease") << 404 << 5 << QStringLiteral("etcdserver: requested lease not found")
-                           << Error::LeaseLost;
-    QTest::newRow("compacted") << 400 << 11
-        << QStringLiteral("etcdserver: mvcc: required revision has been compacted") << Error::Compacted;
-    QTest::newRow("bad base64") << 400 << 3 << QStringLiteral("illegal base64 data at input byte 0")
-                                << Error::InvalidArgument;
-    QTest::newRow("too large") << 429 << 8 << QStringLiteral("grpc: received message larger than max")
-                               << Error::InvalidArgument;
-    QTest::newRow("no leader") << 503 << 14 << QStringLiteral("etcdserver: no leader")
-                               << Error::Unavailable;
-    QTest::newRow("deadline") << 500 << 2 << QStringLiteral("context deadline exceeded")
-                              << Error::Unavailable;
-    QTest::newRow("html 502") << 502 << 0 << QStringLiteral("<html>Bad Gateway</html>")
-                              << Error::Unavailable;
-    QTest::newRow("404 text") << 404 << 0 << QStringLiteral("404 page not found")
-                              << Error::GatewayError;
-    QTest::newRow("lease exists") << 412 << 9 << QStringLiteral("etcdserver: lease already exists")
-                                  << Error::GatewayError;
-}
-
-void tst_Codec::classify()
-{
-    QFETCH(int, http);
-    QFETCH(int, grpc);
-    QFETCH(QString, message);
-    QFETCH(Error, expected);
-    QCOMPARE(Codec::classify(http, grpc, message), expected);
 }
 
 QTEST_GUILESS_MAIN(tst_Codec)

@@ -258,24 +258,4 @@ TxnResult parseTxn(const QJsonObject &object)
     return r;
 }
 
-Error classify(int httpStatus, int grpcCode, const QString &message)
-{
-    const auto has = [&](const char *text) { return message.contains(QLatin1String(text)); };
-    if (has("authentication failed") || has("user name is empty") || has("invalid auth token")
-        || grpcCode == 16 || httpStatus == 401)
-        return Error::AuthenticationError;
-    if (grpcCode == 7 || httpStatus == 403)
-        return Error::PermissionDenied;
-    if (has("lease not found"))
-        return Error::LeaseLost;
-    if (grpcCode == 11 && has("compacted"))
-        return Error::Compacted;
-    if (grpcCode == 3 || httpStatus == 400 || grpcCode == 8 || httpStatus == 429)
-        return Error::InvalidArgument;
-    if (grpcCode == 14 || grpcCode == 4 || (grpcCode == 2 && httpStatus >= 500)
-        || httpStatus >= 500)
-        return Error::Unavailable;
-    return Error::GatewayError;
-}
-
 } // namespace Conclave::Codec

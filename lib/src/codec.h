@@ -117,9 +117,6 @@ QJsonObject opDelete(const QJsonObject &deleteRange);
 RangeResult parseRange(const QJsonObject &object, bool *ok = nullptr);
 TxnResult parseTxn(const QJsonObject &object);
 
-// Maps an error answer (HTTP status, gRPC code, gateway message) to our enum.
-Error classify(int httpStatus, int grpcCode, const QString &message);
-
 } // namespace Codec
 } // namespace Conclave
 

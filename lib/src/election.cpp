@@ -35,14 +35,24 @@ QByteArray candidateKey(const QString &name, qint64 leaseId)
 
 bool isCandidateKey(const QByteArray &prefix, const QByteArray &key)
 {
-    if (!key.startsWith(prefix) || key.size() == prefix.size() || key.size() > prefix.size() + 16)
+    // Any direct child, whatever its name: Conclave, Go and etcdctl name keys after their lease
+    // in hex, etcd3 for Node.js in decimal, and a client may name them otherwise; every client
+    // of the recipe waits behind all of them. Deeper keys belong to a sub-election.
+    return key.startsWith(prefix) && key.indexOf('/', prefix.size()) < 0;
+}
+
+bool isNamedAfterLease(const QByteArray &name, qint64 lease)
+{
+    const auto all = [&name](auto isDigit) { return std::all_of(name.begin(), name.end(), isDigit); };
+    const auto hexDigit = [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); };
+    const auto decimalDigit = [](char c) { return c >= '0' && c <= '9'; };
+    if (lease <= 0 || name.isEmpty())
         return false;
-    for (qsizetype i = prefix.size(); i < key.size(); ++i) {
-        const char c = key.at(i);
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-            return false;
-    }
-    return true;
+    bool ok = false;
+    if (name.size() <= 16 && all(hexDigit) && qint64(name.toULongLong(&ok, 16)) == lease && ok)
+        return true;
+    return name.size() <= 19 && name.front() != '0' && all(decimalDigit)
+            && name.toLongLong(&ok, 10) == lease && ok;
 }
 
 QList<KeyValue> candidates(const QByteArray &prefix, const QList<KeyValue> &kvs)

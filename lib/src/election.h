@@ -1,8 +1,10 @@
 #pragma once
 
-// The key layout of etcd's election recipe, shared by Elector and ElectionObserver:
-// candidate keys are `<election>/<lease id in lowercase hex>`, the queue is ordered by
-// create revision, and only direct children of `<election>/` belong to the election.
+// The key layout of etcd's election recipe, shared by Elector and ElectionObserver: every
+// direct child of `<election>/` is a candidate, whatever its name, and the queue is ordered by
+// create revision. Conclave names its keys `<election>/<lease id in lowercase hex>` as Go's
+// recipe and etcdctl do (etcd3 for Node.js uses the lease id in decimal); keys deeper down
+// (`<election>/<sub>/…`) belong to another election and are never counted.
 
 #include "codec.h"
 
@@ -14,8 +16,11 @@ namespace Conclave::Election {
 QString nameProblem(const QString &name);
 QByteArray prefix(const QString &name);
 QByteArray candidateKey(const QString &name, qint64 leaseId);
-//! Whether \a key is a candidate of the election with \a prefix (a direct child, hex suffix).
+//! Whether \a key is a candidate of the election with \a prefix: a direct child, any name.
 bool isCandidateKey(const QByteArray &prefix, const QByteArray &key);
+//! Whether a key's last segment \a name is \a lease's id, in lowercase hex (Go, etcdctl,
+//! Conclave) or in decimal (etcd3 for Node.js): how elections are told from other keys.
+bool isNamedAfterLease(const QByteArray &name, qint64 lease);
 //! The candidates among \a kvs, oldest first.
 QList<KeyValue> candidates(const QByteArray &prefix, const QList<KeyValue> &kvs);
 //! A range over the whole election prefix, oldest first.

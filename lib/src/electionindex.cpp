@@ -1,5 +1,7 @@
 #include "electionindex.h"
 
+#include "election.h"
+
 #include <QtCore/QSet>
 
 #include <algorithm>
@@ -31,16 +33,32 @@ ElectionIndex::KeyKind ElectionIndex::classify(const QByteArray &key, qint64 lea
     const qsizetype slash = key.lastIndexOf('/');
     if (slash <= 0)
         return KeyKind::Other;
-    const QByteArray suffix = key.mid(slash + 1);
-    if (suffix.isEmpty() || suffix.size() > 16)
-        return KeyKind::Other;
-    for (const char ch : suffix)
-        if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f')))
-            return KeyKind::Other;
     *election = QString::fromUtf8(key.left(slash));
-    bool ok = false;
-    const quint64 id = suffix.toULongLong(&ok, 16);
-    return ok && lease != 0 && qint64(id) == lease ? KeyKind::Candidate : KeyKind::Stray;
+    return Election::isNamedAfterLease(key.mid(slash + 1), lease) ? KeyKind::Candidate : KeyKind::Member;
+}
+
+bool ElectionIndex::isStray(const KeyValue &kv)
+{
+    if (kv.lease == 0)
+        return true;
+    const QByteArray name = kv.key.mid(kv.key.lastIndexOf('/') + 1);
+    const bool leaseLike = !name.isEmpty() && std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+    });
+    return leaseLike && !Election::isNamedAfterLease(name, kv.lease);
+}
+
+QString ElectionIndex::electionOf(const KeyValue &kv, bool *discovers) const
+{
+    QString election;
+    const KeyKind kind = classify(kv.key, kv.lease, &election);
+    *discovers = false;
+    if (kind == KeyKind::Other || (!m_only.isEmpty() && election != m_only))
+        return {};
+    if (m_elections.contains(election))
+        return election;
+    *discovers = kind == KeyKind::Candidate;
+    return *discovers ? election : QString();
 }
 
 ElectionIndex::ElectionIndex(const QString &election)
@@ -73,15 +91,11 @@ QList<LeaderInfo> ElectionIndex::candidates(const QString &election) const
 
 QList<LeaderInfo> ElectionIndex::strays(const QString &election) const
 {
-    return infos(m_elections.value(election).strays);
-}
-
-QList<LeaderInfo> ElectionIndex::members(const QString &election) const
-{
-    const Entry e = m_elections.value(election);
-    QList<KeyValue> all = e.queue + e.strays;
-    std::stable_sort(all.begin(), all.end(), byCreateRevision);
-    return infos(all);
+    QList<KeyValue> strays;
+    for (const KeyValue &kv : m_elections.value(election).queue)
+        if (isStray(kv))
+            strays.append(kv);
+    return infos(strays);
 }
 
 void ElectionIndex::noteSeen(const KeyValue &kv, const QDateTime &when)
@@ -98,16 +112,11 @@ LeaderInfo ElectionIndex::leader(const QString &election) const
     return info(it->queue.first());
 }
 
-void ElectionIndex::insert(const QString &election, KeyKind kind, const KeyValue &kv,
-                           const QDateTime &now)
+void ElectionIndex::insert(const QString &election, const KeyValue &kv, const QDateTime &now)
 {
     Entry &e = m_elections[election];
-    if (kind == KeyKind::Candidate) {
-        e.queue.insert(std::upper_bound(e.queue.begin(), e.queue.end(), kv, byCreateRevision), kv);
-        noteSeen(kv, now);
-    } else {
-        e.strays.append(kv);
-    }
+    e.queue.insert(std::upper_bound(e.queue.begin(), e.queue.end(), kv, byCreateRevision), kv);
+    noteSeen(kv, now);
     m_owner.insert(kv.key, election);
 }
 
@@ -118,15 +127,13 @@ void ElectionIndex::remove(const QByteArray &key, QSet<QString> *touched)
         return;
     const QString election = *it;
     m_owner.erase(it);
-    Entry &e = m_elections[election];
-    for (QList<KeyValue> *list : {&e.queue, &e.strays}) {
-        for (auto kv = list->begin(); kv != list->end(); ++kv) {
-            if (kv->key != key)
-                continue;
-            m_firstSeen.remove(incarnation(*kv)); // re-inserted by insert() if it stays
-            list->erase(kv);
-            break;
-        }
+    QList<KeyValue> &queue = m_elections[election].queue;
+    for (auto kv = queue.begin(); kv != queue.end(); ++kv) {
+        if (kv->key != key)
+            continue;
+        m_firstSeen.remove(incarnation(*kv)); // re-inserted by insert() if it stays
+        queue.erase(kv);
+        break;
     }
     touched->insert(election);
 }
@@ -154,29 +161,25 @@ ElectionIndex::Changes ElectionIndex::reset(const QList<KeyValue> &listing, qint
         m_elections.insert(m_only, {});
     m_owner.clear();
 
-    QList<QPair<QString, KeyValue>> strayKeys;
+    // Two passes: a parent is an election once any child is named after its lease, and then
+    // every child of it counts, wherever it stands in the listing.
     for (const KeyValue &kv : listing) {
-        QString election;
-        const KeyKind kind = classify(kv.key, kv.lease, &election);
-        if (kind == KeyKind::Other || (!m_only.isEmpty() && election != m_only))
+        bool discovers = false;
+        const QString election = electionOf(kv, &discovers);
+        if (discovers)
+            m_elections.insert(election, {});
+    }
+    for (const KeyValue &kv : listing) {
+        bool discovers = false;
+        const QString election = electionOf(kv, &discovers);
+        if (election.isEmpty())
             continue;
-        if (kind == KeyKind::Stray) {
-            strayKeys.append({election, kv}); // counted once its election is known
-            continue;
-        }
         m_elections[election].queue.append(kv); // sorted below, once
         m_owner.insert(kv.key, election);
         noteSeen(kv, now);
     }
     for (auto it = m_elections.begin(); it != m_elections.end(); ++it)
         std::stable_sort(it->queue.begin(), it->queue.end(), byCreateRevision);
-    for (const auto &[election, kv] : std::as_const(strayKeys)) {
-        const auto e = m_elections.find(election);
-        if (e == m_elections.end())
-            continue;
-        e->strays.append(kv);
-        m_owner.insert(kv.key, election);
-    }
     forgetGone();
 
     QStringList added;
@@ -206,22 +209,17 @@ ElectionIndex::Changes ElectionIndex::apply(const QList<WatchEvent> &events, con
     for (const WatchEvent &e : events) {
         last = qMax(last, e.kv.modRevision);
         remember(m_owner.value(e.kv.key));
-        QString election;
-        const KeyKind kind = e.type == WatchEvent::Type::Delete
-                ? KeyKind::Other
-                : classify(e.kv.key, e.kv.lease, &election);
-        const bool ignored = kind == KeyKind::Other
-                || (!m_only.isEmpty() && election != m_only)
-                || (kind == KeyKind::Stray && !m_elections.contains(election));
         // The incarnation's first-seen time survives a value change (same create revision).
         const QDateTime seen = m_firstSeen.value(incarnation(e.kv));
         remove(e.kv.key, &touched);
-        if (ignored)
+        bool discovers = false;
+        const QString election = e.type == WatchEvent::Type::Delete ? QString() : electionOf(e.kv, &discovers);
+        if (election.isEmpty())
             continue;
         remember(election);
-        if (!m_elections.contains(election))
+        if (discovers)
             added.append(election);
-        insert(election, kind, e.kv, seen.isValid() ? seen : now);
+        insert(election, e.kv, seen.isValid() ? seen : now);
         touched.insert(election);
     }
     m_revision = qMax(m_revision, last);

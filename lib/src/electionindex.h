@@ -18,13 +18,20 @@ namespace Conclave {
 class ElectionIndex
 {
 public:
-    //! How a key is read, by etcd's election recipe: `<name>/<hex>`.
+    /*!
+     * How a key is read. Every direct child of `<name>/` is a candidate of election `<name>`,
+     * as every client of etcd's recipe sees it; but a key alone cannot say whether its parent
+     * is an election. A parent becomes one (is discovered) by a child named after its own lease
+     * (hex: Go, etcdctl, Conclave; decimal: etcd3 for Node.js), and stays one.
+     */
     enum class KeyKind {
-        Other,     //!< not `<name>/<lowercase hex>`
-        Candidate, //!< the hex is the key's own lease
-        Stray,     //!< the hex is not the key's lease (or it has none)
+        Other,      //!< no parent (`key`, `/key`)
+        Candidate,  //!< `<name>/<its own lease id>`: makes `<name>` an election
+        Member,     //!< another child of `<name>`: a candidate if `<name>` is an election
     };
     static KeyKind classify(const QByteArray &key, qint64 lease, QString *election);
+    //! A member that will not leave by itself or names a lease it is not on (an anomaly).
+    static bool isStray(const KeyValue &kv);
 
     struct LeaderChange
     {
@@ -62,29 +69,26 @@ public:
     qint64 revision() const { return m_revision; }
     QStringList elections() const { return m_elections.keys(); }
     bool contains(const QString &election) const { return m_elections.contains(election); }
-    //! Candidates whose key matches their lease, oldest (the leader) first.
+    //! Every direct child of the election, oldest (the leader) first: the queue as an Elector,
+    //! etcdctl and every client of the recipe wait on it.
     QList<LeaderInfo> candidates(const QString &election) const;
-    //! Keys `<election>/<hex>` whose hex is not their lease.
+    //! The candidates that isStray(): on no lease, or named after a lease they are not on.
     QList<LeaderInfo> strays(const QString &election) const;
-    /*!
-     * Every `<election>/<hex>` key, candidates and strays, oldest first: the queue as an
-     * Elector or etcd's recipe waits on it (a stray ahead of a candidate holds it back).
-     */
-    QList<LeaderInfo> members(const QString &election) const;
     //! The oldest candidate, invalid when there is none.
     LeaderInfo leader(const QString &election) const;
 
 private:
     struct Entry
     {
-        QList<KeyValue> queue; // candidates, oldest first
-        QList<KeyValue> strays;
+        QList<KeyValue> queue; // every direct child, oldest first
     };
     LeaderInfo info(const KeyValue &kv) const;
     QList<LeaderInfo> infos(const QList<KeyValue> &kvs) const;
     void noteSeen(const KeyValue &kv, const QDateTime &when);
     void remove(const QByteArray &key, QSet<QString> *touched);
-    void insert(const QString &election, KeyKind kind, const KeyValue &kv, const QDateTime &now);
+    void insert(const QString &election, const KeyValue &kv, const QDateTime &now);
+    //! The election \a kv belongs to (empty: none known, or not the one followed).
+    QString electionOf(const KeyValue &kv, bool *discovers) const;
     void forgetGone();
     Changes finish(const QMap<QString, LeaderInfo> &before, const QSet<QString> &touched,
                    const QStringList &added, qint64 revision, bool reportLeaders) const;
@@ -93,7 +97,7 @@ private:
     bool m_listed = false;
     qint64 m_revision = 0;
     QMap<QString, Entry> m_elections;
-    QHash<QByteArray, QString> m_owner;       // candidate or stray key → its election
+    QHash<QByteArray, QString> m_owner;       // candidate key → its election
     QHash<QByteArray, QDateTime> m_firstSeen; // incarnation (key@create revision) → first seen
 };
 

@@ -54,7 +54,7 @@ void ElectionObserverPrivate::publish(const ElectionIndex::Changes &changes)
 {
     if (!changes.changed.contains(name) && !changes.added.contains(name))
         return;
-    members = index.members(name);
+    members = index.candidates(name);
     QSet<qint64> leases;
     for (const LeaderInfo &m : std::as_const(members))
         leases.insert(m.leaseId());

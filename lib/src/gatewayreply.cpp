@@ -1,5 +1,7 @@
 #include "gatewayreply.h"
 
+#include "gatewayerror.h"
+
 #include "logging.h"
 
 #include <QtCore/QJsonDocument>
@@ -171,21 +173,10 @@ void GatewayReply::handleTransportError(int networkError, const QString &text)
 
 void GatewayReply::handleHttpError(const QByteArray &body)
 {
-    QJsonParseError parseError;
-    const QJsonObject obj = QJsonDocument::fromJson(body, &parseError).object();
-    QString message;
-    if (obj.value(QLatin1String("error")).isObject()) { // stream shape
-        const QJsonObject err = obj.value(QLatin1String("error")).toObject();
-        message = err.value(QLatin1String("message")).toString();
-        m_grpcCode = err.value(QLatin1String("grpc_code")).toInt();
-    } else if (!obj.isEmpty()) {
-        message = obj.value(QLatin1String("message")).toString(
-                obj.value(QLatin1String("error")).toString());
-        m_grpcCode = obj.value(QLatin1String("code")).toInt();
-    } else {
-        message = QString::fromUtf8(body.left(200)).simplified();
-    }
-    const Error error = Codec::classify(m_httpStatus, m_grpcCode, message);
+    const GatewayFailure failure = GatewayErrors::fromReply(m_httpStatus, body);
+    m_grpcCode = failure.grpcCode;
+    const QString &message = failure.message;
+    const Error error = failure.error;
     if (error == Error::AuthenticationError && m_useToken && !m_usedToken.isEmpty()
         && !m_authRetried && m_client->auth().rejected(m_usedToken)) {
         qCInfo(lcGateway) << "token rejected by" << m_endpoint.toDisplayString()
@@ -217,7 +208,7 @@ void GatewayReply::handleSuccess(const QByteArray &body)
         return;
     }
     QJsonObject obj = doc.object();
-    if (obj.value(QLatin1String("error")).isObject()) {
+    if (GatewayErrors::isError(obj)) {
         handleHttpError(first);
         return;
     }

@@ -2,6 +2,7 @@
 
 #include "gatewayreply.h"
 #include "backoff.h"
+#include "gatewayerror.h"
 #include "logging.h"
 
 #include <algorithm>
@@ -354,12 +355,8 @@ void WatchHub::onStreamFinished(WatchStream *s)
     const QByteArray tail = reply->readAll();
     const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
     if (status != 0 && status != 200) { // a unary-shaped error before the first message
-        const QByteArray rest = (s->parser.pending() + tail).trimmed();
-        const QJsonObject obj = QJsonDocument::fromJson(rest).object();
-        const QString message = obj.value(QLatin1String("message")).toString(
-                QString::fromUtf8(rest.left(200)).simplified());
-        streamBroken(s, Codec::classify(status, obj.value(QLatin1String("code")).toInt(), message),
-                     QStringLiteral("HTTP %1: %2").arg(status).arg(message));
+        const GatewayFailure failure = GatewayErrors::fromReply(status, s->parser.pending() + tail);
+        streamBroken(s, failure.error, QStringLiteral("HTTP %1: %2").arg(status).arg(failure.message));
         return;
     }
     if (!handleMessages(s, s->parser.feed(tail) + s->parser.finish()))
@@ -438,8 +435,7 @@ void WatchHub::handleCreated(WatchStream *s, const WatchMessage &m)
     }
     if (m.canceled) {
         const QString &reason = m.cancelReason;
-        const Error error = Codec::classify(0, reason.contains(QLatin1String("PermissionDenied"))
-                                                       ? 7 : 0, reason);
+        const Error error = GatewayErrors::fromCancelReason(reason).error;
         if (error == Error::AuthenticationError && !m_authRetried && m_client->auth().rejected(s->token)) {
             m_authRetried = true;
             m_unassigned.append(id);
@@ -447,8 +443,7 @@ void WatchHub::handleCreated(WatchStream *s, const WatchMessage &m)
             return;
         }
         endWatch(w);
-        Q_EMIT w->failed(error == Error::GatewayError ? Error::PermissionDenied : error,
-                         QStringLiteral("watch refused by %1: %2").arg(where(s), reason));
+        Q_EMIT w->failed(error, QStringLiteral("watch refused by %1: %2").arg(where(s), reason));
         return;
     }
     if (WatchStream *previous = m_owner.value(id); previous && previous != s) {
@@ -480,7 +475,7 @@ void WatchHub::handleCanceled(WatchStream *s, const WatchMessage &m)
         qCWarning(lcWatch) << "watch" << m.watchId << "compacted at" << m.compactRevision;
         Q_EMIT w->compacted(m.compactRevision);
     } else {
-        Q_EMIT w->failed(Codec::classify(0, 0, m.cancelReason),
+        Q_EMIT w->failed(GatewayErrors::fromCancelReason(m.cancelReason).error,
                          QStringLiteral("watch cancelled by %1: %2").arg(where(s), m.cancelReason));
     }
 }

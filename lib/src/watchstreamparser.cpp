@@ -1,5 +1,7 @@
 #include "watchstreamparser.h"
 
+#include "gatewayerror.h"
+
 #include <QtCore/QJsonArray>
 #include <QtCore/QJsonDocument>
 
@@ -70,12 +72,9 @@ bool WatchStreamParser::parseLine(const QByteArray &line, QList<WatchMessage> *o
         return false;
     }
     const QJsonObject obj = doc.object();
-    if (obj.value(QLatin1String("error")).isObject()) {
-        const QJsonObject err = obj.value(QLatin1String("error")).toObject();
-        const QString message = err.value(QLatin1String("message")).toString();
-        fail(Codec::classify(err.value(QLatin1String("http_code")).toInt(),
-                             err.value(QLatin1String("grpc_code")).toInt(), message),
-             message, out);
+    if (GatewayErrors::isError(obj)) {
+        const GatewayFailure failure = GatewayErrors::fromObject(0, obj);
+        fail(failure.error, failure.message, out);
         return false;
     }
     const QJsonObject result = obj.value(QLatin1String("result")).toObject();

@@ -2,6 +2,7 @@
 // the parser; the rest is its input. Nothing may crash, leak, overflow or hit undefined
 // behaviour, whatever etcd (or any program writing into an election) sends.
 #include "codec.h"
+#include "gatewayerror.h"
 
 #include <conclave/leaderinfo.h>
 
@@ -49,10 +50,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         Codec::decodeInt(QJsonValue(QString::fromUtf8(input)), &ok);
         Codec::decodeUInt(QJsonValue(QString::fromUtf8(input)));
         break;
-    case 4: { // an error answer
-        const QString message = object.value(QLatin1String("message")).toString();
-        Codec::classify(object.value(QLatin1String("http_code")).toInt(),
-                        object.value(QLatin1String("code")).toInt(), message);
+    case 4: { // an error answer of either gateway dialect, unary or in-stream, or a cancel reason
+        const GatewayFailure f = GatewayErrors::fromReply(400 + int(size % 200), input);
+        (void)f.message.size();
+        GatewayErrors::fromObject(0, object);
+        GatewayErrors::fromCancelReason(QString::fromUtf8(input));
         break;
     }
     }

@@ -71,10 +71,12 @@ CONCLAVE_EXPORT QString causeName(Handover::Cause cause);
  * prefix watch: candidates in queue order, leaders, handovers and their causes, lease TTLs of
  * the leases you ask about, and the administrative actions an operator needs.
  *
- * An election is recognised the way etcd's election recipe lays it out: a key
- * `<name>/<lease id in hex>` attached to that very lease. Elections run by Conclave, Go's
- * clientv3/concurrency and `etcdctl elect` all appear. Keys under a known election whose hex
- * suffix does not match their lease are reported by strays().
+ * Every direct child key of `<name>/` is a candidate of election `<name>`, in create-revision
+ * order, as every client of etcd's election recipe sees it. An election is discovered by a
+ * child named after the lease it is attached to: `<name>/<lease id in hex>` (Conclave, Go's
+ * clientv3/concurrency, `etcdctl elect`) or in decimal (etcd3 for Node.js). Candidates that
+ * will not leave by themselves (on no lease) or that name a lease they are not on are also
+ * reported by strays(). docs/election-protocol.md ("Discovery") says what this can miss.
  *
  * An election stays listed once seen (with no candidates it shows no leader), so an election
  * whose every candidate died remains visible.
@@ -113,10 +115,10 @@ public:
     //! Names of every election seen, sorted.
     QStringList elections() const;
     bool contains(const QString &election) const;
-    //! Candidates oldest (the leader) first.
+    //! Candidates (every direct child key) oldest (the leader) first.
     QList<Conclave::LeaderInfo> candidates(const QString &election) const;
     Conclave::LeaderInfo leader(const QString &election) const;
-    //! Keys `<election>/<hex>` whose lease does not match their suffix (not candidates).
+    //! The candidates on no lease, or named after a lease they are not attached to.
     QList<Conclave::LeaderInfo> strays(const QString &election) const;
     //! Handovers seen in this election, oldest first (the last 200 are kept).
     QList<Conclave::Handover> history(const QString &election) const;
