@@ -38,29 +38,35 @@ void CandidateModel::setElection(const QString &election)
     beginResetModel();
     m_election = election;
     m_rows.clear();
-    m_candidates = 0;
+    m_strays.clear();
     if (m_directory && !election.isEmpty()) {
         m_rows = m_directory->candidates(election);
-        m_candidates = int(m_rows.size());
-        m_rows += m_directory->strays(election);
+        m_strays = strayKeys(election);
     }
     endResetModel();
+}
+
+QSet<QByteArray> CandidateModel::strayKeys(const QString &election) const
+{
+    QSet<QByteArray> keys;
+    for (const Conclave::LeaderInfo &s : m_directory->strays(election))
+        keys.insert(s.key());
+    return keys;
 }
 
 // Same keys and incarnations in the same order: update in place (keeps the selection);
 // otherwise rows move, and a reset is the honest signal.
 void CandidateModel::reload()
 {
-    QList<Conclave::LeaderInfo> rows = m_directory->candidates(m_election);
-    const int candidates = int(rows.size());
-    rows += m_directory->strays(m_election);
-    bool same = rows.size() == m_rows.size() && candidates == m_candidates;
+    const QList<Conclave::LeaderInfo> rows = m_directory->candidates(m_election);
+    const QSet<QByteArray> strays = strayKeys(m_election);
+    bool same = rows.size() == m_rows.size() && strays == m_strays;
     for (int i = 0; same && i < rows.size(); ++i)
         same = rows.at(i).key() == m_rows.at(i).key() && rows.at(i).fencingToken() == m_rows.at(i).fencingToken();
     if (!same) {
         beginResetModel();
         m_rows = rows;
-        m_candidates = candidates;
+        m_strays = strays;
         endResetModel();
         return;
     }
@@ -100,11 +106,11 @@ QVariant CandidateModel::data(const QModelIndex &index, int role) const
     if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid) || !m_directory)
         return {};
     const Conclave::LeaderInfo &c = m_rows.at(index.row());
-    const bool stray = index.row() >= m_candidates;
-    const bool leader = index.row() == 0 && !stray;
+    const bool stray = isStray(index.row());
+    const bool leader = index.row() == 0;
     const Conclave::LeaseStatus lease = m_directory->leaseStatus(c.leaseId());
     switch (role) {
-    case TtlFractionRole: return stray ? -1.0 : ttlFraction(lease);
+    case TtlFractionRole: return c.leaseId() == 0 ? -1.0 : ttlFraction(lease);
     case IsStrayRole: return stray;
     case IsLeaderRole: return leader;
     case Qt::ForegroundRole:
@@ -129,11 +135,15 @@ QVariant CandidateModel::data(const QModelIndex &index, int role) const
 QVariant CandidateModel::text(const Conclave::LeaderInfo &c, const QModelIndex &index, int role,
                               const Conclave::LeaseStatus &lease) const
 {
-    const bool stray = index.row() >= m_candidates;
-    const bool leader = index.row() == 0 && !stray;
+    const bool leader = index.row() == 0;
     switch (index.column()) {
-    case PositionColumn: return stray ? QString() : QString::number(index.row() + 1);
-    case RoleColumn: return stray ? tr("stray (lease mismatch)") : leader ? tr("leader") : tr("follower");
+    case PositionColumn: return QString::number(index.row() + 1);
+    case RoleColumn: {
+        const QString role = leader ? tr("leader") : tr("follower");
+        if (!isStray(index.row()))
+            return role;
+        return c.leaseId() == 0 ? tr("%1 (no lease: never leaves)").arg(role) : tr("%1 (lease mismatch)").arg(role);
+    }
     case IdColumn: return c.id();
     case AddressColumn:
         return c.host().isEmpty() ? QString() : QStringLiteral("%1:%2").arg(c.host()).arg(c.port());
@@ -151,7 +161,7 @@ QVariant CandidateModel::text(const Conclave::LeaderInfo &c, const QModelIndex &
         return parts.join(QStringLiteral(" · "));
     }
     case LeaseColumn: return leaseHex(c.leaseId());
-    case TtlColumn: return stray ? QString() : formatTtl(lease);
+    case TtlColumn: return c.leaseId() == 0 ? QString() : formatTtl(lease);
     case FencingColumn: return QString::number(c.fencingToken());
     case JoinedColumn: return c.since().isValid() ? c.since().toLocalTime().toString(QStringLiteral("HH:mm:ss")) : QString();
     }

@@ -4,6 +4,7 @@
 
 #include <QtCore/QAbstractTableModel>
 #include <QtCore/QPointer>
+#include <QtCore/QSet>
 
 namespace Conclave {
 class ElectionDirectory;
@@ -12,7 +13,7 @@ struct LeaseStatus;
 
 namespace Monitor {
 
-//! The candidates of one election in queue order (leader first), then its stray keys.
+//! The candidates of one election in queue order (leader first); strays among them are marked.
 class CandidateModel : public QAbstractTableModel
 {
     Q_OBJECT
@@ -32,7 +33,7 @@ public:
     QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
 
     Conclave::LeaderInfo candidateAt(int row) const;
-    bool isStray(int row) const { return row >= m_candidates; }
+    bool isStray(int row) const { return m_strays.contains(m_rows.value(row).key()); }
     void refreshLiveColumns();
 
 private:
@@ -44,7 +45,8 @@ private:
     QPointer<Conclave::ElectionDirectory> m_directory;
     QString m_election;
     QList<Conclave::LeaderInfo> m_rows;
-    int m_candidates = 0;
+    QSet<QByteArray> strayKeys(const QString &election) const;
+    QSet<QByteArray> m_strays;
 };
 
 } // namespace Monitor

@@ -68,9 +68,11 @@ Health assess(const Conclave::ElectionDirectory &directory, const QString &elect
             h.anomalies << QStringLiteral("id \"%1\" campaigns %2 times").arg(it.key()).arg(it.value());
     const QList<Conclave::LeaderInfo> strays = directory.strays(election);
     for (const Conclave::LeaderInfo &s : strays)
-        h.anomalies << QStringLiteral("key %1 is not attached to lease %2 (lease %3): not a candidate")
-                               .arg(QString::fromUtf8(s.key()), QString::fromUtf8(s.key().mid(s.key().lastIndexOf('/') + 1)),
-                                    s.leaseId() ? QString::number(s.leaseId(), 16) : QStringLiteral("none"));
+        h.anomalies << (s.leaseId() == 0
+                                ? QStringLiteral("key %1 is on no lease: it holds its place in the queue until it is deleted")
+                                          .arg(QString::fromUtf8(s.key()))
+                                : QStringLiteral("key %1 is not attached to the lease it names (it is on lease %2)")
+                                          .arg(QString::fromUtf8(s.key()), QString::number(s.leaseId(), 16)));
     if (!h.anomalies.isEmpty()) {
         h.status = Status::Anomaly;
         return h;

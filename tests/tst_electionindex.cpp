@@ -64,6 +64,7 @@ private Q_SLOTS:
     void relistReportsWhatChangedMeanwhile();
     void forgetListingStartsOver();
     void oneElectionIgnoresOthersAndCountsStrays();
+    void eventsCountEveryChildOfAKnownElection();
 };
 
 void tst_ElectionIndex::classify_data()
@@ -73,19 +74,23 @@ void tst_ElectionIndex::classify_data()
     QTest::addColumn<int>("kind");
     QTest::addColumn<QString>("election");
     const int cand = int(ElectionIndex::KeyKind::Candidate);
-    const int stray = int(ElectionIndex::KeyKind::Stray);
+    const int member = int(ElectionIndex::KeyKind::Member);
     const int other = int(ElectionIndex::KeyKind::Other);
-    QTest::newRow("candidate") << QByteArray("jobs/2a") << qint64(0x2a) << cand << "jobs";
+    QTest::newRow("hex, Go/etcdctl/Conclave") << QByteArray("jobs/2a") << qint64(0x2a) << cand << "jobs";
+    QTest::newRow("decimal, etcd3 for Node.js") << QByteArray("jobs/7587869520375633161")
+                                                << qint64(7587869520375633161) << cand << "jobs";
+    QTest::newRow("decimal that reads as hex too") << QByteArray("jobs/42") << qint64(42) << cand << "jobs";
     QTest::newRow("nested") << QByteArray("a/b/ff") << qint64(0xff) << cand << "a/b";
     QTest::newRow("16 hex digits") << QByteArray("e/694d8ad1e5a6b30b") << qint64(0x694d8ad1e5a6b30b) << cand << "e";
-    QTest::newRow("other lease") << QByteArray("jobs/2a") << qint64(0x2b) << stray << "jobs";
-    QTest::newRow("no lease") << QByteArray("jobs/2a") << qint64(0) << stray << "jobs";
-    QTest::newRow("upper-case hex") << QByteArray("jobs/2A") << qint64(0x2a) << other << "";
-    QTest::newRow("17 digits") << QByteArray("jobs/10000000000000000") << qint64(1) << other << "";
-    QTest::newRow("no suffix") << QByteArray("jobs/") << qint64(1) << other << "";
+    QTest::newRow("other lease") << QByteArray("jobs/2a") << qint64(0x2b) << member << "jobs";
+    QTest::newRow("no lease") << QByteArray("jobs/2a") << qint64(0) << member << "jobs";
+    QTest::newRow("upper-case hex") << QByteArray("jobs/2A") << qint64(0x2a) << member << "jobs";
+    QTest::newRow("decimal with a leading zero") << QByteArray("jobs/042") << qint64(42) << member << "jobs";
+    QTest::newRow("17 digits") << QByteArray("jobs/10000000000000000") << qint64(1) << member << "jobs";
+    QTest::newRow("empty name") << QByteArray("jobs/") << qint64(1) << member << "jobs";
+    QTest::newRow("any name") << QByteArray("jobs/config") << qint64(1) << member << "jobs";
     QTest::newRow("no slash") << QByteArray("2a") << qint64(0x2a) << other << "";
     QTest::newRow("leading slash only") << QByteArray("/2a") << qint64(0x2a) << other << "";
-    QTest::newRow("not hex") << QByteArray("jobs/config") << qint64(1) << other << "";
 }
 
 void tst_ElectionIndex::classify()
@@ -105,20 +110,24 @@ void tst_ElectionIndex::listingOrdersQueuesAndKeepsStraysOfKnownElections()
     ElectionIndex index;
     const ElectionIndex::Changes c = index.reset({kv("a/3", 3, 30), kv("a/1", 1, 10), kv("a/2", 2, 20),
                                                   kv("a/9", 7, 5), kv("b/9", 8, 6), kv("b/c/1", 1, 11),
-                                                  kv("config", 0, 1)},
+                                                  kv("config", 0, 1), kv("a/1000", 1000, 25),
+                                                  kv("a/uuid-x", 8, 27), kv("a/b/zz", 0, 2)},
                                                  40, T0);
     QCOMPARE(c.added, QStringList({"a", "b/c"}));
     QVERIFY(c.changed.isEmpty());
     QCOMPARE(c.revision, 40);
     QCOMPARE(index.elections(), QStringList({"a", "b/c"}));
-    QCOMPARE(keys(index.candidates("a")), QByteArrayList({"a/1", "a/2", "a/3"}));
-    // a/9 sits on lease 7: a stray of the known election "a"; b/9 names no known election.
+    // Every direct child of a/ is in its queue, whatever its name (decimal a/1000, a/uuid-x); a/9
+    // on lease 7 leads, as it does for etcdctl and Go. a/b/zz belongs to "a/b", which no key
+    // named after its lease makes an election; b/9 names no election either.
+    QCOMPARE(keys(index.candidates("a")), QByteArrayList({"a/9", "a/1", "a/2", "a/1000", "a/uuid-x", "a/3"}));
     QCOMPARE(keys(index.strays("a")), QByteArrayList({"a/9"}));
     QVERIFY(!index.contains("b"));
-    QCOMPARE(keys(index.members("a")), QByteArrayList({"a/9", "a/1", "a/2", "a/3"}));
-    QCOMPARE(index.leader("a").key(), QByteArray("a/1"));
+    QVERIFY(!index.contains("a/b"));
+    QCOMPARE(index.leader("a").key(), QByteArray("a/9"));
     QCOMPARE(index.leader("a").since(), T0);
-    QCOMPARE(index.leader("a").fencingToken(), 10);
+    QCOMPARE(index.leader("a").fencingToken(), 5);
+    QCOMPARE(index.leader("b/c").key(), QByteArray("b/c/1"));
     QVERIFY(!index.leader("nothing").isValid());
     QCOMPARE(index.revision(), 40);
 }
@@ -216,8 +225,8 @@ void tst_ElectionIndex::oneElectionIgnoresOthersAndCountsStrays()
     QVERIFY(c.added.isEmpty());
     QCOMPARE(c.changed, QStringList({"a"}));
     QCOMPARE(index.elections(), QStringList({"a"}));
-    QCOMPARE(keys(index.members("a")), QByteArrayList({"a/9", "a/1"}));
-    QCOMPARE(index.leader("a").key(), QByteArray("a/1"));
+    QCOMPARE(keys(index.candidates("a")), QByteArrayList({"a/9", "a/1"}));
+    QCOMPARE(index.leader("a").key(), QByteArray("a/9"));
 
     c = index.apply({put(kv("a/b/3", 3, 11)), put(kv("z/4", 4, 12))}, T1);
     QVERIFY(c.changed.isEmpty());
@@ -225,6 +234,23 @@ void tst_ElectionIndex::oneElectionIgnoresOthersAndCountsStrays()
     c = index.apply({put(kv("a/8", 0, 13))}, T1);
     QCOMPARE(c.changed, QStringList({"a"}));
     QCOMPARE(keys(index.strays("a")), QByteArrayList({"a/9", "a/8"}));
+}
+
+// A key named otherwise joins the queue of a known election through an event too, and an
+// election is discovered from an event by a key in decimal (etcd3 for Node.js).
+void tst_ElectionIndex::eventsCountEveryChildOfAKnownElection()
+{
+    ElectionIndex index;
+    index.reset({kv("a/1", 1, 10)}, 10, T0);
+    ElectionIndex::Changes c = index.apply({put(kv("a/zz", 9, 11)), put(kv("n/7587869520375633161", 7587869520375633161, 12))}, T1);
+    QCOMPARE(c.added, QStringList({"n"}));
+    QCOMPARE(c.changed, QStringList({"a"}));
+    QCOMPARE(keys(index.candidates("a")), QByteArrayList({"a/1", "a/zz"}));
+    QVERIFY(index.strays("a").isEmpty()); // on a lease, named freely: a candidate like any
+    QCOMPARE(index.leader("n").key(), QByteArray("n/7587869520375633161"));
+    c = index.apply({del("a/1", 13)}, T1);
+    QCOMPARE(c.leaders.size(), 1);
+    QCOMPARE(c.leaders[0].next.key(), QByteArray("a/zz"));
 }
 
 QTEST_GUILESS_MAIN(tst_ElectionIndex)

@@ -69,3 +69,20 @@ conclave_start_etcd() {
     tail "$log" >&2
     return 1
 }
+
+# conclave_install_interop BUILD_DIR: etcd3 for Node.js (an election client not written here,
+# for tests/tst_interop.cpp) into BUILD_DIR/interop, from the committed lock file. Node.js and
+# npm come from Debian unless the machine already has both commands.
+conclave_install_interop() {
+    local dir=$1/interop src=$CONCLAVE_ROOT/tests/interop
+    if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+        conclave_install_missing nodejs npm
+    fi
+    mkdir -p "$dir"
+    if [ -f "$dir/node_modules/etcd3/package.json" ] && cmp -s "$src/package-lock.json" "$dir/package-lock.json"; then
+        return 0
+    fi
+    echo "==> installing etcd3 for Node.js (npm ci) into $dir"
+    cp "$src/package.json" "$src/package-lock.json" "$dir/"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+}
