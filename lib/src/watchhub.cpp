@@ -299,7 +299,10 @@ void WatchHub::openStream(const QList<qint64> &ids)
         body += '\n';
         s->awaiting.append(id);
     }
-    // Answered after every create before it: proof that the whole body was read.
+    // If answered, proof that the whole body was read (the gateway reads it in order). Not a
+    // barrier: 3.5 may answer it before some of the creates' answers, drops it while any watch
+    // replays history, and 3.5.22+ while any starts in the future (ours do); so streams settle
+    // on the creates' own answers, and the quiet timer re-sends any the gateway dropped.
     body += "{\"progress_request\":{}}\n";
     s->endpoint = m_client->endpoints().current();
     s->token = m_client->auth().token();
@@ -398,15 +401,20 @@ bool WatchHub::handleMessages(WatchStream *s, const QList<WatchMessage> &message
             // Only answers to our creates count as progress: a busy stream's events must not
             // keep postponing the verdict on creates the gateway dropped.
             handleCreated(s, m);
-            if (m_streams.contains(s) && !s->awaiting.isEmpty())
+            if (m_streams.contains(s) && !s->awaiting.isEmpty()) {
                 s->quiet.start(QuietMs);
+            } else if (m_streams.contains(s)) {
+                s->quiet.stop(); // every create answered: settled, whatever the progress answer does
+                checkSettled();
+            }
             break;
         case WatchMessage::Kind::Canceled:
             handleCanceled(s, m);
             break;
         case WatchMessage::Kind::Progress:
             s->settled = true; // our trailing progress_request: the whole body was read
-            s->quiet.stop();
+            if (s->awaiting.isEmpty())
+                s->quiet.stop();
             checkSettled();
             break;
         case WatchMessage::Kind::Events:

@@ -84,8 +84,10 @@ struct WatchStream;
  *   when it opens: new watches go to a new stream.
  * - etcd's gateway (Go net/http, HTTP/1.1) discards the unread rest of a request body when it
  *   writes its first reply, so a body with many create_requests may have its tail dropped.
- *   Every body therefore ends with a progress_request whose answer proves all creates were
- *   read; creates not confirmed when a stream goes quiet are moved to a new stream.
+ *   Every body therefore ends with a progress_request (its answer, when etcd sends one, proves
+ *   the whole body was read; 3.5 may send it early or never, so it is no barrier) and creates
+ *   not confirmed when a stream goes quiet are moved to a new stream. A stream is settled when
+ *   every create of its body has been answered.
  * A watch belongs to the stream that confirmed it; when it moves (spill, merge, failure) it
  * resumes at its last delivered revision + 1 and revisions already delivered are dropped, so
  * no event is lost, duplicated or reordered.
