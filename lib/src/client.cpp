@@ -198,6 +198,13 @@ GatewayReply *ClientPrivate::status()
     return post(QStringLiteral("status"), "/v3/maintenance/status", {}, Retry::Always);
 }
 
+GatewayReply *ClientPrivate::version()
+{
+    auto *reply = new GatewayReply(this, QStringLiteral("version"), "/version", {}, Retry::Always, false);
+    reply->setPlainGet(true);
+    return reply;
+}
+
 WatchHub *ClientPrivate::watchHub()
 {
     if (!hub)

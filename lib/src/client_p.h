@@ -47,6 +47,9 @@ public:
     GatewayReply *leaseTimeToLive(qint64 leaseId, bool withKeys = false);
     GatewayReply *leases();
     GatewayReply *status();
+    //! GET /version: {"etcdserver":"3.5.30","etcdcluster":"3.5.0"}; needs no permission on any
+    //! version (maintenance/status is root-only on 3.5.28-3.5.31, 3.6.9-3.6.11, 3.4.42+).
+    GatewayReply *version();
 
     WatchHub *watchHub();
 

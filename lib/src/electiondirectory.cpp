@@ -64,6 +64,7 @@ public:
     void noteTransferRequests(const QList<WatchEvent> &events, WatchEvent::Type type);
     void publish(const ElectionIndex::Changes &changes);
     void pollStatus();
+    void readVersion();
     void setConnected(bool on, Error error = Error::NoError, const QString &message = {});
     void setError(Error error, const QString &message);
     void touch() { lastUpdate = QDateTime::currentDateTimeUtc(); }
@@ -79,12 +80,14 @@ public:
     bool connected = false;
     qint64 revision = 0;
     QString version;
+    bool versionCurrent = false; // read since the last loss of contact (a member may be upgraded)
     QDateTime lastUpdate;
     Error error = Error::NoError;
     QString errorString;
     int generation = 0;
     QTimer statusTimer;
     QPointer<GatewayReply> statusReply;
+    QPointer<GatewayReply> versionReply;
 };
 
 void ElectionDirectoryPrivate::onListed(const QList<KeyValue> &kvs, qint64 listRevision)
@@ -132,11 +135,18 @@ void ElectionDirectoryPrivate::publish(const ElectionIndex::Changes &changes)
         tracker.record(change, changes.revision);
 }
 
+// Is etcd there, with a quorum? One linearizable read of one key under the prefix (keys only,
+// limit 1): needs nothing the listing does not need, where maintenance/status is root-only on
+// etcd 3.5.28-3.5.31, 3.6.9-3.6.11 and 3.4.42+. The version comes from GET /version, which
+// needs no permission at all, once per connection.
 void ElectionDirectoryPrivate::pollStatus()
 {
     if (!feed.isRunning() || statusReply)
         return;
-    statusReply = c->status();
+    RangeOptions probe = RangeOptions::ofKey(prefix.isEmpty() ? QByteArray(1, '\0') : prefix.toUtf8());
+    probe.keysOnly = true;
+    probe.limit = 1;
+    statusReply = c->range(probe);
     const int gen = generation;
     onFinished(statusReply, this, [this, gen](GatewayReply *reply) {
         if (!feed.isRunning() || gen != generation)
@@ -147,9 +157,25 @@ void ElectionDirectoryPrivate::pollStatus()
             return;
         }
         touch();
-        version = reply->json().value(QLatin1String("version")).toString();
         revision = qMax(revision, reply->header().revision);
         setConnected(true);
+        Q_EMIT q->statusChanged();
+        if (!versionCurrent)
+            readVersion();
+    });
+}
+
+void ElectionDirectoryPrivate::readVersion()
+{
+    if (versionReply)
+        return;
+    versionReply = c->version();
+    const int gen = generation;
+    onFinished(versionReply, this, [this, gen](GatewayReply *reply) {
+        if (gen != generation || reply->error() != Error::NoError)
+            return; // asked again at the next poll
+        version = reply->json().value(QLatin1String("etcdserver")).toString();
+        versionCurrent = true;
         Q_EMIT q->statusChanged();
     });
 }
@@ -159,6 +185,8 @@ void ElectionDirectoryPrivate::setConnected(bool on, Error e, const QString &mes
     if (connected == on)
         return;
     connected = on;
+    if (!on)
+        versionCurrent = false;
     if (!on && e != Error::NoError)
         setError(e, message);
     Q_EMIT q->connectedChanged(on);

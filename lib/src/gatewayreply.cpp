@@ -99,10 +99,10 @@ void GatewayReply::transmit()
     m_holdsSlot = true;
     m_usedToken = m_useToken ? m_client->auth().token() : QByteArray();
     const QNetworkRequest request = m_client->makeRequest(m_endpoint, m_path, m_usedToken);
-    qCDebug(lcGateway) << "POST" << m_path << "to" << m_endpoint.toDisplayString();
+    qCDebug(lcGateway) << (m_plainGet ? "GET" : "POST") << m_path << "to" << m_endpoint.toDisplayString();
     m_sslErrors.clear();
     m_timedOut = false;
-    m_reply = m_client->unaryNam()->post(request, m_body);
+    m_reply = m_plainGet ? m_client->unaryNam()->get(request) : m_client->unaryNam()->post(request, m_body);
     connect(m_reply, &QNetworkReply::finished, this, &GatewayReply::onNetworkFinished);
     connect(m_reply, &QNetworkReply::sslErrors, this, [this](const QList<QSslError> &errors) {
         for (const QSslError &e : errors)
@@ -214,7 +214,7 @@ void GatewayReply::handleSuccess(const QByteArray &body)
     }
     if (obj.value(QLatin1String("result")).isObject())
         obj = obj.value(QLatin1String("result")).toObject();
-    if (!obj.value(QLatin1String("header")).isObject()) {
+    if (!m_plainGet && !obj.value(QLatin1String("header")).isObject()) {
         finish(Error::ProtocolError, QStringLiteral("reply has no header: ")
                                              + QString::fromUtf8(first.left(80)));
         return;

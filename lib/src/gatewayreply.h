@@ -47,6 +47,9 @@ public:
     //! Goes ahead of other calls waiting for a connection (lease keepalives; set before it starts).
     void setUrgent(bool urgent) { m_urgent = urgent; }
     bool isUrgent() const { return m_urgent; }
+    //! A GET of a plain JSON document outside the gateway (/version): no body, no header in
+    //! the answer (set before it starts).
+    void setPlainGet(bool plainGet) { m_plainGet = plainGet; }
 
 Q_SIGNALS:
     void finished();
@@ -76,6 +79,7 @@ private:
     bool m_finished = false;
     bool m_timedOut = false;
     bool m_urgent = false;
+    bool m_plainGet = false;
     bool m_holdsSlot = false; // counted in ClientPrivate's calls on the wire
     int m_endpointIndex = 0;
     int m_attempts = 0;

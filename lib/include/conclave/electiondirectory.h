@@ -100,11 +100,13 @@ public:
     bool isRunning() const;
     //! True once the listing has arrived and the watch runs; false while re-listing.
     bool isSynced() const;
-    //! True while etcd answers (status is polled every 2 s while running).
+    //! True while etcd answers: every 2 s while running, a linearizable read of one key under
+    //! the prefix (so a member without quorum counts as not connected; needs only read access).
     bool isConnected() const;
     //! The store revision the view reflects.
     qint64 revision() const;
-    //! etcd's version as reported by its status call (empty until known).
+    //! The etcd member's version, from GET /version (empty until known; read again after contact
+    //! was lost). Needs no permission.
     QString serverVersion() const;
     //! The last error while listing, watching or polling; NoError once a listing succeeds.
     Conclave::Error error() const;
