@@ -86,3 +86,43 @@ conclave_install_interop() {
     cp "$src/package.json" "$src/package-lock.json" "$dir/"
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 }
+
+# The etcd versions of the test matrix: Debian's own builds, as users on each release get them.
+# bookworm's 3.4.23 is the machine's (etcd-server above); the others are fetched with
+# `apt-get download` through a private sources list and state directory (the machine's own apt
+# sources are never touched) and unpacked under the build tree: their Go binaries run anywhere.
+declare -A CONCLAVE_ETCD_SUITES=([3.5.16]=trixie [3.5.30]=forky)
+declare -A CONCLAVE_ETCD_DEBIAN=([3.5.16]=3.5.16-4 [3.5.30]=3.5.30-2)
+
+# conclave_fetch_etcd VERSION DIR: DIR/usr/bin/{etcd,etcdctl} of that Debian build. Sets
+# CONCLAVE_ETCD_BIN_DIR. When the suite has moved on from the pinned build, uses the suite's
+# current one and says so.
+conclave_fetch_etcd() {
+    local version=$1 dir=$2/etcd-$1 suite=${CONCLAVE_ETCD_SUITES[$1]:-}
+    [ -n "$suite" ] || { echo "error: no Debian suite known for etcd $version (known: ${!CONCLAVE_ETCD_SUITES[*]})" >&2; return 1; }
+    CONCLAVE_ETCD_BIN_DIR=$dir/root/usr/bin
+    if [ -x "$CONCLAVE_ETCD_BIN_DIR/etcd" ] && [ -x "$CONCLAVE_ETCD_BIN_DIR/etcdctl" ]; then
+        return 0
+    fi
+    local apt=$dir/apt
+    mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$dir/debs" "$dir/root"
+    echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $suite main" >"$apt/sources.list"
+    local opts=(-o "Dir::Etc::SourceList=$apt/sources.list" -o Dir::Etc::SourceParts=/dev/null
+                -o "Dir::State::Lists=$apt/lists" -o "Dir::Cache=$apt/cache" -o Debug::NoLocking=1
+                -o APT::Sandbox::User=root)
+    echo "==> fetching Debian $suite's etcd $version (apt-get download, private sources list)"
+    apt-get "${opts[@]}" update -qq || { echo "error: cannot read Debian $suite's package lists" >&2; return 1; }
+    local want=${CONCLAVE_ETCD_DEBIAN[$version]} have
+    have=$(apt-cache "${opts[@]}" show "etcd-server=$want" 2>/dev/null | sed -n 's/^Version: //p' | head -1)
+    if [ -z "$have" ]; then
+        have=$(apt-cache "${opts[@]}" policy etcd-server | sed -n 's/^ *Candidate: //p')
+        echo "warning: $suite no longer has etcd-server $want; testing its $have instead" >&2
+    fi
+    (cd "$dir/debs" && apt-get "${opts[@]}" download -qq "etcd-server=$have" "etcd-client=$have") \
+        || { echo "error: cannot download etcd $have from Debian $suite" >&2; return 1; }
+    local deb
+    for deb in "$dir"/debs/etcd-server_*.deb "$dir"/debs/etcd-client_*.deb; do
+        dpkg-deb -x "$deb" "$dir/root"
+    done
+    "$CONCLAVE_ETCD_BIN_DIR/etcd" --version | head -1
+}
