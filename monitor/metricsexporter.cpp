@@ -1,5 +1,6 @@
 #include "metricsexporter.h"
 
+#include <QtNetwork/QTcpServer>
 #include <QtNetwork/QHostAddress>
 
 namespace Monitor {
@@ -58,11 +59,16 @@ bool MetricsExporter::listen(const QString &address, QString *problem)
         *problem = QStringLiteral("--serve-metrics must be HOST:PORT with an IP address (or localhost) and a port 0..65535, not \"%1\"").arg(address);
         return false;
     }
-    m_port = m_server.listen(ip, quint16(port));
-    if (m_port == 0) {
+    // Through a QTcpServer of our own: QHttpServer::listen() is gone from Qt 6.8 (Debian trixie),
+    // bind() is in every version from 6.4 on. The server becomes the QHttpServer's child.
+    auto *tcp = new QTcpServer(&m_server);
+    if (!tcp->listen(ip, quint16(port))) {
         *problem = QStringLiteral("cannot listen on %1 (in use, or not an address of this machine?)").arg(address);
+        delete tcp;
         return false;
     }
+    m_server.bind(tcp);
+    m_port = tcp->serverPort();
     return true;
 }
 

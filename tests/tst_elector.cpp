@@ -55,6 +55,7 @@ private Q_SLOTS:
     void permissionAndAuthFailures();
     void ownWatchCompactedThenOperatorDelete();
     void silentStreamOfNextInLine();
+    void halfDeadNextInLineWhenTheLeaderDies();
     void claimsOnlyWithLiveOwnWatch();
     void leaderStepsDownWhileOwnWatchIsGone();
     void halfDeadConnectionsAreAllReplaced();
@@ -616,6 +617,45 @@ void tst_Elector::silentStreamOfNextInLine()
     qInfo("next-in-line behind half-dead connections led %lld ms after the leader left",
           t.elapsed());
     QVERIFY(!g.twoLeaders);
+}
+
+// The same, when the leader dies (SIGKILL: its key goes only when its lease expires): the next
+// in line, whose every connection went half-dead just before, leads within TTL + 2 s of the
+// death, every time. Four rounds, each with a fresh leader process ahead of it.
+void tst_Elector::halfDeadNextInLineWhenTheLeaderDies()
+{
+    m_own = std::make_unique<EtcdTestEnv>();
+    QVERIFY2(m_own->start(), qPrintable(m_own->errorString()));
+    const int ttl = 3;
+    ElectorGroup g;
+    QList<qint64> tookMs;
+    for (int round = 0; round < 4; ++round) {
+        TcpProxy proxy;
+        QVERIFY(proxy.listen(m_own->endpoint()));
+        g.electors.clear();
+        g.clients.clear();
+        Elector *b = g.add({proxy.url()}, QStringLiteral("dies"), QStringLiteral("b"), std::chrono::seconds(ttl));
+        CandidateProcess a;
+        QVERIFY(a.start(m_own->endpoints(), QStringLiteral("dies"), QStringLiteral("a%1").arg(round), ttl));
+        QTRY_COMPARE_WITH_TIMEOUT(a.role(), QStringLiteral("leader"), TestWaitMs);
+        b->campaign();
+        QTRY_COMPARE_WITH_TIMEOUT(b->role(), Role::Follower, TestWaitMs);
+        QTRY_VERIFY_WITH_TIMEOUT(ClientPrivate::get(g.clients[0].get())->watchHub()->isSettled(), TestWaitMs);
+
+        proxy.freezeExisting();
+        QVERIFY(proxy.frozenCount() > 0);
+        QElapsedTimer t;
+        t.start();
+        a.kill();
+        QTRY_COMPARE_WITH_TIMEOUT(b->role(), Role::Leader, 2 * TestWaitMs);
+        tookMs << t.elapsed();
+        QVERIFY(!g.twoLeaders);
+        b->leave();
+        QTRY_COMPARE_WITH_TIMEOUT(b->role(), Role::NotAMember, TestWaitMs);
+    }
+    qInfo() << "next in line behind half-dead connections led, ms after the leader's SIGKILL (TTL 3 s):" << tookMs;
+    for (qint64 ms : std::as_const(tookMs))
+        QVERIFY2(ms <= (ttl + 2) * 1000, qPrintable(QStringLiteral("took %1 ms of at most %2").arg(ms).arg((ttl + 2) * 1000)));
 }
 
 // First in the queue is not enough: an Elector leads only once a live watch on its own key

@@ -9,7 +9,7 @@ CONCLAVE_PACKAGES=(cmake ninja-build make g++ qt6-base-dev qt6-base-dev-tools qt
                    libqt6svg6 fonts-dejavu-core
                    etcd-server etcd-client openssl ca-certificates)
 # Only the test suite needs these: clang with libFuzzer for the targets of tests/fuzz.
-CONCLAVE_TEST_PACKAGES=(clang libclang-rt-14-dev)
+CONCLAVE_TEST_PACKAGES=(clang libclang-rt-dev) # the default clang of each release (14 on bookworm, 19 on trixie)
 
 # conclave_install_missing [more packages…]
 conclave_install_missing() {

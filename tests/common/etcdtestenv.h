@@ -41,7 +41,9 @@ public:
     QList<QUrl> endpoints() const;
     QUrl endpoint(int member = 0) const;
 
-    bool stop(int member);    //!< SIGTERM and wait
+    //! SIGTERM and wait; SIGKILL after StopGraceMs (etcd 3.5.30 holds open watches ~7 s).
+    bool stop(int member);
+    static constexpr int StopGraceMs = 1500;
     bool kill(int member);    //!< SIGKILL and wait
     bool pause(int member);   //!< SIGSTOP
     bool resume(int member);  //!< SIGCONT
