@@ -337,17 +337,23 @@ static int recordedCode(const QJsonObject &sample)
     return json.value(u"code"_s).toInt();
 }
 
-void tst_GatewayError::recordedUnary_data()
+// One row per recorded sample of every version that replays (\a streams: watch streams, or
+// else unary calls).
+static void addSampleRows(bool streams)
 {
     QTest::addColumn<QString>("version");
     QTest::addColumn<QString>("name");
     for (const QString &version : Versions) {
         for (const QString &name : sampleNames(version)) {
-            const QJsonObject sample = loadSample(version, name);
-            if (expected(version, name) != u"-"_s && !isStream(sample))
+            if (expected(version, name) != u"-"_s && isStream(loadSample(version, name)) == streams)
                 QTest::addRow("%s %s", qPrintable(version), qPrintable(name)) << version << name;
         }
     }
+}
+
+void tst_GatewayError::recordedUnary_data()
+{
+    addSampleRows(false);
 }
 
 // Each recorded unary reply, byte for byte, from a fake server to the library's GatewayReply.
@@ -385,15 +391,7 @@ void tst_GatewayError::recordedUnary()
 
 void tst_GatewayError::recordedStreams_data()
 {
-    QTest::addColumn<QString>("version");
-    QTest::addColumn<QString>("name");
-    for (const QString &version : Versions) {
-        for (const QString &name : sampleNames(version)) {
-            const QJsonObject sample = loadSample(version, name);
-            if (expected(version, name) != u"-"_s && isStream(sample))
-                QTest::addRow("%s %s", qPrintable(version), qPrintable(name)) << version << name;
-        }
-    }
+    addSampleRows(true);
 }
 
 // Each recorded watch stream, chunk by chunk as it arrived, through the stream parser; what
