@@ -63,6 +63,7 @@ private Q_SLOTS:
     void compactionReported();
     void auditMovesResumePointPastCompaction();
     void silentStreamIsReplaced();
+    void settlesOnCreatesNotOnTheProgressAnswer();
 
 private:
     qint64 put(const QByteArray &key, const QByteArray &value);
@@ -156,6 +157,26 @@ void tst_WatchHub::hundredWatchesLeaveRoomForUnaryCalls()
     for (int i = 0; i < 10; ++i)
         QTRY_COMPARE_WITH_TIMEOUT(recs[size_t(i * 10)]->values.size(), 1, TestWaitMs);
     QCOMPARE(recs[1]->values.size(), 0);
+}
+
+// The hub settles once every create is answered, on every etcd version: 3.5 answers the
+// body's trailing progress_request before some creates (3.5.16), or never while a watch starts
+// in the future (3.5.22+: ours do) or replays history (any 3.5). Before, settled() waited for
+// that answer and never came on 3.5.30. One watch from the future, one replaying, and 20 more
+// (a padded body) together.
+void tst_WatchHub::settlesOnCreatesNotOnTheProgressAnswer()
+{
+    const qint64 past = put(m_prefix + "s/old", "x");
+    const qint64 future = put(m_prefix + "s/start", "x") + 1;
+    QSignalSpy settled(d->watchHub(), &WatchHub::settled);
+    std::vector<std::unique_ptr<Watch>> watches;
+    watches.emplace_back(d->watchHub()->watch(m_prefix + "s/old", {}, past, false, nullptr)); // replays
+    for (int i = 0; i < 21; ++i)
+        watches.emplace_back(d->watchHub()->watch(m_prefix + "s/" + QByteArray::number(i), {}, future, false, nullptr));
+    QVERIFY(settled.wait(TestWaitMs));
+    QVERIFY(d->watchHub()->isSettled());
+    for (const auto &w : watches)
+        QVERIFY(w->isLive());
 }
 
 // A body of 1000 creates is read whole by the gateway (it ends in whitespace past Go's discard

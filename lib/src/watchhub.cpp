@@ -137,6 +137,7 @@ Watch *WatchHub::watch(const QByteArray &key, const QByteArray &rangeEnd, qint64
     w->m_filter = filter;
     m_watches.insert(w->m_id, w);
     m_unassigned.append(w->m_id);
+    m_wasSettled = false; // settled() once this one is confirmed too
     qCDebug(lcWatch) << "watch" << w->m_id << "from revision" << w->m_next;
     scheduleAssign();
     return w;

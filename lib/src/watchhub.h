@@ -122,7 +122,8 @@ public:
     int streamReplacements() const { return m_replacements; }
 
 Q_SIGNALS:
-    //! Every watch is confirmed by a live stream again.
+    //! Every watch is confirmed by a live stream again: after new watches were placed, or after
+    //! a stream was lost.
     void settled();
     void streamLost(Conclave::Error error, const QString &message);
     //! After a watch on \a key delivered \a events (for tests and benchmarks: what woke a Client).

@@ -84,7 +84,10 @@ conclave_install_interop() {
     fi
     echo "==> installing etcd3 for Node.js (npm ci) into $dir"
     cp "$src/package.json" "$src/package-lock.json" "$dir/"
-    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    # The machine's trust store, as apt and curl use it (a site's own CA, e.g. behind a proxy).
+    local ca=()
+    [ -f /etc/ssl/certs/ca-certificates.crt ] && ca=(--cafile=/etc/ssl/certs/ca-certificates.crt)
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error "${ca[@]}" >/dev/null)
 }
 
 # The etcd versions of the test matrix: Debian's own builds, as users on each release get them.
