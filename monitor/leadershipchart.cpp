@@ -4,6 +4,7 @@
 
 #include <conclave/electiondirectory.h>
 
+#include <QtCore/QTimeZone>
 #include <QtGui/QHelpEvent>
 #include <QtGui/QPainter>
 #include <QtGui/QWheelEvent>
@@ -272,7 +273,7 @@ void LeadershipChart::paintAxis(QPainter &p, const QRect &plot)
     p.setPen(palette().color(QPalette::Mid));
     p.drawLine(plot.left(), plot.bottom() + 1, plot.right(), plot.bottom() + 1);
     for (qint64 t = firstTick; t <= m_picture.to.toSecsSinceEpoch(); t += step) {
-        const QDateTime at = QDateTime::fromSecsSinceEpoch(t, Qt::UTC);
+        const QDateTime at = QDateTime::fromSecsSinceEpoch(t, QTimeZone::utc());
         const int x = xOf(at);
         p.setPen(palette().color(QPalette::Mid));
         p.drawLine(x, plot.bottom() + 1, x, plot.bottom() + 4);

@@ -4,6 +4,7 @@
 
 #include "electionindex.h"
 
+#include <QtCore/QTimeZone>
 #include <QtTest/QtTest>
 
 using namespace Conclave;
@@ -46,7 +47,7 @@ QByteArrayList keys(const QList<LeaderInfo> &infos)
     return result;
 }
 
-const QDateTime T0 = QDateTime::fromSecsSinceEpoch(1700000000, Qt::UTC);
+const QDateTime T0 = QDateTime::fromSecsSinceEpoch(1700000000, QTimeZone::utc());
 const QDateTime T1 = T0.addSecs(60);
 
 } // namespace
