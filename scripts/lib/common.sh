@@ -1,12 +1,20 @@
 # Shared by scripts/test and scripts/run: install what is missing, configure and build.
-# Debian bookworm (Qt 6.4, etcd 3.4); needs root (or sudo) only when something is missing.
+# Debian bookworm (Qt 6.4, etcd 3.4) and trixie (Qt 6.8, etcd 3.5); needs root (or sudo) only
+# when something is missing.
 
+# The SVG plugins (the monitor's icons and window icon) are in libqt6svg6 on bookworm and in
+# a package of their own from trixie on.
+if [ "$( (. /etc/os-release && echo "${VERSION_CODENAME:-}") 2>/dev/null)" = bookworm ]; then
+    CONCLAVE_SVG_PLUGINS=libqt6svg6
+else
+    CONCLAVE_SVG_PLUGINS=qt6-svg-plugins
+fi
 # qt6-httpserver-dev (+ qt6-websockets-dev, which its CMake package needs but Debian does not
 # pull in): conclave-candidate's --metrics-address (never the library).
-# libqt6svg6: the monitor's SVG window icon; fonts-dejavu-core: text in offscreen screenshots;
+# fonts-dejavu-core: text in offscreen screenshots;
 # make: README's build-against-the-install block uses CMake's default generator.
 CONCLAVE_PACKAGES=(cmake ninja-build make g++ qt6-base-dev qt6-base-dev-tools qt6-httpserver-dev qt6-websockets-dev libgl-dev
-                   libqt6svg6 fonts-dejavu-core
+                   "$CONCLAVE_SVG_PLUGINS" fonts-dejavu-core
                    etcd-server etcd-client openssl ca-certificates)
 # Only the test suite needs these: clang with libFuzzer for the targets of tests/fuzz.
 CONCLAVE_TEST_PACKAGES=(clang libclang-rt-dev) # the default clang of each release (14 on bookworm, 19 on trixie)
