@@ -132,7 +132,7 @@ void ElectionDirectoryPrivate::publish(const ElectionIndex::Changes &changes)
     for (const QString &name : changes.changed)
         Q_EMIT q->electionChanged(name);
     for (const ElectionIndex::LeaderChange &change : changes.leaders)
-        tracker.record(change, changes.revision);
+        tracker.record(change);
 }
 
 // Is etcd there, with a quorum? One linearizable read of one key under the prefix (keys only,

@@ -198,15 +198,17 @@ ElectionIndex::Changes ElectionIndex::reset(const QList<KeyValue> &listing, qint
 
 ElectionIndex::Changes ElectionIndex::apply(const QList<WatchEvent> &events, const QDateTime &now)
 {
-    QMap<QString, LeaderInfo> before;
+    QMap<QString, LeaderInfo> before; // leaders as of the end of the previous revision
     QSet<QString> touched;
     QStringList added;
+    QList<LeaderChange> leaders;
     qint64 last = m_revision;
     auto remember = [&](const QString &election) {
         if (!election.isEmpty() && !before.contains(election))
             before.insert(election, leader(election));
     };
-    for (const WatchEvent &e : events) {
+    for (qsizetype i = 0; i < events.size(); ++i) {
+        const WatchEvent &e = events.at(i);
         last = qMax(last, e.kv.modRevision);
         remember(m_owner.value(e.kv.key));
         // The incarnation's first-seen time survives a value change (same create revision).
@@ -214,16 +216,35 @@ ElectionIndex::Changes ElectionIndex::apply(const QList<WatchEvent> &events, con
         remove(e.kv.key, &touched);
         bool discovers = false;
         const QString election = e.type == WatchEvent::Type::Delete ? QString() : electionOf(e.kv, &discovers);
-        if (election.isEmpty())
-            continue;
-        remember(election);
-        if (discovers)
-            added.append(election);
-        insert(election, e.kv, seen.isValid() ? seen : now);
-        touched.insert(election);
+        if (!election.isEmpty()) {
+            remember(election);
+            if (discovers)
+                added.append(election);
+            insert(election, e.kv, seen.isValid() ? seen : now);
+            touched.insert(election);
+        }
+        // The end of a revision (the events of one revision come together, in order).
+        if (i + 1 == events.size() || events.at(i + 1).kv.modRevision != e.kv.modRevision) {
+            leaders += leaderChanges(before, e.kv.modRevision);
+            before.clear();
+        }
     }
     m_revision = qMax(m_revision, last);
-    return finish(before, touched, added, last, true);
+    Changes changes = finish({}, touched, added, last, true);
+    changes.leaders = leaders;
+    return changes;
+}
+
+QList<ElectionIndex::LeaderChange> ElectionIndex::leaderChanges(const QMap<QString, LeaderInfo> &before,
+                                                                qint64 revision) const
+{
+    QList<LeaderChange> changes;
+    for (auto it = before.cbegin(); it != before.cend(); ++it) {
+        const LeaderInfo now = leader(it.key());
+        if (now.key() != it->key() || now.fencingToken() != it->fencingToken())
+            changes.append({it.key(), it.value(), now, revision});
+    }
+    return changes;
 }
 
 ElectionIndex::Changes ElectionIndex::finish(const QMap<QString, LeaderInfo> &before,
@@ -238,14 +259,8 @@ ElectionIndex::Changes ElectionIndex::finish(const QMap<QString, LeaderInfo> &be
         if (!added.contains(election))
             changes.changed.append(election);
     changes.changed.sort();
-    if (!reportLeaders)
-        return changes;
-    for (auto it = before.cbegin(); it != before.cend(); ++it) {
-        const LeaderInfo now = leader(it.key());
-        if (now.key() == it->key() && now.fencingToken() == it->fencingToken())
-            continue;
-        changes.leaders.append({it.key(), it.value(), now});
-    }
+    if (reportLeaders)
+        changes.leaders = leaderChanges(before, revision);
     return changes;
 }
 

@@ -38,6 +38,7 @@ public:
         QString election;
         LeaderInfo previous; //!< invalid: there was no leader
         LeaderInfo next;     //!< invalid: nobody leads now
+        qint64 revision = 0; //!< the store revision of the change
     };
     struct Changes
     {
@@ -60,7 +61,9 @@ public:
      * has nothing to compare with.
      */
     Changes reset(const QList<KeyValue> &listing, qint64 revision, const QDateTime &now);
-    //! Applies watch events in revision order.
+    //! Applies watch events in revision order. Leader changes are reported revision by
+    //! revision: a leader that held office only between two revisions of one batch (a watch
+    //! catching up after a reconnect) is reported, not skipped.
     Changes apply(const QList<WatchEvent> &events, const QDateTime &now);
 
     //! The next listing starts over (after a stop): its leader changes are not reported.
@@ -92,6 +95,8 @@ private:
     void forgetGone();
     Changes finish(const QMap<QString, LeaderInfo> &before, const QSet<QString> &touched,
                    const QStringList &added, qint64 revision, bool reportLeaders) const;
+    //! The elections of \a before whose leader is not the one it had, as changes at \a revision.
+    QList<LeaderChange> leaderChanges(const QMap<QString, LeaderInfo> &before, qint64 revision) const;
 
     QString m_only;
     bool m_listed = false;

@@ -59,14 +59,14 @@ void HandoverTracker::forgetRequest(const QString &election)
     m_requested.remove(election);
 }
 
-void HandoverTracker::record(const ElectionIndex::LeaderChange &change, qint64 revision)
+void HandoverTracker::record(const ElectionIndex::LeaderChange &change)
 {
     Handover h;
     h.election = change.election;
     h.previous = change.previous;
     h.next = change.next;
     h.at = QDateTime::currentDateTimeUtc();
-    h.revision = revision;
+    h.revision = change.revision;
     if (!h.previous.isValid()) {
         h.cause = Handover::Cause::Elected;
         commit(h);

@@ -23,8 +23,8 @@ class HandoverTracker : public QObject
 public:
     HandoverTracker(ClientPrivate *client, const LeasePoller *leases, QObject *parent = nullptr);
 
-    //! Records \a change at store \a revision; handoverRecorded() once its cause is known.
-    void record(const ElectionIndex::LeaderChange &change, qint64 revision);
+    //! Records \a change (at its store revision); handoverRecorded() once its cause is known.
+    void record(const ElectionIndex::LeaderChange &change);
     //! Oldest first, at most the last 200.
     QList<Handover> history(const QString &election) const { return m_history.value(election); }
 
