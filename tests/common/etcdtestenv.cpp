@@ -158,6 +158,10 @@ bool EtcdTestEnv::launch(int i)
 {
     Member &m = m_members[i];
     m.process = std::make_unique<QProcess>();
+    // etcd reads ETCD_* variables as flags and warns about ours (ETCD_BIN): not for it.
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.remove(u"ETCD_BIN"_s);
+    m.process->setProcessEnvironment(env);
     m.process->setProcessChannelMode(QProcess::ForwardedErrorChannel);
     m.process->setStandardOutputFile(m.logFile + u".stdout"_s);
     m.process->start(etcdBinary(), memberArgs(i));
