@@ -57,7 +57,7 @@ for e in billing/scheduler search/indexer demo/worker; do
     grep -q "\"name\": \"$e\"" "$out/output/snapshot.json" || fail "snapshot lacks $e"
 done
 grep -q "stopped every process this script started" "$out/log" || fail "no clean stop"
-etcd_port=$(sed -n 's/.*started a local etcd at http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$out/log" | head -1)
+etcd_port=$(sed -n 's/.*started a local etcd at http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$out/log" | sed -n 1p)
 if pgrep -f "listen-client-urls http://127.0.0.1:$etcd_port" >/dev/null; then fail "the demo's etcd is still running"; fi
 if pgrep -f -- "--endpoints http://127.0.0.1:$etcd_port" >/dev/null; then fail "a demo process is still running: $(pgrep -af -- "--endpoints http://127.0.0.1:$etcd_port")"; fi
 

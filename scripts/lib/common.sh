@@ -124,7 +124,7 @@ conclave_fetch_etcd() {
     echo "==> fetching Debian $suite's etcd $version (apt-get download, private sources list)"
     apt-get "${opts[@]}" update -qq || { echo "error: cannot read Debian $suite's package lists" >&2; return 1; }
     local want=${CONCLAVE_ETCD_DEBIAN[$version]} have
-    have=$(apt-cache "${opts[@]}" show "etcd-server=$want" 2>/dev/null | sed -n 's/^Version: //p' | head -1)
+    have=$(apt-cache "${opts[@]}" show "etcd-server=$want" 2>/dev/null | sed -n 's/^Version: //p' | sed -n 1p)
     if [ -z "$have" ]; then
         have=$(apt-cache "${opts[@]}" policy etcd-server | sed -n 's/^ *Candidate: //p')
         echo "warning: $suite no longer has etcd-server $want; testing its $have instead" >&2
@@ -135,5 +135,5 @@ conclave_fetch_etcd() {
     for deb in "$dir"/debs/etcd-server_*.deb "$dir"/debs/etcd-client_*.deb; do
         dpkg-deb -x "$deb" "$dir/root"
     done
-    "$CONCLAVE_ETCD_BIN_DIR/etcd" --version | head -1
+    "$CONCLAVE_ETCD_BIN_DIR/etcd" --version | sed -n 1p # sed reads it all: head could SIGPIPE etcd (pipefail)
 }
