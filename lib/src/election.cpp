@@ -41,18 +41,22 @@ bool isCandidateKey(const QByteArray &prefix, const QByteArray &key)
     return key.startsWith(prefix) && key.indexOf('/', prefix.size()) < 0;
 }
 
+bool isHexName(const QByteArray &name)
+{
+    return !name.isEmpty() && std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+    });
+}
+
 bool isNamedAfterLease(const QByteArray &name, qint64 lease)
 {
-    const auto all = [&name](auto isDigit) { return std::all_of(name.begin(), name.end(), isDigit); };
-    const auto hexDigit = [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); };
-    const auto decimalDigit = [](char c) { return c >= '0' && c <= '9'; };
     if (lease <= 0 || name.isEmpty())
         return false;
     bool ok = false;
-    if (name.size() <= 16 && all(hexDigit) && qint64(name.toULongLong(&ok, 16)) == lease && ok)
+    if (name.size() <= 16 && isHexName(name) && qint64(name.toULongLong(&ok, 16)) == lease && ok)
         return true;
-    return name.size() <= 19 && name.front() != '0' && all(decimalDigit)
-            && name.toLongLong(&ok, 10) == lease && ok;
+    const bool decimal = std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; });
+    return name.size() <= 19 && name.front() != '0' && decimal && name.toLongLong(&ok, 10) == lease && ok;
 }
 
 QList<KeyValue> candidates(const QByteArray &prefix, const QList<KeyValue> &kvs)

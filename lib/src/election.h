@@ -21,6 +21,8 @@ bool isCandidateKey(const QByteArray &prefix, const QByteArray &key);
 //! Whether a key's last segment \a name is \a lease's id, in lowercase hex (Go, etcdctl,
 //! Conclave) or in decimal (etcd3 for Node.js): how elections are told from other keys.
 bool isNamedAfterLease(const QByteArray &name, qint64 lease);
+//! Whether \a name is non-empty lowercase hex, the form of a lease id in Go's and our keys.
+bool isHexName(const QByteArray &name);
 //! The candidates among \a kvs, oldest first.
 QList<KeyValue> candidates(const QByteArray &prefix, const QList<KeyValue> &kvs);
 //! A range over the whole election prefix, oldest first.

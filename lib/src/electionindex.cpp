@@ -42,10 +42,7 @@ bool ElectionIndex::isStray(const KeyValue &kv)
     if (kv.lease == 0)
         return true;
     const QByteArray name = kv.key.mid(kv.key.lastIndexOf('/') + 1);
-    const bool leaseLike = !name.isEmpty() && std::all_of(name.begin(), name.end(), [](char c) {
-        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-    });
-    return leaseLike && !Election::isNamedAfterLease(name, kv.lease);
+    return Election::isHexName(name) && !Election::isNamedAfterLease(name, kv.lease);
 }
 
 QString ElectionIndex::electionOf(const KeyValue &kv, bool *discovers) const
