@@ -2,7 +2,6 @@
 
 #include "client_p.h"
 #include "gatewayreply.h"
-#include "leasesession.h"
 #include "logging.h"
 #include "watchhub.h"
 
@@ -212,33 +211,6 @@ WatchHub *ClientPrivate::watchHub()
     return hub;
 }
 
-LeaseSession *ClientPrivate::acquireSession(qint64 ttlSeconds)
-{
-    auto &entry = sessions[ttlSeconds];
-    if (!entry.first)
-        entry.first = new LeaseSession(this, ttlSeconds);
-    ++entry.second;
-    return entry.first;
-}
-
-int ClientPrivate::sessionUsers(LeaseSession *session) const
-{
-    const auto it = sessions.constFind(session->requestedTtl());
-    return it != sessions.constEnd() && it->first == session ? it->second : 0;
-}
-
-void ClientPrivate::releaseSession(LeaseSession *session)
-{
-    const qint64 ttl = session->requestedTtl();
-    auto it = sessions.find(ttl);
-    if (it == sessions.end() || it->first != session)
-        return;
-    if (--it->second > 0)
-        return;
-    sessions.erase(it);
-    session->revokeAndDelete();
-}
-
 Client::Client(QObject *parent)
     : QObject(parent)
     , d_ptr(std::make_unique<ClientPrivate>(this))
@@ -254,8 +226,8 @@ Client::~Client()
     // Everything that points back at d goes before d does (children die after it).
     delete d->hub;
     d->hub = nullptr;
-    qDeleteAll(findChildren<LeaseSession *>(Qt::FindDirectChildrenOnly));
-    d->sessions.clear();
+    for (const QPointer<QObject> &dependent : std::as_const(d->dependents))
+        delete dependent.data();
     qDeleteAll(findChildren<GatewayReply *>(Qt::FindDirectChildrenOnly));
 }
 

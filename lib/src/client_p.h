@@ -14,7 +14,6 @@
 namespace Conclave {
 
 class GatewayReply;
-class LeaseSession;
 class WatchHub;
 
 class ClientPrivate
@@ -53,11 +52,9 @@ public:
 
     WatchHub *watchHub();
 
-    // One lease per TTL, shared by every Elector of this Client that asks for that TTL.
-    LeaseSession *acquireSession(qint64 ttlSeconds);
-    void releaseSession(LeaseSession *session);
-    //! How many Electors use \a session now.
-    int sessionUsers(LeaseSession *session) const;
+    //! \a dependent (an upper layer's object holding calls of this Client: the lease sessions)
+    //! is deleted when the Client is, before the transport goes.
+    void deleteBeforeTransport(QObject *dependent) { dependents.append(dependent); }
 
     // Plumbing shared by GatewayReply and WatchHub.
     QNetworkRequest makeRequest(const QUrl &endpoint, const QByteArray &path,
@@ -99,7 +96,7 @@ private:
     QNetworkAccessManager *ownNam = nullptr;
     QPointer<QNetworkAccessManager> externalNam;
     WatchHub *hub = nullptr;
-    QHash<qint64, QPair<LeaseSession *, int>> sessions;
+    QList<QPointer<QObject>> dependents;
     int pending = 0;
     bool hasRoomFor(const GatewayReply *reply) const;
     int onWire = 0;

@@ -68,6 +68,18 @@ struct Compare
     Result result = Result::Equal;
     qint64 number = 0;  // version, create/mod revision or lease
     QByteArray value;   // for Target::Value
+
+    //! The create-revision guard: \a key is still the incarnation created at \a createRevision
+    //! (0: \a key does not exist). Every write to a candidate's key goes through it.
+    static Compare incarnation(const QByteArray &key, qint64 createRevision)
+    {
+        return {key, Target::Create, Result::Equal, createRevision, {}};
+    }
+    //! \a key has not been written since \a modRevision (a request answered only if unchanged).
+    static Compare unchangedSince(const QByteArray &key, qint64 modRevision)
+    {
+        return {key, Target::Mod, Result::Equal, modRevision, {}};
+    }
 };
 
 struct RangeResult

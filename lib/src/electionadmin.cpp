@@ -8,8 +8,6 @@
 #include "transfer.h"
 #include "watchhub.h"
 
-#include <conclave/electiondirectory.h>
-
 #include <QtCore/QDeadlineTimer>
 #include <QtCore/QJsonArray>
 #include <QtCore/QPointer>
@@ -20,12 +18,15 @@
 
 namespace Conclave {
 
-ElectionAdmin::ElectionAdmin(ClientPrivate *client, HandoverTracker *tracker, QObject *owner)
+ElectionAdmin::ElectionAdmin(ClientPrivate *client, HandoverTracker *tracker, QObject *owner, LeaderNow leaderNow)
     : m_client(client)
     , m_tracker(tracker)
     , m_owner(owner)
+    , m_leaderNow(std::move(leaderNow))
 {
 }
+
+ElectionAdmin::~ElectionAdmin() = default;
 
 Operation *ElectionAdmin::failed(Error error, const QString &message)
 {
@@ -39,13 +40,9 @@ Operation *ElectionAdmin::guardedDelete(const LeaderInfo &candidate, const QStri
     if (!candidate.isValid() || candidate.key().isEmpty())
         return failed(Error::InvalidArgument, what + QStringLiteral(": no such candidate"));
     Operation *op = OperationPrivate::create(m_owner);
-    Compare same;
-    same.key = candidate.key();
-    same.target = Compare::Target::Create;
-    same.result = Compare::Result::Equal;
-    same.number = candidate.fencingToken();
     m_tracker->expectEviction(candidate);
-    GatewayReply *reply = m_client->txn({same}, {Codec::opDelete(Codec::deleteRequest(candidate.key()))}, {});
+    GatewayReply *reply = m_client->txn({Compare::incarnation(candidate.key(), candidate.fencingToken())},
+                                        {Codec::opDelete(Codec::deleteRequest(candidate.key()))}, {});
     const QPointer<Operation> guard(op);
     // The tracker is the context: it must hear of a failure even if the caller dropped op.
     onFinished(reply, m_tracker, [tracker = m_tracker, guard, candidate, what](GatewayReply *reply) {
@@ -115,11 +112,82 @@ QString ElectionAdmin::transferProblem(const QList<LeaderInfo> &queue, const QSt
     return planned.problem;
 }
 
-// Validates against the directory's view, writes the request, then waits for one of: the target
-// leads (done), the leader refuses in the request (its reason), someone else leads (conflict),
-// or no answer in time. The request is removed afterwards unless rewritten meanwhile.
-Operation *ElectionAdmin::transfer(const QString &election, const QList<LeaderInfo> &queue,
-                                   const QString &candidateId, ElectionDirectory *view)
+/*!
+ * One operator transfer after its request was written at revision \a written: it ends when the
+ * target leads (done), the leader refuses in the request (its reason), someone else leads
+ * (conflict), or no answer comes in time. The request is removed when it ends, whatever the
+ * outcome, and the operation finishes once etcd has answered that removal: a program that exits
+ * as soon as it finishes (conclave-monitor --transfer) leaves no request behind.
+ */
+class TransferFollow : public QObject
+{
+public:
+    TransferFollow(Operation *op, ClientPrivate *client, HandoverTracker *tracker, const QString &what)
+        : QObject(op), op(op), what(what), client(client), tracker(tracker)
+    {
+    }
+
+    void start(qint64 written)
+    {
+        this->written = written;
+        Watch *answers = client->watchHub()->watch(key, {}, written + 1, false, this);
+        connect(answers, &Watch::eventsReceived, this, &TransferFollow::onAnswers);
+        QTimer::singleShot(TransferAnswerMs, this, [this] {
+            end(Error::TimeoutError, what + QStringLiteral(": %1 did not hand over within %2 s (stopped, cut off from "
+                                                           "etcd, or an older Conclave?)").arg(leader.id()).arg(TransferAnswerMs / 1000));
+        });
+    }
+
+    void check(const ElectionAdmin::LeaderSeen &seen)
+    {
+        const LeaderInfo &now = seen.leader;
+        if (!now.isValid() || (now.key() == leader.key() && now.fencingToken() == leader.fencingToken()))
+            return; // not yet
+        if (now.key() == wanted.key() && now.fencingToken() == wanted.fencingToken())
+            end(Error::NoError, {}, seen.revision);
+        else
+            end(Error::Conflict, what + QStringLiteral(": %1 leads now instead").arg(now.id()));
+    }
+
+    void end(Error e, const QString &message, qint64 revision = 0)
+    {
+        if (ending || op->isFinished())
+            return;
+        ending = true;
+        if (e != Error::NoError)
+            tracker->cancelTransfer(leader);
+        onFinished(client->txn({Compare::unchangedSince(key, written)}, {Codec::opDelete(Codec::deleteRequest(key))}, {}),
+                   this, [op = op, e, message, revision](GatewayReply *) { OperationPrivate::finish(op, e, message, revision); });
+    }
+
+    Operation *const op;
+    const QString what;
+    QString election;
+    QByteArray key;
+    Transfer::Request request;
+    LeaderInfo leader;
+    LeaderInfo wanted;
+
+private:
+    void onAnswers(const QList<WatchEvent> &events)
+    {
+        for (const WatchEvent &e : events) {
+            const std::optional<Transfer::Request> r = e.type == WatchEvent::Type::Put ? Transfer::decode(e.kv.value)
+                                                                                       : std::nullopt;
+            if (r && !r->refused.isEmpty() && r->targetKey == request.targetKey
+                && r->targetRevision == request.targetRevision)
+                end(Error::Conflict, what + QStringLiteral(": the leader refused: ") + r->refused);
+        }
+    }
+
+    ClientPrivate *const client;
+    HandoverTracker *const tracker;
+    qint64 written = 0;
+    bool ending = false;
+};
+
+// Validates against the owner's view, writes the request, then follows it (TransferFollow).
+Operation *ElectionAdmin::transfer(const QString &election, const QList<LeaderInfo> &queue, const QString &candidateId)
 {
     const QString what = QStringLiteral("transfer %1 to %2").arg(election, candidateId);
     qsizetype target = -1;
@@ -127,83 +195,40 @@ Operation *ElectionAdmin::transfer(const QString &election, const QList<LeaderIn
     const QString problem = transferProblem(queue, candidateId, &target, &plan);
     if (!problem.isEmpty())
         return failed(Error::InvalidArgument, what + QStringLiteral(": ") + problem);
-    if (target == 0) {
-        Operation *op = OperationPrivate::create(m_owner);
-        OperationPrivate::finish(op, Error::NoError, {}, 0);
-        return op; // it leads already
-    }
-
+    if (target == 0)
+        return failed(Error::NoError, {}); // it leads already
     Operation *op = OperationPrivate::create(m_owner);
-    Transfer::Request request;
-    request.leaderKey = plan.leader.key;
-    request.leaderRevision = plan.leader.createRevision;
-    request.targetKey = plan.target.key;
-    request.targetRevision = plan.target.createRevision;
-    request.reason = Transfer::Request::Reason::Operator;
-    request.by = whoAsks();
-    const QByteArray key = Transfer::requestKey(election);
-    const LeaderInfo leader = queue.first();
-    const LeaderInfo wanted = queue.at(target);
-    m_tracker->expectTransfer(leader);
-    const QPointer<Operation> guard(op);
-    ClientPrivate *client = m_client;
-    HandoverTracker *tracker = m_tracker;
-    onFinished(m_client->put(key, Transfer::encode(request)), op,
-               [=](GatewayReply *reply) {
+    auto *follow = new TransferFollow(op, m_client, m_tracker, what);
+    follow->election = election;
+    follow->key = Transfer::requestKey(election);
+    follow->request.leaderKey = plan.leader.key;
+    follow->request.leaderRevision = plan.leader.createRevision;
+    follow->request.targetKey = plan.target.key;
+    follow->request.targetRevision = plan.target.createRevision;
+    follow->request.reason = Transfer::Request::Reason::Operator;
+    follow->request.by = whoAsks();
+    follow->leader = queue.first();
+    follow->wanted = queue.at(target);
+    m_tracker->expectTransfer(follow->leader);
+    m_transfers.removeAll(nullptr);
+    m_transfers.append(follow);
+    onFinished(m_client->put(follow->key, Transfer::encode(follow->request)), follow, [this, follow](GatewayReply *reply) {
         if (reply->error() != Error::NoError) {
-            tracker->cancelTransfer(leader);
-            OperationPrivate::finish(guard, reply->error(), what + QStringLiteral(": ") + reply->errorString());
+            m_tracker->cancelTransfer(follow->leader);
+            OperationPrivate::finish(follow->op, reply->error(), follow->what + QStringLiteral(": ") + reply->errorString());
             return;
         }
-        const qint64 written = reply->header().revision;
-        // The request is removed when the operation ends, whatever the outcome, and the
-        // operation finishes once etcd has answered that removal: a program that exits as soon
-        // as it finishes (conclave-monitor --transfer) leaves no request behind.
-        const auto ending = std::make_shared<bool>(false);
-        auto end = [=](Error e, const QString &message, qint64 revision) {
-            if (!guard || guard->isFinished() || *ending)
-                return;
-            *ending = true;
-            if (e != Error::NoError)
-                tracker->cancelTransfer(leader);
-            Compare same;
-            same.key = key;
-            same.target = Compare::Target::Mod;
-            same.number = written;
-            onFinished(client->txn({same}, {Codec::opDelete(Codec::deleteRequest(key))}, {}), guard,
-                       [=](GatewayReply *) { OperationPrivate::finish(guard, e, message, revision); });
-        };
-        auto check = [=] {
-            const LeaderInfo now = view->leader(election);
-            if (!now.isValid() || (now.key() == leader.key() && now.fencingToken() == leader.fencingToken()))
-                return; // not yet
-            if (now.key() == wanted.key() && now.fencingToken() == wanted.fencingToken())
-                end(Error::NoError, {}, view->revision());
-            else
-                end(Error::Conflict, what + QStringLiteral(": %1 leads now instead").arg(now.id()), 0);
-        };
-        QObject::connect(view, &ElectionDirectory::electionChanged, guard, [=](const QString &changed) {
-            if (changed == election)
-                check();
-        });
-        Watch *answers = client->watchHub()->watch(key, {}, written + 1, false, guard);
-        QObject::connect(answers, &Watch::eventsReceived, guard, [=](const QList<WatchEvent> &events) {
-            for (const WatchEvent &e : events) {
-                const std::optional<Transfer::Request> r = e.type == WatchEvent::Type::Put ? Transfer::decode(e.kv.value)
-                                                                                           : std::nullopt;
-                if (r && !r->refused.isEmpty() && r->targetKey == request.targetKey
-                    && r->targetRevision == request.targetRevision)
-                    end(Error::Conflict, what + QStringLiteral(": the leader refused: ") + r->refused, 0);
-            }
-        });
-        QTimer::singleShot(TransferAnswerMs, guard, [=] {
-            end(Error::TimeoutError,
-                what + QStringLiteral(": %1 did not hand over within %2 s (stopped, cut off from etcd, or an older Conclave?)")
-                               .arg(leader.id()).arg(TransferAnswerMs / 1000), 0);
-        });
-        check(); // it may have happened before the watch was in place
+        follow->start(reply->header().revision);
+        follow->check(m_leaderNow(follow->election)); // it may have happened before the watch was in place
     });
     return op;
+}
+
+void ElectionAdmin::electionChanged(const QString &election)
+{
+    for (const QPointer<TransferFollow> &follow : std::as_const(m_transfers))
+        if (follow && follow->election == election)
+            follow->check(m_leaderNow(election));
 }
 
 Operation *ElectionAdmin::revokeLease(qint64 leaseId)
@@ -244,11 +269,8 @@ Operation *ElectionAdmin::checkWriteAccess(const QString &prefix)
     // key under the prefix that nothing uses: harmless even if it ran. etcd checks the
     // permissions of both branches before it evaluates the compare.
     const QByteArray probe = prefix.toUtf8() + ".conclave-write-probe";
-    Compare never;
-    never.key = probe;
-    never.target = Compare::Target::Create;
-    never.result = Compare::Result::Less;
-    never.number = 0;
+    Compare never = Compare::incarnation(probe, 0);
+    never.result = Compare::Result::Less; // a create revision is never below 0: nothing is deleted
     GatewayReply *reply = m_client->txn({never}, {Codec::opDelete(Codec::deleteRequest(probe))}, {});
     onFinished(reply, op, [op](GatewayReply *reply) {
         if (reply->error() == Error::NoError && Codec::parseTxn(reply->json()).succeeded) {

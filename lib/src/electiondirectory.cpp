@@ -33,7 +33,9 @@ public:
         , feed(c)
         , leases(c)
         , tracker(c, &leases)
-        , admin(c, &tracker, q)
+        , admin(c, &tracker, q, [this](const QString &election) {
+            return ElectionAdmin::LeaderSeen{index.leader(election), revision};
+        })
     {
         statusTimer.setInterval(StatusIntervalMs);
         connect(&statusTimer, &QTimer::timeout, this, &ElectionDirectoryPrivate::pollStatus);
@@ -129,8 +131,10 @@ void ElectionDirectoryPrivate::publish(const ElectionIndex::Changes &changes)
     revision = qMax(revision, index.revision());
     for (const QString &name : changes.added)
         Q_EMIT q->electionAdded(name);
-    for (const QString &name : changes.changed)
+    for (const QString &name : changes.changed) {
+        admin.electionChanged(name);
         Q_EMIT q->electionChanged(name);
+    }
     for (const ElectionIndex::LeaderChange &change : changes.leaders)
         tracker.record(change);
 }
@@ -205,18 +209,6 @@ void ElectionDirectoryPrivate::setError(Error e, const QString &message)
         Q_EMIT q->errorChanged();
 }
 
-QString causeName(Handover::Cause cause)
-{
-    const char *key = QMetaEnum::fromType<Handover::Cause>().valueToKey(int(cause));
-    QString words;
-    for (const QChar ch : QString::fromLatin1(key ? key : "Unknown")) {
-        if (ch.isUpper() && !words.isEmpty())
-            words += QLatin1Char(' ');
-        words += ch.toLower();
-    }
-    return words;
-}
-
 ElectionDirectory::ElectionDirectory(Client *client, QObject *parent)
     : QObject(parent)
     , d_ptr(std::make_unique<ElectionDirectoryPrivate>(this, client))
@@ -276,7 +268,7 @@ Operation *ElectionDirectory::transferLeadership(const QString &election, const 
     if (!d->index.contains(election))
         return d->admin.failed(Error::InvalidArgument,
                                QStringLiteral("transfer: no election \"%1\" is known").arg(election));
-    return d->admin.transfer(election, d->index.candidates(election), candidateId, this);
+    return d->admin.transfer(election, d->index.candidates(election), candidateId);
 }
 
 QString ElectionDirectory::transferProblem(const QString &election, const QString &candidateId) const

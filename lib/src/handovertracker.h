@@ -4,7 +4,8 @@
 // last ones per election. The cause of a leader that left needs one lease lookup (did its
 // lease outlive its key?) and the last TTL seen (expiry or revocation?).
 
-#include <conclave/electiondirectory.h>
+#include <conclave/handover.h>
+#include <conclave/leasestatus.h>
 
 #include "electionindex.h"
 

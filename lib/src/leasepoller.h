@@ -4,7 +4,7 @@
 // tracked leases are read with timetolive under a rate budget and counted down locally in
 // between.
 
-#include <conclave/electiondirectory.h>
+#include <conclave/leasestatus.h>
 
 #include <QtCore/QElapsedTimer>
 #include <QtCore/QHash>

@@ -7,8 +7,8 @@
 
 namespace Conclave {
 
-LeaseSession::LeaseSession(ClientPrivate *client, qint64 ttlSeconds)
-    : QObject(client->q_ptr)
+LeaseSession::LeaseSession(ClientPrivate *client, qint64 ttlSeconds, QObject *parent)
+    : QObject(parent)
     , m_client(client)
     , m_ttl(ttlSeconds)
 {
@@ -174,6 +174,46 @@ void LeaseSession::revokeAndDelete()
         });
     }
     deleteLater();
+}
+
+LeaseSessions *LeaseSessions::of(ClientPrivate *client)
+{
+    auto *sessions = client->q_ptr->findChild<LeaseSessions *>(QString(), Qt::FindDirectChildrenOnly);
+    if (!sessions) {
+        sessions = new LeaseSessions(client);
+        client->deleteBeforeTransport(sessions); // its sessions' calls need the transport
+    }
+    return sessions;
+}
+
+LeaseSessions::LeaseSessions(ClientPrivate *client)
+    : QObject(client->q_ptr)
+    , m_client(client)
+{
+}
+
+LeaseSession *LeaseSessions::acquire(qint64 ttlSeconds)
+{
+    auto &entry = m_sessions[ttlSeconds];
+    if (!entry.first)
+        entry.first = new LeaseSession(m_client, ttlSeconds, this);
+    ++entry.second;
+    return entry.first;
+}
+
+int LeaseSessions::users(LeaseSession *session) const
+{
+    const auto it = m_sessions.constFind(session->requestedTtl());
+    return it != m_sessions.constEnd() && it->first == session ? it->second : 0;
+}
+
+void LeaseSessions::release(LeaseSession *session)
+{
+    auto it = m_sessions.find(session->requestedTtl());
+    if (it == m_sessions.end() || it->first != session || --it->second > 0)
+        return;
+    m_sessions.erase(it);
+    session->revokeAndDelete();
 }
 
 } // namespace Conclave

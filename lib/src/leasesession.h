@@ -5,6 +5,7 @@
 #include <QtCore/QDateTime>
 #include <QtCore/QDeadlineTimer>
 #include <QtCore/QElapsedTimer>
+#include <QtCore/QHash>
 #include <QtCore/QObject>
 #include <QtCore/QPointer>
 #include <QtCore/QTimer>
@@ -29,7 +30,7 @@ class LeaseSession : public QObject
 public:
     enum class State { Granting, Alive, Expiring, Lost };
 
-    LeaseSession(ClientPrivate *client, qint64 ttlSeconds);
+    LeaseSession(ClientPrivate *client, qint64 ttlSeconds, QObject *parent);
     ~LeaseSession() override;
 
     State state() const { return m_state; }
@@ -85,6 +86,27 @@ private:
     QTimer m_grantTimer;
     QPointer<GatewayReply> m_inflight;
     int m_grantBackoffMs = 0;
+};
+
+/*!
+ * The LeaseSessions of one Client: one per TTL, shared by every Elector of the Client that asks
+ * for that TTL, revoked when its last user releases it. A child of the Client, in the election
+ * layer: the transport only knows it as an object to delete before itself.
+ */
+class LeaseSessions : public QObject
+{
+    Q_OBJECT
+public:
+    static LeaseSessions *of(ClientPrivate *client);
+
+    LeaseSession *acquire(qint64 ttlSeconds);
+    void release(LeaseSession *session); //!< the last user's release revokes the lease
+    int users(LeaseSession *session) const;
+
+private:
+    explicit LeaseSessions(ClientPrivate *client);
+    ClientPrivate *const m_client;
+    QHash<qint64, QPair<LeaseSession *, int>> m_sessions;
 };
 
 } // namespace Conclave

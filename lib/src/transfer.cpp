@@ -176,13 +176,8 @@ Plan toHighestPriority(const QList<KeyValue> &queue)
 QList<Compare> compares(const Plan &plan)
 {
     QList<Compare> result;
-    for (const KeyValue &kv : QList<KeyValue>{plan.leader} + plan.movedBack + QList<KeyValue>{plan.target}) {
-        Compare c;
-        c.key = kv.key;
-        c.target = Compare::Target::Create;
-        c.number = kv.createRevision;
-        result.append(c);
-    }
+    for (const KeyValue &kv : QList<KeyValue>{plan.leader} + plan.movedBack + QList<KeyValue>{plan.target})
+        result.append(Compare::incarnation(kv.key, kv.createRevision));
     return result;
 }
 

@@ -1,7 +1,9 @@
 #pragma once
 
 #include <conclave/conclaveglobal.h>
+#include <conclave/handover.h>
 #include <conclave/leaderinfo.h>
+#include <conclave/leasestatus.h>
 
 #include <QtCore/QDateTime>
 #include <QtCore/QList>
@@ -17,53 +19,6 @@ namespace Conclave {
 class Client;
 class Operation;
 class ElectionDirectoryPrivate;
-
-//! What the directory last learned about one lease (etcd has no lease events: it is polled).
-struct CONCLAVE_EXPORT LeaseStatus
-{
-    Q_GADGET
-    Q_PROPERTY(State state MEMBER state)
-    Q_PROPERTY(QDateTime checkedAt MEMBER checkedAt)
-public:
-    enum class State { Unknown, Alive, Gone };
-    Q_ENUM(State)
-    State state = State::Unknown;
-    std::chrono::seconds grantedTtl{0};     //!< as granted
-    std::chrono::milliseconds remaining{0}; //!< estimate counted down locally since checkedAt (etcd reports whole seconds)
-    QDateTime checkedAt;                   //!< when etcd last answered for this lease
-};
-
-//! One change of leader in one election, with the directory's best reading of its cause.
-struct CONCLAVE_EXPORT Handover
-{
-    Q_GADGET
-    Q_PROPERTY(QString election MEMBER election)
-    Q_PROPERTY(Conclave::LeaderInfo previous MEMBER previous)
-    Q_PROPERTY(Conclave::LeaderInfo next MEMBER next)
-    Q_PROPERTY(Cause cause MEMBER cause)
-    Q_PROPERTY(QDateTime at MEMBER at)
-    Q_PROPERTY(qint64 revision MEMBER revision)
-public:
-    enum class Cause {
-        Elected,      //!< the election had no leader before (or the directory just started)
-        Resigned,     //!< the leader's key was deleted while its lease lived on
-        LeaseExpired, //!< the leader's lease ran out (its last known TTL had reached ~0)
-        LeaseRevoked, //!< the leader's lease was revoked with time left on it
-        Evicted,      //!< removed through this directory (resignLeader() or evict())
-        Transferred,  //!< handed over on request through this directory (transferLeadership())
-        Unknown,      //!< changed while disconnected, or the lease was never observed
-    };
-    Q_ENUM(Cause)
-    QString election;
-    LeaderInfo previous; //!< invalid when there was no leader
-    LeaderInfo next;     //!< invalid when nobody leads now
-    Cause cause = Cause::Unknown;
-    QDateTime at;        //!< when the directory saw it (UTC)
-    qint64 revision = 0; //!< the store revision of the change
-};
-
-//! The cause in lower-case words, from its enum name ("LeaseExpired" → "lease expired").
-CONCLAVE_EXPORT QString causeName(Handover::Cause cause);
 
 /*!
  * \class Conclave::ElectionDirectory
@@ -207,5 +162,3 @@ private:
 
 } // namespace Conclave
 
-Q_DECLARE_METATYPE(Conclave::Handover)
-Q_DECLARE_METATYPE(Conclave::LeaseStatus)

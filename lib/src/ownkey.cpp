@@ -1,0 +1,163 @@
+// The Elector's key: its incarnation, the guarded writes to it and the watch on it.
+#include "ownkey.h"
+
+#include "client_p.h"
+#include "election.h"
+#include "elector_p.h"
+#include "eligibility.h"
+#include "gatewayreply.h"
+#include "logging.h"
+#include "watchhub.h"
+
+namespace Conclave {
+
+OwnKey::OwnKey(ElectorPrivate &d)
+    : d(d)
+{
+}
+
+OwnKey::~OwnKey() = default;
+
+void OwnKey::renameFor(qint64 lease)
+{
+    key = Election::candidateKey(d.name, lease);
+    revision = 0;
+}
+
+void OwnKey::create()
+{
+    GatewayReply *reply = d.c->txn({Compare::incarnation(key, 0)},
+                                   {Codec::opPut(Codec::putRequest(key, d.ownValue(), leaseId))},
+                                   {Codec::opRange(Codec::rangeRequest(RangeOptions::ofKey(key)))});
+    m_creating = reply;
+    onFinished(reply, this, [this, gen = d.stamp()](GatewayReply *reply) {
+        if (m_creating == reply)
+            m_creating = nullptr;
+        if (d.isCurrent(gen))
+            onCreated(reply);
+        else
+            removeAny(); // made ineligible meanwhile: whatever this created goes
+    });
+}
+
+void OwnKey::onCreated(GatewayReply *reply)
+{
+    if (d.handleFailure(reply, [this] { d.join(); }))
+        return;
+    const TxnResult t = Codec::parseTxn(reply->json());
+    if (!t.succeeded) {
+        // Our key exists already: an earlier attempt whose answer we lost did apply.
+        const QJsonObject range = t.responses.at(0).toObject().value(QLatin1String("response_range")).toObject();
+        const QList<KeyValue> kvs = Codec::parseRange(range).kvs;
+        if (kvs.isEmpty()) {
+            d.retryLater([this] { d.join(); });
+            return;
+        }
+        if (kvs.first().lease != leaseId) {
+            d.fail(Error::GatewayError, QStringLiteral("key %1 is held by another lease").arg(QString::fromUtf8(key)));
+            return;
+        }
+        if (kvs.first().createRevision == abandonedRevision) {
+            // An incarnation we gave up (resigned) whose delete did not get through: a delete
+            // that timed out may still be applied, so never lead on it again. Delete it, then join.
+            qCInfo(lcElector).noquote() << "our key in" << d.name << "is still the incarnation we resigned ("
+                                        << abandonedRevision << "); deleting it before joining again";
+            revision = abandonedRevision;
+            deleteIncarnation(true);
+            return;
+        }
+        revision = kvs.first().createRevision;
+    } else {
+        revision = t.header.revision;
+    }
+    d.onKeyCreated(revision, t.header.revision);
+}
+
+GatewayReply *OwnKey::put()
+{
+    return d.c->txn({Compare::incarnation(key, revision)},
+                    {Codec::opPut(Codec::putRequest(key, d.ownValue(), leaseId))}, {});
+}
+
+qint64 OwnKey::forget()
+{
+    const qint64 was = revision;
+    d.startOver();
+    revision = 0;
+    if (was != 0)
+        abandonedRevision = was; // never adopted again (onCreated)
+    return was;
+}
+
+void OwnKey::deleteIncarnation(bool thenJoin)
+{
+    const qint64 was = forget();
+    if (was == 0)
+        return;
+    GatewayReply *reply = d.c->txn({Compare::incarnation(key, was)}, {Codec::opDelete(Codec::deleteRequest(key))}, {});
+    m_deleting = reply;
+    // The reply completes even if this Elector is destroyed meanwhile (it is the Client's).
+    // Until it has, join() waits: the key's name is the same for every incarnation on one
+    // lease, and the create txn would find this incarnation still there.
+    onFinished(reply, this, [this, gen = d.stamp(), thenJoin](GatewayReply *reply) {
+        if (m_deleting == reply)
+            m_deleting = nullptr;
+        if (reply->error() != Error::NoError) {
+            if (thenJoin && d.isCurrent(gen))
+                d.report(reply->error(), reply->errorString());
+            d.retryLater([this] { d.join(); }); // finds the key still there: deletes it again
+            return;
+        }
+        d.join(); // resigned: back of the queue; left: not campaigning, nothing to do
+    });
+}
+
+// Not while a create is in flight (it could land after the delete); its answer calls this again.
+void OwnKey::removeAny()
+{
+    if (!abandonedKeyLeft || m_deleting || m_creating)
+        return;
+    GatewayReply *reply = d.c->txn({}, {Codec::opDelete(Codec::deleteRequest(key))}, {});
+    m_deleting = reply;
+    onFinished(reply, this, [this](GatewayReply *reply) {
+        if (m_deleting == reply)
+            m_deleting = nullptr;
+        if (reply->error() == Error::Cancelled)
+            return;
+        if (reply->error() != Error::NoError) {
+            d.report(reply->error(), reply->errorString());
+            if (d.isCampaigning() && !d.retryTimer.isActive()) // both steps retry removeAny()
+                d.retryLater([this] { d.eligible ? d.join() : d.eligibility->observe(); });
+            return;
+        }
+        abandonedKeyLeft = false;
+        d.join(); // eligible again meanwhile: join now
+    });
+}
+
+void OwnKey::watchFrom(qint64 fromRevision)
+{
+    m_watch.reset(d.c->watchHub()->watchAnchored(key, fromRevision, nullptr));
+    connect(m_watch.get(), &Watch::eventsReceived, this, &OwnKey::onEvents);
+    connect(m_watch.get(), &Watch::liveChanged, &d, &ElectorPrivate::onOwnWatchLive);
+    connect(m_watch.get(), &Watch::compacted, &d, [d = &d](qint64 compactRevision) {
+        d->onOwnWatchEnded(Error::NoError, QStringLiteral("compacted at %1").arg(compactRevision));
+    });
+    connect(m_watch.get(), &Watch::failed, &d, &ElectorPrivate::onOwnWatchEnded);
+}
+
+bool OwnKey::isWatched() const { return m_watch && m_watch->isLive(); }
+bool OwnKey::isWatchActive() const { return m_watch && m_watch->isActive(); }
+void OwnKey::dropWatch() { m_watch.reset(); }
+
+void OwnKey::onEvents(const QList<WatchEvent> &events)
+{
+    for (const WatchEvent &e : events) {
+        if (e.type == WatchEvent::Type::Delete || e.kv.createRevision != revision) {
+            d.onOwnKeyGone();
+            return;
+        }
+    }
+}
+
+} // namespace Conclave

@@ -1,0 +1,133 @@
+// The audit of silent streams: anchored watches' keys read in one txn per stream; a change
+// etcd shows that its stream has not delivered replaces every stream.
+#include "watchhub.h"
+#include "watchhub_p.h"
+
+#include "backoff.h"
+#include "gatewayerror.h"
+#include "gatewayreply.h"
+#include "logging.h"
+
+#include <QtCore/QJsonArray>
+#include <QtCore/QJsonDocument>
+#include <QtNetwork/QNetworkAccessManager>
+#include <QtNetwork/QNetworkReply>
+
+#include <algorithm>
+
+namespace Conclave {
+
+using namespace WatchTuning;
+
+// A stream whose connection went half-dead (bytes dropped, never reset) says nothing, and with
+// HTTP/1.1 nothing can be sent on it to ask. So about once a second each stream's anchored
+// watches are checked against etcd with one read-only txn (keys only): a key whose revisions
+// show a change the stream has not delivered (within MissGraceMs), or an audit that hangs,
+// gets every stream replaced (make-before-break: the watches resume elsewhere from where they
+// were, nothing is lost).
+// A key unchanged since the watch's resume point proves that nothing was missed up to the
+// txn's revision, so the resume point moves there: a stream re-opened after a compaction then
+// starts at a recent revision and is not refused as compacted.
+void WatchHub::audit()
+{
+    for (WatchStream *s : std::as_const(m_streams)) {
+        if (!s->audits.isEmpty() || s->replacing)
+            continue;
+        QList<qint64> ids;
+        QJsonArray ops;
+        auto send = [&] {
+            GatewayReply *reply = m_client->txn({}, ops, {});
+            reply->setTimeout(std::chrono::milliseconds(AuditTimeoutMs));
+            s->audits.append(reply);
+            onFinished(reply, this, [this, s, ids](GatewayReply *reply) {
+                s->audits.removeAll(reply);
+                onAudited(s, reply, ids);
+            });
+            ids.clear();
+            ops = QJsonArray();
+        };
+        for (auto it = m_owner.cbegin(); it != m_owner.cend(); ++it) {
+            const Watch *w = it.value() == s ? m_watches.value(it.key()) : nullptr;
+            if (!w || !w->m_anchored)
+                continue;
+            RangeOptions o = RangeOptions::ofKey(w->m_key);
+            o.keysOnly = true;
+            ops.append(Codec::opRange(Codec::rangeRequest(o)));
+            ids.append(w->m_id);
+            if (ops.size() == MaxOpsPerTxn)
+                send();
+        }
+        if (!ids.isEmpty())
+            send();
+    }
+    if (std::none_of(m_watches.cbegin(), m_watches.cend(), [](const Watch *w) { return w->m_anchored; }))
+        m_auditTimer.stop();
+}
+
+void WatchHub::onAudited(WatchStream *s, GatewayReply *reply, const QList<qint64> &ids)
+{
+    if (reply->error() == Error::TimeoutError) {
+        replaceAllStreams(QStringLiteral("an audit got no answer within %1 ms").arg(AuditTimeoutMs));
+        return;
+    }
+    if (reply->error() != Error::NoError)
+        return; // etcd unreachable or refusing: the stream breaks or recovers on its own
+    const TxnResult t = Codec::parseTxn(reply->json());
+    const qint64 revision = t.header.revision;
+    for (qsizetype i = 0; i < ids.size() && i < t.responses.size(); ++i) {
+        Watch *w = m_watches.value(ids[i]);
+        if (!w || m_owner.value(ids[i]) != s)
+            continue;
+        bool ok = false;
+        const RangeResult r = Codec::parseRange(
+                t.responses[i].toObject().value(QLatin1String("response_range")).toObject(), &ok);
+        if (!ok)
+            return;
+        const qint64 modified = r.kvs.isEmpty() ? 0 : r.kvs.first().modRevision;
+        if (!missed(w, modified, revision)) {
+            if (w->m_next <= revision)
+                w->m_next = revision + 1; // nothing happened to the key up to here
+            continue;
+        }
+        // The change may be on its way: give the stream a moment to deliver it.
+        const QPointer<Watch> watch = w;
+        QTimer::singleShot(MissGraceMs, this, [this, watch, modified, revision] {
+            if (watch && watch->m_active && missed(watch, modified, revision))
+                replaceAllStreams(QStringLiteral("a stream has not delivered a change of %1 that "
+                                                 "etcd showed at revision %2")
+                                          .arg(QString::fromUtf8(watch->m_key)).arg(revision));
+        });
+        return;
+    }
+}
+
+// Whether \a w has not delivered what a read at \a revision showed of its key: a modification
+// at \a modified (0: the key was gone).
+bool WatchHub::missed(const Watch *w, qint64 modified, qint64 revision)
+{
+    if (modified)
+        return modified >= w->m_next;
+    return !w->m_lastWasDelete && w->m_next <= revision;
+}
+
+// One stream found silent means its connection went half-dead, and whatever did that (a NAT,
+// a load balancer, a proxy forgetting flows) has most likely done it to the Client's other
+// connections too, including streams whose keys have not changed yet. So every stream is
+// replaced, make-before-break: rare, and it costs one request per stream.
+void WatchHub::replaceAllStreams(const QString &why)
+{
+    qCWarning(lcWatch).noquote() << "replacing every watch stream:" << why;
+    const QList<WatchStream *> streams = m_streams;
+    for (WatchStream *s : streams) {
+        if (s->replacing)
+            continue;
+        s->replacing = true;
+        ++m_replacements;
+        for (auto it = m_owner.cbegin(); it != m_owner.cend(); ++it)
+            if (it.value() == s && !m_unassigned.contains(it.key()))
+                m_unassigned.append(it.key());
+    }
+    scheduleAssign();
+}
+
+} // namespace Conclave
