@@ -1,6 +1,7 @@
 #include "adminactions.h"
 
 #include "format.h"
+#include "leaderresignation.h"
 
 #include <conclave/electiondirectory.h>
 #include <conclave/operation.h>
@@ -12,7 +13,8 @@ namespace Monitor {
 
 namespace {
 
-constexpr int NextLeaderWaitMs = 5000;
+// A resign is followed until the next leader is seen, at most this long from the confirmation.
+constexpr std::chrono::seconds ResignFollowTime{10};
 
 } // namespace
 
@@ -27,10 +29,6 @@ void AdminActions::setDirectory(Conclave::ElectionDirectory *directory)
     if (m_directory)
         m_directory->disconnect(this);
     m_directory = directory;
-    m_awaitingHandover.clear();
-    m_pendingAudit = {};
-    if (directory)
-        connect(directory, &Conclave::ElectionDirectory::handoverRecorded, this, &AdminActions::onHandover);
 }
 
 bool AdminActions::confirm(const QString &title, const QString &text)
@@ -80,30 +78,12 @@ void AdminActions::follow(Conclave::Operation *op, const QString &pending, Audit
     connect(op, &Conclave::Operation::finished, this, [this, op, onSuccess, audit] {
         op->deleteLater();
         if (op->error() != Conclave::Error::NoError) {
-            if (audit.action == QLatin1String("resign"))
-                m_awaitingHandover.clear();
             record(audit, false, op->errorString());
             Q_EMIT feedback(tr("Failed: %1").arg(op->errorString()), true);
             return;
         }
         onSuccess();
     });
-}
-
-void AdminActions::onHandover(const Conclave::Handover &h)
-{
-    if (h.election != m_awaitingHandover)
-        return;
-    m_awaitingHandover.clear();
-    AuditEntry audit = m_pendingAudit;
-    m_pendingAudit = {};
-    audit.fencingAfter = h.next.isValid() ? h.next.fencingToken() : 0;
-    record(audit, true, h.next.isValid() ? tr("%1 leads now").arg(h.next.id()) : tr("no candidate left to lead"));
-    Q_EMIT feedback(h.next.isValid()
-                            ? tr("%1 resigned from %2; %3 leads now (fencing token %4).")
-                                      .arg(h.previous.id(), h.election, h.next.id()).arg(h.next.fencingToken())
-                            : tr("%1 resigned from %2; no candidate is left to lead.").arg(h.previous.id(), h.election),
-                    false);
 }
 
 void AdminActions::resignLeader(const QString &election)
@@ -118,23 +98,48 @@ void AdminActions::resignLeader(const QString &election)
                     "that incarnation. Next in line: %5.")
                          .arg(leader.id(), election, QString::fromUtf8(leader.key())).arg(leader.fencingToken()).arg(next)))
         return;
-    m_awaitingHandover = election;
-    m_pendingAudit = auditEntry(QStringLiteral("resign"), election, leader.id());
-    follow(m_directory->resignLeader(election), tr("Resigning %1 from %2…").arg(leader.id(), election), m_pendingAudit,
-           [this, leader, election] {
-        if (m_awaitingHandover != election)
-            return;
+    auto *resign = new LeaderResignation(m_directory, election, ResignFollowTime, this);
+    const AuditEntry audit = auditEntry(QStringLiteral("resign"), election, leader.id());
+    Q_EMIT feedback(tr("Resigning %1 from %2…").arg(leader.id(), election), false);
+    connect(resign, &LeaderResignation::keyDeleted, this, [this, leader, election] {
         Q_EMIT feedback(tr("%1's key was deleted; waiting for the next leader of %2…").arg(leader.id(), election), false);
-        // The audit line waits for the next leader, but not for ever.
-        QTimer::singleShot(NextLeaderWaitMs, this, [this, election, token = leader.fencingToken()] {
-            if (m_awaitingHandover != election || m_pendingAudit.fencingBefore != token)
-                return;
-            m_awaitingHandover.clear();
-            AuditEntry audit = m_pendingAudit;
-            m_pendingAudit = {};
-            record(audit, true, tr("key deleted; the next leader was not seen within %1 s").arg(NextLeaderWaitMs / 1000));
-        });
     });
+    connect(resign, &LeaderResignation::finished, this, [this, resign, audit] {
+        resign->deleteLater();
+        onResigned(*resign, audit);
+    });
+    resign->start();
+}
+
+void AdminActions::onResigned(const LeaderResignation &resign, AuditEntry audit)
+{
+    using Outcome = LeaderResignation::Outcome;
+    const Conclave::Handover h = resign.handover();
+    switch (resign.outcome()) {
+    case Outcome::Pending:
+        return;
+    case Outcome::Failed:
+    case Outcome::NoAnswer: {
+        const QString why = resign.outcome() == Outcome::Failed
+                ? resign.errorString()
+                : tr("no answer within %1 s (outcome unknown)").arg(ResignFollowTime.count());
+        record(audit, false, why);
+        Q_EMIT feedback(tr("Failed: %1").arg(why), true);
+        return;
+    }
+    case Outcome::NoNextLeader:
+        record(audit, true, tr("key deleted; the next leader was not seen within %1 s").arg(ResignFollowTime.count()));
+        return;
+    case Outcome::HandedOver:
+        break;
+    }
+    audit.fencingAfter = h.next.isValid() ? h.next.fencingToken() : 0;
+    record(audit, true, h.next.isValid() ? tr("%1 leads now").arg(h.next.id()) : tr("no candidate left to lead"));
+    Q_EMIT feedback(h.next.isValid()
+                            ? tr("%1 resigned from %2; %3 leads now (fencing token %4).")
+                                      .arg(h.previous.id(), h.election, h.next.id()).arg(h.next.fencingToken())
+                            : tr("%1 resigned from %2; no candidate is left to lead.").arg(h.previous.id(), h.election),
+                    false);
 }
 
 // The rules are the library's (ElectionDirectory::transferProblem, the same checks

@@ -21,6 +21,8 @@ class Operation;
 
 namespace Monitor {
 
+class LeaderResignation;
+
 /*!
  * The operator's actions, each confirmed first and guarded by the library: resign a leader,
  * make a candidate leader (a transfer, previewed), evict a candidate, revoke a lease (after
@@ -60,12 +62,10 @@ private:
     AuditEntry auditEntry(const QString &action, const QString &election, const QString &target) const;
     void record(AuditEntry entry, bool succeeded, const QString &message);
     void confirmRevoke(qint64 lease, const QByteArrayList &keys);
-    void onHandover(const Conclave::Handover &handover);
+    void onResigned(const LeaderResignation &resign, AuditEntry audit);
 
     QWidget *const m_window;
     QPointer<Conclave::ElectionDirectory> m_directory;
-    QString m_awaitingHandover; // election whose resign we wait to see completed
-    AuditEntry m_pendingAudit;  // its audit line, written once the next leader is seen
     QPointer<AuditLog> m_audit;
     QString m_endpoints;
     Confirmer m_confirmer;

@@ -1,5 +1,7 @@
 #include "cli.h"
 
+#include "leaderresignation.h"
+
 #include "auditlog.h"
 
 #include "mainwindow.h"
@@ -131,7 +133,8 @@ int runResign(Conclave::ElectionDirectory &dir, const QString &name, int timeout
 {
     if (!dir.contains(name))
         return fail(QStringLiteral("no election \"%1\"%2").arg(name, dir.prefix().isEmpty() ? QString() : QStringLiteral(" under prefix \"%1\"").arg(dir.prefix())));
-    const Conclave::LeaderInfo leader = dir.leader(name);
+    LeaderResignation resign(&dir, name, std::chrono::seconds(timeoutS));
+    const Conclave::LeaderInfo leader = resign.leader();
     if (!leader.isValid())
         return fail(QStringLiteral("election \"%1\" has no leader to resign").arg(name));
     AuditEntry entry = base;
@@ -140,39 +143,30 @@ int runResign(Conclave::ElectionDirectory &dir, const QString &name, int timeout
     entry.target = leader.id();
     entry.fencingBefore = leader.fencingToken();
     QEventLoop loop;
-    Conclave::Handover seen;
-    bool handedOver = false;
-    QObject::connect(&dir, &Conclave::ElectionDirectory::handoverRecorded, &loop, [&](const Conclave::Handover &h) {
-        if (h.election == name && h.previous.fencingToken() == leader.fencingToken()) {
-            seen = h;
-            handedOver = true;
-            loop.exit(0);
-        }
-    });
-    std::unique_ptr<Conclave::Operation> op(dir.resignLeader(name));
-    QObject::connect(op.get(), &Conclave::Operation::finished, &loop, [&] {
-        if (op->error() != Conclave::Error::NoError)
-            loop.exit(1);
-    });
-    QTimer::singleShot(timeoutS * 1000, &loop, [&] { loop.exit(op->isFinished() ? 0 : 3); });
-    const int rc = loop.exec();
-    if (rc == 1) {
-        audited(audit, entry, false, op->errorString());
-        return fail(op->errorString());
+    QObject::connect(&resign, &LeaderResignation::finished, &loop, [&] { loop.exit(0); });
+    resign.start();
+    if (resign.outcome() == LeaderResignation::Outcome::Pending)
+        loop.exec();
+    using Outcome = LeaderResignation::Outcome;
+    if (resign.outcome() == Outcome::Failed) {
+        audited(audit, entry, false, resign.errorString());
+        return fail(resign.errorString());
     }
-    if (rc == 3) {
+    if (resign.outcome() == Outcome::NoAnswer) {
         const QString why = QStringLiteral("resign of %1 in %2: no answer within %3 s (outcome unknown)").arg(leader.id(), name).arg(timeoutS);
         audited(audit, entry, false, why);
         return fail(why);
     }
-    entry.fencingAfter = handedOver && seen.next.isValid() ? seen.next.fencingToken() : 0;
+    const bool handedOver = resign.outcome() == Outcome::HandedOver;
+    const Conclave::LeaderInfo next = resign.handover().next;
+    entry.fencingAfter = handedOver && next.isValid() ? next.fencingToken() : 0;
     audited(audit, entry, true, !handedOver ? QStringLiteral("key deleted; no new leader seen within %1 s").arg(timeoutS)
-                                : seen.next.isValid() ? QStringLiteral("%1 leads now").arg(seen.next.id())
-                                                      : QStringLiteral("no candidate left to lead"));
+                                : next.isValid() ? QStringLiteral("%1 leads now").arg(next.id())
+                                                 : QStringLiteral("no candidate left to lead"));
     std::printf("resigned %s from %s (fencing token %lld)", qPrintable(leader.id()), qPrintable(name),
                 static_cast<long long>(leader.fencingToken()));
     if (handedOver)
-        std::printf("; new leader: %s\n", seen.next.isValid() ? qPrintable(seen.next.id()) : "(none)");
+        std::printf("; new leader: %s\n", next.isValid() ? qPrintable(next.id()) : "(none)");
     else
         std::printf("; no new leader seen within %d s\n", timeoutS);
     return 0;
