@@ -4,6 +4,7 @@
 #include "candidateprocess.h"
 #include "client_p.h"
 #include "electorgroup.h"
+#include "elector_p.h"
 #include "etcdtestenv.h"
 #include "gatewayreply.h"
 #include "tcpproxy.h"
@@ -72,6 +73,8 @@ private Q_SLOTS:
     void priorityNeverJumpsAForeignCandidate();
     void priorityAfterTheLeaderDies();
     void heldReleaseKeepsTheKeyUntilLifted();
+    void statesOfAHandover();
+    void withdrawingLeaderWhoseKeyIsDeletedFollows();
 
 private:
     //! The ids of the candidates in etcd, oldest first (etcdctl's view).
@@ -1135,6 +1138,67 @@ void tst_Elector::heldReleaseKeepsTheKeyUntilLifted()
     c->setReleaseHeld(false);
     QVERIFY(!c->isCampaigning());
     QTRY_VERIFY_WITH_TIMEOUT(g.leader() != nullptr, TestWaitMs);
+    QVERIFY(!g.twoLeaders);
+}
+
+// The machine's states, read rather than inferred: the next in line takes over from NextInLine
+// straight to Leading (the claim watch, no read), the one behind it moves up to NextInLine, and
+// a resigning leader holding its release waits in Releasing, then requeues behind.
+void tst_Elector::statesOfAHandover()
+{
+    ElectorGroup g;
+    Elector *a = g.join(m_etcd.endpoints(), election(), QStringLiteral("a"), Role::Leader);
+    Elector *b = g.join(m_etcd.endpoints(), election(), QStringLiteral("b"), Role::Follower);
+    Elector *c = g.join(m_etcd.endpoints(), election(), QStringLiteral("c"), Role::Follower);
+    QVERIFY(a && b && c);
+    auto state = [](Elector *e) { return ElectorPrivate::get(e)->state(); };
+    QCOMPARE(state(a), ElectorState::Leading);
+    QTRY_COMPARE_WITH_TIMEOUT(state(b), ElectorState::NextInLine, TestWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(state(c), ElectorState::Following, TestWaitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(ClientPrivate::get(g.clients.at(1).get())->watchHub()->isSettled(), TestWaitMs);
+    QSignalSpy bStates(ElectorPrivate::get(b), &ElectorPrivate::stateChanged);
+    QSignalSpy aStates(ElectorPrivate::get(a), &ElectorPrivate::stateChanged);
+
+    a->setReleaseHeld(true);
+    a->resign();
+    QCOMPARE(state(a), ElectorState::Releasing);
+    QCOMPARE(a->role(), Role::Follower);
+    QCOMPARE(state(b), ElectorState::NextInLine); // a's key is still there
+    a->setReleaseHeld(false);
+    QTRY_COMPARE_WITH_TIMEOUT(state(b), ElectorState::Leading, TestWaitMs);
+    QCOMPARE(bStates.count(), 1); // NextInLine -> Leading, nothing between
+    QTRY_COMPARE_WITH_TIMEOUT(state(c), ElectorState::NextInLine, TestWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(state(a), ElectorState::Following, TestWaitMs);
+    QList<ElectorState> seen;
+    for (const QList<QVariant> &args : std::as_const(aStates))
+        seen.append(args.at(0).value<ElectorState>());
+    QCOMPARE(seen, (QList<ElectorState>{ElectorState::Releasing, ElectorState::Requeuing, ElectorState::Following}));
+    QVERIFY(!g.twoLeaders);
+
+    a->leave();
+    QCOMPARE(state(a), ElectorState::Idle);
+    QVERIFY(!a->isCampaigning());
+}
+
+// A leader made ineligible while its release is held waits in Withdrawing with its key; when an
+// operator deletes that key meanwhile, it does not sit there: it follows the new leader, out of
+// the queue, at once.
+void tst_Elector::withdrawingLeaderWhoseKeyIsDeletedFollows()
+{
+    ElectorGroup g;
+    Elector *a = g.join(m_etcd.endpoints(), election(), QStringLiteral("a"), Role::Leader);
+    Elector *b = g.join(m_etcd.endpoints(), election(), QStringLiteral("b"), Role::Follower);
+    QVERIFY(a && b);
+    a->setReleaseHeld(true);
+    a->setEligible(false);
+    QCOMPARE(ElectorPrivate::get(a)->state(), ElectorState::Withdrawing);
+    QCOMPARE(a->role(), Role::NotAMember);
+    QCOMPARE(queueIds(election()).first(), QStringLiteral("a"));
+    m_etcd.etcdctl({QStringLiteral("del"), QString::fromUtf8(a->leader().key())});
+    QTRY_COMPARE_WITH_TIMEOUT(b->role(), Role::Leader, TestWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(ElectorPrivate::get(a)->state(), ElectorState::Ineligible, TestWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(a->leader().id(), QStringLiteral("b"), TestWaitMs);
+    QCOMPARE(queueIds(election()), QStringList{QStringLiteral("b")});
     QVERIFY(!g.twoLeaders);
 }
 

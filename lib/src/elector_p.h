@@ -53,6 +53,7 @@ class ElectorPrivate : public QObject
 public:
     ElectorPrivate(Elector *q, Client *client);
     ~ElectorPrivate() override;
+    static ElectorPrivate *get(Elector *elector) { return elector->d_func(); }
 
     // ---- the machine (electormachine.cpp)
     ElectorState state() const { return m_state; }
@@ -162,6 +163,9 @@ public:
     std::unique_ptr<LeaderView> view;
     std::unique_ptr<TransferDesk> desk;
     std::unique_ptr<Eligibility> eligibility;
+
+Q_SIGNALS:
+    void stateChanged(Conclave::ElectorState state); //!< for tests and tracing; roleChanged() is the API
 
 private:
     void leaveNow();

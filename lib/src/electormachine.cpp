@@ -77,7 +77,12 @@ void ElectorPrivate::transition(ElectorState next, const char *why)
         return;
     const ElectorState was = m_state;
     m_state = next;
-    qCInfo(lcElector).noquote() << name << stateName(was) << "->" << stateName(next) << "(" << why << ")";
+    // At info when the role changes (as an application sees it), else at debug.
+    const Elector::Role shown = roleIn(next, role);
+    if (shown != role)
+        qCInfo(lcElector).noquote() << name << stateName(was) << "->" << stateName(next) << "(" << why << "):" << shown;
+    else
+        qCDebug(lcElector).noquote() << name << stateName(was) << "->" << stateName(next) << "(" << why << ")";
     // What the state left owned goes with it.
     if (!isIn({ElectorState::Following, ElectorState::NextInLine, ElectorState::Suspended}))
         view->clear();
@@ -89,7 +94,8 @@ void ElectorPrivate::transition(ElectorState next, const char *why)
         heldRelease = nullptr;
     if (was == ElectorState::Idle || next == ElectorState::Idle)
         Q_EMIT q_ptr->campaigningChanged(next != ElectorState::Idle);
-    setRole(roleIn(next, role));
+    setRole(shown);
+    Q_EMIT stateChanged(next);
 }
 
 void ElectorPrivate::startOver()
