@@ -74,6 +74,10 @@ private Q_SLOTS:
     void priorityAfterTheLeaderDies();
     void heldReleaseKeepsTheKeyUntilLifted();
     void statesOfAHandover();
+    void readinessInFollowersView();
+    void watchdogResignsAWedgedLeader();
+    void eventLoopLagShowsABlockedLoop();
+    void lastContactStopsWhileEtcdIsAway();
     void withdrawingLeaderWhoseKeyIsDeletedFollows();
 
 private:
@@ -1200,6 +1204,123 @@ void tst_Elector::withdrawingLeaderWhoseKeyIsDeletedFollows()
     QTRY_COMPARE_WITH_TIMEOUT(a->leader().id(), QStringLiteral("b"), TestWaitMs);
     QCOMPARE(queueIds(election()), QStringList{QStringLiteral("b")});
     QVERIFY(!g.twoLeaders);
+}
+
+// A leader that requires readiness leads at once but tells the election "not ready" until it
+// says so; followers read it from the election (LeaderInfo::isReady()), and so does the next
+// term: it starts not ready again.
+void tst_Elector::readinessInFollowersView()
+{
+    ElectorGroup g;
+    Elector *a = g.add(m_etcd.endpoints(), election(), QStringLiteral("a"));
+    a->setReadinessRequired(true);
+    a->setStatusText(QStringLiteral("loading"));
+    QVERIFY(ElectorGroup::enqueue(a));
+    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::Leader, TestWaitMs);
+    QVERIFY(!a->isReady());
+    Elector *b = g.join(m_etcd.endpoints(), election(), QStringLiteral("b"), Role::Follower);
+    QVERIFY(b);
+    QTRY_COMPARE_WITH_TIMEOUT(b->leader().id(), QStringLiteral("a"), TestWaitMs);
+    QVERIFY(!b->leader().isReady());
+    QCOMPARE(b->leader().statusText(), QStringLiteral("loading"));
+
+    QSignalSpy ready(a, &Elector::readyChanged);
+    a->setReady(true);
+    a->setStatusText(QStringLiteral("serving"));
+    QCOMPARE(ready.count(), 1);
+    QVERIFY(a->isReady());
+    // Two puts in a row: b reads after each, and the answers may come back in either order.
+    QTRY_VERIFY_WITH_TIMEOUT(b->leader().isReady() && b->leader().statusText() == QStringLiteral("serving"), TestWaitMs);
+    QCOMPARE(b->leader().fencingToken(), a->fencingToken()); // the same term, not a new leader
+
+    // b requires nothing: its term is ready at once; a's next term starts not ready again.
+    a->resign();
+    QCOMPARE(ready.count(), 2);
+    QVERIFY(!a->isReady());
+    QTRY_COMPARE_WITH_TIMEOUT(b->role(), Role::Leader, TestWaitMs);
+    QVERIFY(b->isReady());
+    QTRY_COMPARE_WITH_TIMEOUT(a->leader().id(), QStringLiteral("b"), TestWaitMs);
+    QVERIFY(a->leader().isReady());
+    a->setReady(true); // not leading: ignored
+    QVERIFY(!a->isReady());
+    b->resign();
+    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::Leader, TestWaitMs);
+    QVERIFY(!a->isReady());
+    QTRY_VERIFY_WITH_TIMEOUT(b->leader().id() == QStringLiteral("a") && !b->leader().isReady(), TestWaitMs);
+    QVERIFY(!g.twoLeaders);
+}
+
+// A leader whose application stops pinging resigns once the timeout has passed without a ping,
+// says why, and joins again at the back; while it pings, it keeps leading.
+void tst_Elector::watchdogResignsAWedgedLeader()
+{
+    ElectorGroup g;
+    Elector *a = g.add(m_etcd.endpoints(), election(), QStringLiteral("a"));
+    a->setWatchdogTimeout(400ms);
+    QVERIFY(ElectorGroup::enqueue(a));
+    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::Leader, TestWaitMs);
+    Elector *b = g.join(m_etcd.endpoints(), election(), QStringLiteral("b"), Role::Follower);
+    QVERIFY(b);
+    QTimer pinger;
+    connect(&pinger, &QTimer::timeout, a, &Elector::pingWatchdog);
+    pinger.start(100);
+    QElapsedTimer pinged;
+    pinged.start();
+    QVERIFY(!QTest::qWaitFor([&] { return a->role() != Role::Leader; }, 1500)); // three timeouts, pinged
+    QSignalSpy errors(a, &Elector::errorOccurred);
+    QSignalSpy roles(a, &Elector::roleChanged);
+    pinger.stop();
+    QElapsedTimer sinceLastPing;
+    sinceLastPing.start();
+    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::Follower, TestWaitMs);
+    const qint64 after = sinceLastPing.elapsed();
+    QVERIFY2(after >= 300 && after < 1400, qPrintable(QString::number(after)));
+    QVERIFY(!errors.isEmpty());
+    QCOMPARE(errors.first().at(0).value<Error>(), Error::WatchdogTimeout);
+    QCOMPARE(roles.first().at(0).value<Role>(), Role::Follower); // straight to Follower: it resigned
+    QTRY_COMPARE_WITH_TIMEOUT(b->role(), Role::Leader, TestWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(queueIds(election()), (QStringList{QStringLiteral("b"), QStringLiteral("a")}), TestWaitMs);
+    QVERIFY(!g.twoLeaders);
+}
+
+// A blocked event loop shows as the lag of the Elector's own timer, and goes away after 5 s.
+void tst_Elector::eventLoopLagShowsABlockedLoop()
+{
+    ElectorGroup g;
+    Elector *a = g.join(m_etcd.endpoints(), election(), QStringLiteral("a"), Role::Leader);
+    QVERIFY(a);
+    QTRY_VERIFY_WITH_TIMEOUT(a->eventLoopLag() < 100ms, TestWaitMs);
+    QSignalSpy lag(a, &Elector::eventLoopLagChanged);
+    QElapsedTimer blocked; // the stimulus: this thread's loop does nothing for 600 ms
+    blocked.start();
+    while (blocked.elapsed() < 600) {
+    }
+    QTRY_VERIFY_WITH_TIMEOUT(a->eventLoopLag() >= 300ms, 1000);
+    QVERIFY(!lag.isEmpty());
+    QTRY_VERIFY_WITH_TIMEOUT(a->eventLoopLag() < 100ms, 8000); // out of the 5 s window
+    a->leave();
+    QCOMPARE(a->eventLoopLag(), 0ms);
+}
+
+// lastContact() moves while etcd answers and stands still while it is paused.
+void tst_Elector::lastContactStopsWhileEtcdIsAway()
+{
+    m_own = std::make_unique<EtcdTestEnv>();
+    QVERIFY2(m_own->start(), qPrintable(m_own->errorString()));
+    ElectorGroup g;
+    Elector *a = g.add(m_own->endpoints(), QStringLiteral("contact"), QStringLiteral("a"), 3s);
+    QVERIFY(!a->lastContact().isValid());
+    a->campaign();
+    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::Leader, TestWaitMs);
+    QVERIFY(a->lastContact().isValid());
+    QTRY_VERIFY_WITH_TIMEOUT(a->lastContact().msecsTo(QDateTime::currentDateTimeUtc()) < 1500, TestWaitMs);
+    QVERIFY(m_own->pause(0));
+    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::NotAMember, 4000);
+    const QDateTime frozen = a->lastContact();
+    QVERIFY(frozen.msecsTo(QDateTime::currentDateTimeUtc()) >= 1000); // nothing answered since
+    QVERIFY(m_own->resume(0));
+    QTRY_VERIFY_WITH_TIMEOUT(a->lastContact() > frozen, TestWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::Leader, 20000);
 }
 
 QTEST_GUILESS_MAIN(tst_Elector)

@@ -54,6 +54,15 @@ void ClientPrivate::markEndpointGood(int index)
         Q_EMIT q_ptr->currentEndpointChanged(pool.at(pool.current()));
 }
 
+void ClientPrivate::contacted()
+{
+    if (sinceContactTold.isValid() && sinceContactTold.elapsed() < 1000)
+        return;
+    sinceContactTold.start();
+    lastContact = QDateTime::currentDateTimeUtc();
+    Q_EMIT q_ptr->lastContactChanged(lastContact);
+}
+
 void ClientPrivate::requestFinished()
 {
     // Told on the next turn of the event loop, and only if nothing was started meanwhile: a
@@ -229,6 +238,11 @@ Client::~Client()
     for (const QPointer<QObject> &dependent : std::as_const(d->dependents))
         delete dependent.data();
     qDeleteAll(findChildren<GatewayReply *>(Qt::FindDirectChildrenOnly));
+}
+
+QDateTime Client::lastContact() const
+{
+    return d_func()->lastContact;
 }
 
 QList<QUrl> Client::endpoints() const

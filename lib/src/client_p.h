@@ -6,6 +6,8 @@
 #include "codec.h"
 #include "endpointpool.h"
 
+#include <QtCore/QDateTime>
+#include <QtCore/QElapsedTimer>
 #include <QtCore/QHash>
 #include <QtCore/QPointer>
 #include <QtCore/QSet>
@@ -79,6 +81,8 @@ public:
     //! Counts unary calls in flight; Client::idle() when the last one finishes.
     void requestStarted() { ++pending; }
     void requestFinished();
+    //! etcd answered successfully: lastContact moves (and is told) at most once a second.
+    void contacted();
     bool isDestroying() const { return destroying; }
     void setHttp2Allowed(bool on) { allowHttp2 = on; }
     void setError(Error error, const QString &message);
@@ -104,6 +108,8 @@ private:
     bool destroying = false;
     Error error = Error::NoError;
     QString errorString;
+    QDateTime lastContact;
+    QElapsedTimer sinceContactTold;
     Q_DECLARE_PUBLIC(Client)
 };
 

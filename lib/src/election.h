@@ -39,5 +39,10 @@ inline constexpr char AnnounceField[] = "announce";
 bool announcesLeadership(const QByteArray &value);
 //! A Conclave candidate value's preference for leading (absent: 0); see Elector::setPriority().
 inline constexpr char PriorityField[] = "priority";
+//! A leader's value says `"ready":false` while it leads but does not serve yet (absent: ready);
+//! see Elector::setReadinessRequired().
+inline constexpr char ReadyField[] = "ready";
+//! A candidate's own words on its state; see Elector::setStatusText().
+inline constexpr char StatusField[] = "status";
 
 } // namespace Conclave::Election

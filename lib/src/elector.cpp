@@ -7,7 +7,11 @@
 #include "elector_p.h"
 
 #include "electorlease.h"
+#include "lagmeter.h"
 #include "ownkey.h"
+#include "watchdog.h"
+
+#include <algorithm>
 
 namespace Conclave {
 
@@ -104,6 +108,27 @@ void Elector::setTtl(std::chrono::seconds ttl)
         return;
     d->ttl = ttl;
     Q_EMIT ttlChanged(ttl);
+}
+
+bool Elector::isReadinessRequired() const { return d_func()->readinessRequired; }
+void Elector::setReadinessRequired(bool required) { d_func()->setReadinessRequired(required); }
+bool Elector::isReady() const { return d_func()->isLeader() && !d_func()->termUnready; }
+void Elector::setReady(bool ready) { d_func()->setReady(ready); }
+QString Elector::statusText() const { return d_func()->statusText; }
+void Elector::setStatusText(const QString &text) { d_func()->setStatusText(text); }
+std::chrono::milliseconds Elector::watchdogTimeout() const { return d_func()->watchdog->timeout(); }
+std::chrono::milliseconds Elector::eventLoopLag() const { return d_func()->lag->lag(); }
+QDateTime Elector::lastContact() const { return d_func()->client->lastContact(); }
+void Elector::pingWatchdog() { d_func()->watchdog->ping(); }
+
+void Elector::setWatchdogTimeout(std::chrono::milliseconds timeout)
+{
+    Q_D(Elector);
+    timeout = std::max(timeout, std::chrono::milliseconds(0));
+    if (d->watchdog->timeout() == timeout)
+        return;
+    d->watchdog->setTimeout(timeout);
+    Q_EMIT watchdogTimeoutChanged(timeout);
 }
 
 void Elector::campaign() { d_func()->campaign(); }

@@ -8,6 +8,8 @@
 //   leaderview    a follower's watches: who is ahead of us, who leads, the claim
 //   transferdesk  the leader's transfer requests; a follower of higher priority asking
 //   eligibility   out of the queue (ineligible), following the leader
+//   watchdog      the application's pings while it leads
+//   lagmeter      how late the Elector's timers fire (its event loop's lag)
 
 #include <conclave/elector.h>
 
@@ -15,6 +17,7 @@
 #include "electorstate.h"
 #include "gatewayreply.h"
 
+#include <QtCore/QPointer>
 #include <QtCore/QSet>
 #include <QtCore/QTimer>
 
@@ -27,6 +30,8 @@ namespace Conclave {
 class ClientPrivate;
 class ElectorLease;
 class Eligibility;
+class LagMeter;
+class Watchdog;
 class LeaderView;
 class OwnKey;
 class QueuePosition;
@@ -94,6 +99,12 @@ public:
     void setEligible(bool on);
     void setPriority(int value);
     void setReleaseHeld(bool on);
+    void setReadinessRequired(bool on);
+    void setReady(bool on);
+    void setStatusText(const QString &text);
+    //! Whether our value says "not ready": in a term not yet ready, or (not leading) when every
+    //! term starts not ready.
+    bool isUnready() const { return isLeader() ? termUnready : readinessRequired; }
 
     // ---- what the parts report
     void onLeaseAlive(qint64 leaseId);
@@ -121,8 +132,6 @@ public:
     void fail(Error error, const QString &message);
     void setLeader(const LeaderInfo &info);
     void setLease(qint64 id);
-    QByteArray ownValue() const;
-    LeaderInfo ownInfo() const;
     bool isLeader() const { return role == Elector::Role::Leader; }
 
     Elector *const q_ptr;
@@ -139,6 +148,8 @@ public:
     int priority = 0;
     bool eligible = true;
     bool releaseHeld = false;
+    bool readinessRequired = false;
+    QString statusText;
 
     // What the Elector shows.
     Elector::Role role = Elector::Role::NotAMember;
@@ -149,6 +160,9 @@ public:
     QString errorString;
 
     int generation = 0; // bumped by startOver(): answers in flight from before are stale (stamp())
+    qint64 appliedRevision = 0; // the newest position applied since startOver(): older answers are stale
+    QPointer<GatewayReply> valuePut; // our value's put in flight (one at a time)
+    bool valueStale = false;         // changed while it was in flight: put again after
     QTimer retryTimer;
     int backoffMs = 0;
     // LeadingBlind's: how long a leader whose own-key watch lost its stream stays leader while
@@ -156,6 +170,8 @@ public:
     QTimer blindGrace;
     // Releasing's, Withdrawing's and Leaving's: the step that gives our key up once allowed.
     std::function<void()> heldRelease;
+    // Leading's: this term has not been marked ready (it starts so when readiness is required).
+    bool termUnready = false;
 
     std::unique_ptr<ElectorLease> lease;
     std::unique_ptr<OwnKey> own;
@@ -163,6 +179,8 @@ public:
     std::unique_ptr<LeaderView> view;
     std::unique_ptr<TransferDesk> desk;
     std::unique_ptr<Eligibility> eligibility;
+    std::unique_ptr<Watchdog> watchdog;
+    std::unique_ptr<LagMeter> lag;
 
 Q_SIGNALS:
     void stateChanged(Conclave::ElectorState state); //!< for tests and tracing; roleChanged() is the API
@@ -172,6 +190,8 @@ private:
     void onBlindGraceOver();
     void setRole(Elector::Role role);
     void onBecameLeader();
+    enum class ValueWrite { Proclaim, Announce };
+    void putValue(ValueWrite why);
     ElectorState m_state = ElectorState::Idle;
     Q_DECLARE_PUBLIC(Elector)
 };

@@ -18,16 +18,15 @@
 #include "election.h"
 #include "electorlease.h"
 #include "eligibility.h"
+#include "lagmeter.h"
 #include "leaderview.h"
 #include "logging.h"
 #include "ownkey.h"
 #include "queueposition.h"
-#include "transfer.h"
 #include "transferdesk.h"
+#include "watchdog.h"
 
 #include <QtCore/QCoreApplication>
-#include <QtCore/QJsonDocument>
-#include <QtCore/QJsonObject>
 #include <QtCore/QSysInfo>
 
 #include <algorithm>
@@ -56,7 +55,10 @@ ElectorPrivate::ElectorPrivate(Elector *q, Client *client)
     , view(std::make_unique<LeaderView>(*this))
     , desk(std::make_unique<TransferDesk>(*this))
     , eligibility(std::make_unique<Eligibility>(*this))
+    , watchdog(std::make_unique<Watchdog>(*this))
+    , lag(std::make_unique<LagMeter>(*this))
 {
+    connect(client, &Client::lastContactChanged, q, &Elector::lastContactChanged);
     retryTimer.setSingleShot(true);
     blindGrace.setSingleShot(true);
     connect(&blindGrace, &QTimer::timeout, this, &ElectorPrivate::onBlindGraceOver);
@@ -92,6 +94,10 @@ void ElectorPrivate::transition(ElectorState next, const char *why)
         blindGrace.stop();
     if (!isIn({ElectorState::Releasing, ElectorState::Withdrawing, ElectorState::Leaving}))
         heldRelease = nullptr;
+    if (was == ElectorState::Idle)
+        lag->start();
+    else if (next == ElectorState::Idle)
+        lag->stop();
     if (was == ElectorState::Idle || next == ElectorState::Idle)
         Q_EMIT q_ptr->campaigningChanged(next != ElectorState::Idle);
     setRole(shown);
@@ -101,6 +107,9 @@ void ElectorPrivate::transition(ElectorState next, const char *why)
 void ElectorPrivate::startOver()
 {
     ++generation;
+    appliedRevision = 0;
+    valuePut = nullptr; // guarded by the incarnation it was for; a new one may go at once
+    valueStale = false;
     retryTimer.stop();
     blindGrace.stop();
     own->dropWatch();
@@ -116,9 +125,17 @@ void ElectorPrivate::setRole(Elector::Role r)
     if (role == r)
         return;
     const qint64 oldToken = q->fencingToken();
-    if (r == Elector::Role::Leader)
-        setLeader(ownInfo());
+    const bool wasReady = q->isReady();
+    if (r == Elector::Role::Leader) {
+        termUnready = readinessRequired; // every term starts not ready when readiness is required
+        setLeader(own->info());
+    }
+    const bool termChanges = (r == Elector::Role::Leader) != (role == Elector::Role::Leader);
     role = r;
+    if (termChanges && r == Elector::Role::Leader)
+        watchdog->termStarted();
+    else if (termChanges)
+        watchdog->termEnded();
     if (r == Elector::Role::Leader) { // after the signal's handlers: they come first
         laterIfCurrent(this, [this] { onBecameLeader(); });
     }
@@ -127,6 +144,8 @@ void ElectorPrivate::setRole(Elector::Role r)
     Q_EMIT q->roleChanged(r);
     if (q->fencingToken() != oldToken)
         Q_EMIT q->fencingTokenChanged(q->fencingToken());
+    if (q->isReady() != wasReady)
+        Q_EMIT q->readyChanged(q->isReady());
 }
 
 // Once we lead, a put of our key (same value, guarded by its create revision) tells the
@@ -136,11 +155,7 @@ void ElectorPrivate::onBecameLeader()
 {
     if (!isLeader())
         return;
-    onFinished(own->put(), this, [name = name](GatewayReply *reply) {
-        if (reply->error() != Error::NoError && reply->error() != Error::Cancelled)
-            qCInfo(lcElector).noquote() << "announcing our leadership in" << name << "failed:"
-                                        << reply->errorString() << "(followers learn it on their next read)";
-    });
+    putValue(ValueWrite::Announce);
     desk->actOnRequest();
 }
 
@@ -254,6 +269,12 @@ void ElectorPrivate::readQueue()
 // watched; else follow the candidates ahead.
 void ElectorPrivate::applyPosition(const Position &p)
 {
+    // Reads go out on several connections and can be answered out of order: an answer older
+    // than one already applied says nothing new (keys only get younger; our key's delete comes
+    // by its watch) and would show an older value of the leader.
+    if (p.revision < appliedRevision)
+        return;
+    appliedRevision = p.revision;
     if (!p.mine) {
         onOwnKeyGone();
         return;
@@ -463,14 +484,68 @@ void ElectorPrivate::setEligible(bool on)
 void ElectorPrivate::proclaim(const QVariantMap &attrs)
 {
     attributes = attrs;
+    putValue(ValueWrite::Proclaim);
+}
+
+// Our value again on our key (attributes, priority, readiness, status, the announcement), if we
+// are in the queue; otherwise it is used when the key is next created. One put at a time: two
+// in flight on two connections can be applied in either order, and the older value would win.
+// A change while one is in flight puts the latest value once it has answered.
+void ElectorPrivate::putValue(ValueWrite why)
+{
     if (!isCampaigning() || !own->inQueue())
-        return; // used when the key is next created
-    whenCurrent(own->put(), this, [this](GatewayReply *reply) {
-        if (reply->error() != Error::NoError)
+        return;
+    if (valuePut) {
+        valueStale = true;
+        return;
+    }
+    valuePut = own->put();
+    whenCurrent(valuePut, this, [this, why](GatewayReply *reply) {
+        valuePut = nullptr;
+        if (reply->error() == Error::NoError && isLeader())
+            setLeader(own->info());
+        else if (reply->error() != Error::NoError && why == ValueWrite::Announce)
+            qCInfo(lcElector).noquote() << "announcing our leadership in" << name << "failed:"
+                                        << reply->errorString() << "(followers learn it on their next read)";
+        else if (reply->error() != Error::NoError && reply->error() != Error::Cancelled)
             report(reply->error(), reply->errorString());
-        else if (isLeader())
-            setLeader(ownInfo());
+        if (std::exchange(valueStale, false))
+            putValue(why);
     });
+}
+
+void ElectorPrivate::setReadinessRequired(bool on)
+{
+    if (readinessRequired == on)
+        return;
+    readinessRequired = on;
+    Q_EMIT q_ptr->readinessRequiredChanged(on);
+    if (!isLeader())
+        putValue(ValueWrite::Proclaim); // the next term's start is in our value; this term keeps its readiness
+}
+
+void ElectorPrivate::setReady(bool on)
+{
+    if (!isLeader()) {
+        if (on)
+            qCInfo(lcElector) << "setReady(true) ignored: not leading" << name << "(a term starts not ready)";
+        return;
+    }
+    if (termUnready != on)
+        return;
+    termUnready = !on;
+    qCInfo(lcElector).noquote() << name << (on ? "leader ready" : "leader not ready");
+    Q_EMIT q_ptr->readyChanged(on);
+    putValue(ValueWrite::Proclaim);
+}
+
+void ElectorPrivate::setStatusText(const QString &text)
+{
+    if (statusText == text)
+        return;
+    statusText = text;
+    Q_EMIT q_ptr->statusTextChanged(text);
+    putValue(ValueWrite::Proclaim);
 }
 
 void ElectorPrivate::setPriority(int value)
@@ -481,21 +556,6 @@ void ElectorPrivate::setPriority(int value)
     Q_EMIT q_ptr->priorityChanged(value);
     proclaim(attributes); // while in the queue, our value carries it
     QMetaObject::invokeMethod(desk.get(), &TransferDesk::requestPriorityHandover, Qt::QueuedConnection);
-}
-
-QByteArray ElectorPrivate::ownValue() const
-{
-    QJsonObject o = QJsonDocument::fromJson(LeaderInfo::encodeValue(candidateId, host, port, attributes)).object();
-    o.insert(QLatin1String(Election::AnnounceField), true); // we put our key once we lead
-    o.insert(QLatin1String(Transfer::TakesTransfersField), true); // and act on transfer requests
-    if (priority != 0)
-        o.insert(QLatin1String(Election::PriorityField), priority);
-    return QJsonDocument(o).toJson(QJsonDocument::Compact);
-}
-
-LeaderInfo ElectorPrivate::ownInfo() const
-{
-    return LeaderInfo::fromKeyValue(own->key, ownValue(), own->leaseId, own->revision, QDateTime::currentDateTimeUtc());
 }
 
 // ---- failures ----------------------------------------------------------------------------------

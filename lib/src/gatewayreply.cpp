@@ -259,6 +259,8 @@ void GatewayReply::finish(Error error, const QString &detail)
     m_client->requestFinished();
     m_timer.stop();
     m_error = error;
+    if (error == Error::NoError)
+        m_client->contacted();
     if (error != Error::NoError) {
         m_errorString = describe(detail);
         if (error != Error::Cancelled)

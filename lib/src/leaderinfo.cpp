@@ -17,6 +17,8 @@ public:
     qint64 leaseId = 0;
     qint64 fencingToken = 0;
     QDateTime since;
+    bool ready = true;
+    QString status;
 };
 
 LeaderInfo::LeaderInfo()
@@ -40,6 +42,8 @@ qint64 LeaderInfo::leaseId() const { return d->leaseId; }
 qint64 LeaderInfo::fencingToken() const { return d->fencingToken; }
 QDateTime LeaderInfo::since() const { return d->since; }
 bool LeaderInfo::isValid() const { return !d->key.isEmpty(); }
+bool LeaderInfo::isReady() const { return d->ready; }
+QString LeaderInfo::statusText() const { return d->status; }
 
 bool LeaderInfo::operator==(const LeaderInfo &o) const
 {
@@ -63,6 +67,8 @@ LeaderInfo LeaderInfo::fromKeyValue(const QByteArray &key, const QByteArray &val
         info.d->host = obj.value(QLatin1String("host")).toString();
         info.d->port = obj.value(QLatin1String("port")).toInt();
         info.d->attributes = obj.value(QLatin1String("attributes")).toObject().toVariantMap();
+        info.d->ready = obj.value(QLatin1String("ready")).toBool(true);
+        info.d->status = obj.value(QLatin1String("status")).toString();
     } else {
         info.d->id = QString::fromUtf8(value); // a foreign candidate, e.g. etcdctl elect
     }

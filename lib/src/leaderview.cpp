@@ -169,7 +169,7 @@ void LeaderView::onClaimEvents(const QList<WatchEvent> &events)
     p.mine = true;
     p.first = true;
     p.head.key = d.own->key;
-    p.head.value = d.ownValue();
+    p.head.value = d.own->value();
     p.head.lease = d.own->leaseId;
     p.head.createRevision = d.own->revision;
     d.applyPosition(p);

@@ -7,7 +7,11 @@
 #include "eligibility.h"
 #include "gatewayreply.h"
 #include "logging.h"
+#include "transfer.h"
 #include "watchhub.h"
+
+#include <QtCore/QJsonDocument>
+#include <QtCore/QJsonObject>
 
 namespace Conclave {
 
@@ -18,6 +22,27 @@ OwnKey::OwnKey(ElectorPrivate &d)
 
 OwnKey::~OwnKey() = default;
 
+// Our value: the candidate's id, address and attributes, and what Conclave's Electors tell each
+// other through it (we announce once we lead, act on transfer requests, our priority).
+QByteArray OwnKey::value() const
+{
+    QJsonObject o = QJsonDocument::fromJson(LeaderInfo::encodeValue(d.candidateId, d.host, d.port, d.attributes)).object();
+    o.insert(QLatin1String(Election::AnnounceField), true); // we put our key once we lead
+    o.insert(QLatin1String(Transfer::TakesTransfersField), true); // and act on transfer requests
+    if (d.priority != 0)
+        o.insert(QLatin1String(Election::PriorityField), d.priority);
+    if (d.isUnready())
+        o.insert(QLatin1String(Election::ReadyField), false); // absent: ready
+    if (!d.statusText.isEmpty())
+        o.insert(QLatin1String(Election::StatusField), d.statusText);
+    return QJsonDocument(o).toJson(QJsonDocument::Compact);
+}
+
+LeaderInfo OwnKey::info() const
+{
+    return LeaderInfo::fromKeyValue(key, value(), leaseId, revision, QDateTime::currentDateTimeUtc());
+}
+
 void OwnKey::renameFor(qint64 lease)
 {
     key = Election::candidateKey(d.name, lease);
@@ -27,7 +52,7 @@ void OwnKey::renameFor(qint64 lease)
 void OwnKey::create()
 {
     GatewayReply *reply = d.c->txn({Compare::incarnation(key, 0)},
-                                   {Codec::opPut(Codec::putRequest(key, d.ownValue(), leaseId))},
+                                   {Codec::opPut(Codec::putRequest(key, value(), leaseId))},
                                    {Codec::opRange(Codec::rangeRequest(RangeOptions::ofKey(key)))});
     m_creating = reply;
     onFinished(reply, this, [this, gen = d.stamp()](GatewayReply *reply) {
@@ -76,7 +101,7 @@ void OwnKey::onCreated(GatewayReply *reply)
 GatewayReply *OwnKey::put()
 {
     return d.c->txn({Compare::incarnation(key, revision)},
-                    {Codec::opPut(Codec::putRequest(key, d.ownValue(), leaseId))}, {});
+                    {Codec::opPut(Codec::putRequest(key, value(), leaseId))}, {});
 }
 
 qint64 OwnKey::forget()

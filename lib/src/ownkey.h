@@ -1,6 +1,7 @@
 #pragma once
 
 #include <conclave/conclaveglobal.h>
+#include <conclave/leaderinfo.h>
 
 #include <QtCore/QByteArray>
 #include <QtCore/QList>
@@ -37,6 +38,10 @@ public:
     bool confirmWhenLive = false;
 
     bool inQueue() const { return revision != 0; }
+    //! What we put on our key (JSON: id, address, attributes, and Conclave's marks).
+    QByteArray value() const;
+    //! Our key as a LeaderInfo, as it is now.
+    LeaderInfo info() const;
     bool isCreating() const { return !m_creating.isNull(); }
     bool isBusy() const { return m_creating || m_deleting; }
     //! A new lease: our key's name follows it (`<election>/<lease in hex>`); no incarnation yet.

@@ -3,6 +3,7 @@
 #include <conclave/conclaveglobal.h>
 
 #include <QtCore/QList>
+#include <QtCore/QDateTime>
 #include <QtCore/QObject>
 #include <QtCore/QUrl>
 #include <QtNetwork/QSslConfiguration>
@@ -38,6 +39,7 @@ class CONCLAVE_EXPORT Client : public QObject
     Q_OBJECT
     Q_PROPERTY(QList<QUrl> endpoints READ endpoints WRITE setEndpoints NOTIFY endpointsChanged)
     Q_PROPERTY(QUrl currentEndpoint READ currentEndpoint NOTIFY currentEndpointChanged)
+    Q_PROPERTY(QDateTime lastContact READ lastContact NOTIFY lastContactChanged)
 
 public:
     explicit Client(QObject *parent = nullptr);
@@ -75,6 +77,13 @@ public:
 
     //! Requests sent and not yet answered (e.g. the key deletion of a leaving Elector).
     int pendingRequests() const;
+    /*!
+     * When etcd last answered a request of this Client successfully (UTC; invalid before the
+     * first), to within a second: lastContactChanged() comes at most once a second. A
+     * successful answer needs a member with a quorum behind it for every write and every
+     * linearizable read; while campaigning, lease renewals come every TTL/3.
+     */
+    QDateTime lastContact() const;
 
     //! The last client-level error (configuration, authentication); sticky until the next one.
     Conclave::Error error() const;
@@ -86,6 +95,7 @@ Q_SIGNALS:
     void errorOccurred(Conclave::Error error, const QString &message);
     //! pendingRequests() dropped to zero: a clean moment to exit after Elector::leave().
     void idle();
+    void lastContactChanged(const QDateTime &lastContact);
 
 private:
     Q_DISABLE_COPY_MOVE(Client)

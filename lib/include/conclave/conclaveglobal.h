@@ -29,6 +29,7 @@ enum class Error {
     GatewayError,        //!< any other error answer from the gateway
     Cancelled,           //!< the call was aborted by its owner
     Conflict,            //!< a guarded change found the key changed (e.g. that leader already left)
+    WatchdogTimeout,     //!< the application did not ping the Elector's watchdog in time: it resigned
 };
 Q_ENUM_NS(Error)
 

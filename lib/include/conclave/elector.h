@@ -55,6 +55,12 @@ class CONCLAVE_EXPORT Elector : public QObject
     Q_PROPERTY(bool releaseHeld READ isReleaseHeld WRITE setReleaseHeld NOTIFY releaseHeldChanged)
     Q_PROPERTY(qint64 transitions READ transitions NOTIFY transitionsChanged)
     Q_PROPERTY(QDateTime lastRenewal READ lastRenewal NOTIFY lastRenewalChanged)
+    Q_PROPERTY(bool readinessRequired READ isReadinessRequired WRITE setReadinessRequired NOTIFY readinessRequiredChanged)
+    Q_PROPERTY(bool ready READ isReady WRITE setReady NOTIFY readyChanged)
+    Q_PROPERTY(QString statusText READ statusText WRITE setStatusText NOTIFY statusTextChanged)
+    Q_PROPERTY(std::chrono::milliseconds watchdogTimeout READ watchdogTimeout WRITE setWatchdogTimeout NOTIFY watchdogTimeoutChanged)
+    Q_PROPERTY(std::chrono::milliseconds eventLoopLag READ eventLoopLag NOTIFY eventLoopLagChanged)
+    Q_PROPERTY(QDateTime lastContact READ lastContact NOTIFY lastContactChanged)
     Q_PROPERTY(Conclave::Error error READ error NOTIFY errorChanged)
     Q_PROPERTY(QString errorString READ errorString NOTIFY errorChanged)
 
@@ -109,6 +115,41 @@ public:
      */
     void setReleaseHeld(bool held);
 
+    bool isReadinessRequired() const;
+    /*!
+     * When true (default false), every term of leadership starts not ready: the Elector leads
+     * (roleChanged(Leader)) and tells the election "leader elected, not ready yet" in its
+     * value, until the application calls setReady(true), e.g. once it has loaded its state.
+     * Followers and observers read it as LeaderInfo::isReady(). May be changed while campaigning.
+     */
+    void setReadinessRequired(bool required);
+    /*!
+     * Whether this Elector leads and serves: Leader, and ready in this term (always, unless
+     * readiness is required). setReady(true) while leading marks the term ready (one guarded
+     * put of our key); while not leading it is ignored (a term starts not ready).
+     */
+    bool isReady() const;
+    void setReady(bool ready);
+    QString statusText() const;
+    //! A few words on this candidate's state (systemd's STATUS=), in its value: LeaderInfo::statusText().
+    void setStatusText(const QString &text);
+
+    std::chrono::milliseconds watchdogTimeout() const;
+    /*!
+     * While leading, the application must call pingWatchdog() at least this often (0, the
+     * default: no watchdog). A leader that misses it resigns at once (the next candidate
+     * leads; with the release held, once it is lifted), reports errorOccurred(WatchdogTimeout)
+     * and joins again at the back. The first deadline runs from the start of the term.
+     */
+    void setWatchdogTimeout(std::chrono::milliseconds timeout);
+    /*!
+     * How late the Elector's own timers fire: the largest lateness over the last 5 s, sampled
+     * every 250 ms while campaigning. A blocked event loop shows here before the lease runs out.
+     */
+    std::chrono::milliseconds eventLoopLag() const;
+    //! When etcd last answered this Elector's Client (Client::lastContact()).
+    QDateTime lastContact() const;
+
     Role role() const;
     /*!
      * True while Leader and leadershipDeadline() has not passed. Unlike role(), it is computed
@@ -147,6 +188,8 @@ public Q_SLOTS:
     void leave();
     //! Updates the attributes followers see, without a new election.
     void proclaim(const QVariantMap &attributes);
+    //! The watchdog's ping (see setWatchdogTimeout()).
+    void pingWatchdog();
 
 Q_SIGNALS:
     void roleChanged(Conclave::Elector::Role role);
@@ -163,6 +206,12 @@ Q_SIGNALS:
     void releaseHeldChanged(bool held);
     void transitionsChanged(qint64 transitions);
     void lastRenewalChanged(const QDateTime &lastRenewal);
+    void readinessRequiredChanged(bool required);
+    void readyChanged(bool ready);
+    void statusTextChanged(const QString &text);
+    void watchdogTimeoutChanged(std::chrono::milliseconds timeout);
+    void eventLoopLagChanged(std::chrono::milliseconds lag);
+    void lastContactChanged(const QDateTime &lastContact);
     //! error() or errorString() changed (set by a failure, cleared by campaign()).
     void errorChanged();
 

@@ -36,6 +36,8 @@ class CONCLAVE_EXPORT LeaderInfo
     Q_PROPERTY(qint64 fencingToken READ fencingToken CONSTANT)
     Q_PROPERTY(QDateTime since READ since CONSTANT)
     Q_PROPERTY(bool valid READ isValid CONSTANT)
+    Q_PROPERTY(bool ready READ isReady CONSTANT)
+    Q_PROPERTY(QString statusText READ statusText CONSTANT)
 
 public:
     LeaderInfo();
@@ -55,6 +57,13 @@ public:
     qint64 fencingToken() const;      //!< the key's create revision; grows with every new leader
     QDateTime since() const;          //!< when this process first saw it in its current place
     bool isValid() const;             //!< false: no leader (or no candidate)
+    /*!
+     * Whether this candidate, as leader, serves: false while a leader that requires readiness
+     * (Elector::setReadinessRequired()) has not said it is ready in this term. True for
+     * candidates that say nothing about it (foreign ones, older Conclaves).
+     */
+    bool isReady() const;
+    QString statusText() const;       //!< the candidate's own words on its state (Elector::setStatusText())
 
     bool operator==(const LeaderInfo &other) const;
     bool operator!=(const LeaderInfo &other) const { return !(*this == other); }
