@@ -31,6 +31,7 @@ private Q_SLOTS:
     void childLosesLeadershipWhenEtcdIsPaused();
     void healthCheckGatesEligibility();
     void metricsAndProbes();
+    void notifyReadinessWatchdogAndHooks();
     void badInput_data();
     void badInput();
 
@@ -265,6 +266,9 @@ void tst_Candidate::metricsAndProbes()
     QCOMPARE(status, 200);
     const QByteArray labels1 = "{election=\"" + name.toUtf8() + "\",candidate=\"p1\"}";
     QVERIFY2(body.contains("conclave_is_leader" + labels1 + " 1\n"), body.constData());
+    QVERIFY2(body.contains("conclave_is_ready" + labels1 + " 1\n"), body.constData());
+    QVERIFY2(body.contains("conclave_event_loop_lag_seconds" + labels1 + " "), body.constData());
+    QVERIFY2(!body.contains("conclave_last_contact_timestamp_seconds" + labels1 + " 0\n"), body.constData());
     QVERIFY2(body.contains("# TYPE conclave_leader_transitions_total counter"), body.constData());
     const qint64 token = qint64(events(*p1, u"role"_s).last().value(u"fencing"_s).toDouble());
     QVERIFY2(body.contains("conclave_fencing_token" + labels1 + ' ' + QByteArray::number(token) + '\n'), body.constData());
@@ -290,6 +294,85 @@ void tst_Candidate::metricsAndProbes()
     QVERIFY(p1->waitForExit(TestWaitMs) && p2->waitForExit(TestWaitMs));
 }
 
+// A child that speaks systemd's notify protocol: the leader is "leading, not ready" (503) until
+// its READY=1, then 200; when the child stops pinging (wedged, alive), the candidate resigns
+// within the watchdog, the child is stopped before the next leader leads, and that costs
+// exactly one handover. The role hooks see leader with its fencing token, then follower with
+// the new leader.
+void tst_Candidate::notifyReadinessWatchdogAndHooks()
+{
+    QTemporaryDir dir;
+    const QString hooks = dir.filePath(u"hooks"_s);
+    const QString name = election("notify");
+    const QString hook = u"echo \"$CONCLAVE_ID $CONCLAVE_PREVIOUS_ROLE>$CONCLAVE_ROLE $CONCLAVE_LEADER_ID $CONCLAVE_FENCING_TOKEN\" >> "_s + hooks;
+    constexpr int WedgeAfterMs = 4000;
+    constexpr int WatchdogMs = 1000;
+    const QStringList options{u"--notify"_s, u"--watchdog"_s, u"1"_s, u"--on-role-change"_s, hook};
+    const QStringList child{u"--"_s, QStringLiteral(CONCLAVE_NOTIFY_CHILD_BIN), u"--ready-after"_s, u"1500"_s,
+                            u"--status"_s, u"warm"_s, u"--ping"_s, u"200"_s};
+    auto p1 = start(name, u"p1"_s, options + QStringList{u"--metrics-address"_s, u"127.0.0.1:0"_s} + child
+                                            + QStringList{u"--wedge-after"_s, QString::number(WedgeAfterMs)});
+    QVERIFY(p1);
+    QTRY_COMPARE_WITH_TIMEOUT(events(*p1, u"metrics"_s).size(), 1, TestWaitMs);
+    const QUrl leaderUrl(u"http://127.0.0.1:%1/leader"_s.arg(events(*p1, u"metrics"_s).first().value(u"port"_s).toInt()));
+    QTRY_COMPARE_WITH_TIMEOUT(events(*p1, u"child"_s, u"started"_s).size(), 1, TestWaitMs);
+    QCOMPARE(p1->role(), u"leader"_s);
+    int status = 0;
+    QByteArray body = get(leaderUrl, &status);
+    QCOMPARE(status, 503);
+    QCOMPARE(body, QByteArray("leading, not ready\n"));
+    QTRY_VERIFY_WITH_TIMEOUT((body = get(leaderUrl, &status), status == 200), TestWaitMs);
+    QCOMPARE(body, QByteArray("leader\n"));
+    QVERIFY(!events(*p1, u"notify"_s).isEmpty());
+
+    auto p2 = start(name, u"p2"_s, options + child);
+    QVERIFY(p2);
+    QTRY_COMPARE_WITH_TIMEOUT(p2->role(), u"follower"_s, TestWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(p2->role(), u"leader"_s, WedgeAfterMs + TestWaitMs);
+
+    // The watchdog, not anything else, ended p1's term: once, at the right time, child first.
+    const qint64 childStarted = mono(events(*p1, u"child"_s, u"started"_s).first());
+    const qint64 lastPingAtMost = childStarted + qint64(WedgeAfterMs) * 1000000;
+    const qint64 p2Leads = p2->lastRoleAt(u"leader"_s);
+    QVERIFY2(p2Leads - lastPingAtMost <= qint64(WatchdogMs + 600) * 1000000,
+             qPrintable(u"p2 led %1 ms after p1's child's last ping"_s.arg((p2Leads - lastPingAtMost) / 1000000)));
+    QVERIFY(p2Leads - lastPingAtMost >= qint64(WatchdogMs - 200) * 1000000);
+    QList<QJsonObject> childEnd = events(*p1, u"child"_s, u"terminated"_s) + events(*p1, u"child"_s, u"exited"_s);
+    QVERIFY(!childEnd.isEmpty());
+    QVERIFY(mono(childEnd.first()) < p2Leads);
+    bool watchdog = false;
+    for (const QJsonObject &e : events(*p1, u"error"_s))
+        watchdog = watchdog || e.value(u"code"_s).toString() == u"WatchdogTimeout"_s;
+    QVERIFY(watchdog);
+    int p1Terms = 0;
+    for (const QJsonObject &e : events(*p1, u"role"_s))
+        p1Terms += e.value(u"role"_s).toString() == u"leader"_s;
+    QCOMPARE(p1Terms, 1);
+    QTRY_COMPARE_WITH_TIMEOUT(p1->role(), u"follower"_s, TestWaitMs); // back in the queue
+
+    // Hooks: p1 saw itself lead with its token, then follow p2 with p2's.
+    qint64 p1Token = 0;
+    for (const QJsonObject &e : events(*p1, u"role"_s))
+        if (e.value(u"role"_s).toString() == u"leader"_s)
+            p1Token = qint64(e.value(u"fencing"_s).toDouble());
+    qint64 p2Token = 0;
+    for (const QJsonObject &e : events(*p2, u"role"_s))
+        if (e.value(u"role"_s).toString() == u"leader"_s)
+            p2Token = qint64(e.value(u"fencing"_s).toDouble());
+    QVERIFY(p1Token > 0 && p2Token > p1Token);
+    auto p1Lines = [&] {
+        QFile f(hooks);
+        QStringList lines;
+        if (f.open(QIODevice::ReadOnly))
+            for (const QString &l : QString::fromUtf8(f.readAll()).split(u'\n'))
+                if (l.startsWith(u"p1 "_s))
+                    lines << l;
+        return lines;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(!p1Lines().isEmpty() && p1Lines().last().endsWith(u"follower p2 %1"_s.arg(p2Token)), TestWaitMs);
+    QVERIFY2(p1Lines().contains(u"p1 none>leader p1 %1"_s.arg(p1Token)), qPrintable(p1Lines().join(u" | "_s)));
+}
+
 void tst_Candidate::badInput_data()
 {
     QTest::addColumn<QStringList>("args");
@@ -307,6 +390,14 @@ void tst_Candidate::badInput_data()
     QTest::newRow("interval alone") << base + QStringList{u"--health-interval"_s, u"1"_s} << u"go with --health-cmd"_s;
     QTest::newRow("empty health-cmd") << base + QStringList{u"--health-cmd"_s, u" "_s} << u"--health-cmd is empty"_s;
     QTest::newRow("bad metrics address") << base + QStringList{u"--metrics-address"_s, u"nowhere"_s} << u"HOST:PORT"_s;
+    QTest::newRow("notify without a command") << base + QStringList{u"--notify"_s} << u"--notify goes with a command"_s;
+    QTest::newRow("watchdog without notify") << base + QStringList{u"--watchdog"_s, u"1"_s, u"--"_s, u"true"_s} << u"--watchdog goes with --notify"_s;
+    QTest::newRow("watchdog not a number") << base + QStringList{u"--notify"_s, u"--watchdog"_s, u"soon"_s, u"--"_s, u"true"_s} << u"--watchdog must be"_s;
+    QTest::newRow("watchdog too short") << base + QStringList{u"--notify"_s, u"--watchdog"_s, u"0"_s, u"--"_s, u"true"_s} << u"--watchdog must be"_s;
+    QTest::newRow("notify socket alone") << base + QStringList{u"--notify-socket"_s, u"@x"_s} << u"goes with --notify"_s;
+    QTest::newRow("empty role hook") << base + QStringList{u"--on-role-change"_s, u" "_s} << u"--on-role-change is empty"_s;
+    QTest::newRow("hook timeout alone") << base + QStringList{u"--hook-timeout"_s, u"5"_s} << u"goes with --on-role-change"_s;
+    QTest::newRow("notify socket unusable") << base + QStringList{u"--notify"_s, u"--notify-socket"_s, u"/nonexistent/dir/sock"_s, u"--"_s, u"true"_s} << u"notify socket"_s;
     QTest::newRow("metrics address not ours") << base + QStringList{u"--metrics-address"_s, u"192.0.2.1:9100"_s} << u"cannot listen"_s;
 }
 

@@ -3,6 +3,8 @@
 #include "healthcheck.h"
 #include "leaderchild.h"
 #include "metricsserver.h"
+#include "notifysocket.h"
+#include "rolehooks.h"
 
 #include <conclave/connectionsettings.h>
 
@@ -82,7 +84,41 @@ bool Candidate::setUp(const QCommandLineParser &connection, QString *problem)
             quit();
         });
     }
+    if (m_options.notify && !setUpNotify(problem))
+        return false;
+    if (!m_options.onRoleChange.isEmpty()) {
+        m_hooks = std::make_unique<RoleHooks>(&m_elector, m_options.onRoleChange, m_options.hookTimeout);
+        connect(m_hooks.get(), &RoleHooks::event, this, &Candidate::emitLine);
+    }
     readCommands();
+    return true;
+}
+
+// The child speaks systemd's notify protocol: every term starts not ready until its READY=1;
+// its WATCHDOG=1 pings feed the Elector's watchdog (a missed one resigns, and the child is
+// stopped before the key goes: the release is held while it runs); STATUS= is the status text.
+bool Candidate::setUpNotify(QString *problem)
+{
+    m_notify = std::make_unique<NotifySocket>();
+    if (!m_notify->listen(m_options.notifySocket, problem))
+        return false;
+    m_elector.setReadinessRequired(true);
+    m_elector.setWatchdogTimeout(m_options.watchdog);
+    m_child->setNotify(m_notify->address(), m_options.watchdog);
+    connect(m_notify.get(), &NotifySocket::ready, this, [this] {
+        m_elector.setReady(true);
+        emitLine({{QStringLiteral("event"), QStringLiteral("notify")}, {QStringLiteral("ready"), m_elector.isReady()}});
+    });
+    connect(m_notify.get(), &NotifySocket::statusChanged, this, [this](const QString &text) {
+        m_elector.setStatusText(text);
+        emitLine({{QStringLiteral("event"), QStringLiteral("notify")}, {QStringLiteral("status"), text}});
+    });
+    connect(m_notify.get(), &NotifySocket::watchdogPing, &m_elector, &Conclave::Elector::pingWatchdog);
+    connect(m_notify.get(), &NotifySocket::watchdogTrigger, this, [this] {
+        emitError(Conclave::Error::WatchdogTimeout, QStringLiteral("the child sent WATCHDOG=trigger; resigning"));
+        m_elector.resign();
+    });
+    emitLine({{QStringLiteral("event"), QStringLiteral("notify")}, {QStringLiteral("socket"), m_notify->address()}});
     return true;
 }
 

@@ -14,6 +14,8 @@
 class HealthCheck;
 class LeaderChild;
 class MetricsServer;
+class NotifySocket;
+class RoleHooks;
 
 /*!
  * One candidate process: the Client and Elector its options describe, the helpers they ask for
@@ -39,6 +41,7 @@ public:
 
 private:
     void reportChanges();
+    bool setUpNotify(QString *problem);
     void readCommands();
     void onCommand(const QByteArray &line);
     void exitWhenIdle();
@@ -49,6 +52,8 @@ private:
     std::unique_ptr<HealthCheck> m_health;
     std::unique_ptr<MetricsServer> m_metrics;
     std::unique_ptr<LeaderChild> m_child;
+    std::unique_ptr<NotifySocket> m_notify;
+    std::unique_ptr<RoleHooks> m_hooks;
     std::unique_ptr<QSocketNotifier> m_input;
     int m_exitStatus = 0;
     bool m_quitting = false;

@@ -19,7 +19,12 @@ void CandidateOptions::addTo(QCommandLineParser &p)
                   {QStringLiteral("health-cmd"), QStringLiteral("shell command run every --health-interval; --health-failures failures in a row make this candidate ineligible, one success eligible again"), QStringLiteral("cmd")},
                   {QStringLiteral("health-interval"), QStringLiteral("seconds between health checks, and each one's time limit (default 5)"), QStringLiteral("seconds")},
                   {QStringLiteral("health-failures"), QStringLiteral("failed health checks in a row that make it ineligible (default 3)"), QStringLiteral("n")},
-                  {QStringLiteral("metrics-address"), QStringLiteral("serve /metrics (Prometheus), /healthz and /leader on HOST:PORT"), QStringLiteral("host:port")}});
+                  {QStringLiteral("metrics-address"), QStringLiteral("serve /metrics (Prometheus), /healthz and /leader on HOST:PORT"), QStringLiteral("host:port")},
+                  {QStringLiteral("notify"), QStringLiteral("with -- CMD: the child speaks systemd's notify protocol (NOTIFY_SOCKET); the leader is not ready until it sends READY=1, STATUS= becomes the status text")},
+                  {QStringLiteral("notify-socket"), QStringLiteral("with --notify: the socket's address, @NAME (abstract) or a path (default: an abstract name of our own)"), QStringLiteral("address")},
+                  {QStringLiteral("watchdog"), QStringLiteral("with --notify: the child must send WATCHDOG=1 at least every SECONDS while leading (it gets WATCHDOG_USEC and WATCHDOG_PID); else it is stopped and the candidate resigns"), QStringLiteral("seconds")},
+                  {QStringLiteral("on-role-change"), QStringLiteral("run /bin/sh -c CMD on every change of role or leader (CONCLAVE_ROLE, CONCLAVE_PREVIOUS_ROLE, CONCLAVE_ELECTION, CONCLAVE_ID, CONCLAVE_LEADER_ID, CONCLAVE_FENCING_TOKEN)"), QStringLiteral("cmd")},
+                  {QStringLiteral("hook-timeout"), QStringLiteral("seconds a role hook may run before it is killed (default 30)"), QStringLiteral("seconds")}});
 }
 
 namespace {
@@ -68,6 +73,32 @@ QString readHealth(const QCommandLineParser &p, CandidateOptions *o)
     return {};
 }
 
+QString readNotify(const QCommandLineParser &p, CandidateOptions *o)
+{
+    o->notify = p.isSet(QStringLiteral("notify"));
+    o->notifySocket = p.value(QStringLiteral("notify-socket"));
+    if (o->notify && o->command.isEmpty())
+        return QStringLiteral("--notify goes with a command (-- CMD ARGS...): the child speaks the protocol");
+    if (p.isSet(QStringLiteral("notify-socket")) && !o->notify)
+        return QStringLiteral("--notify-socket goes with --notify");
+    double watchdog = 0;
+    if (!number(p, "watchdog", 0.0, &watchdog) || (p.isSet(QStringLiteral("watchdog")) && (watchdog < 0.1 || watchdog > 3600)))
+        return QStringLiteral("--watchdog must be 0.1..3600 seconds");
+    if (p.isSet(QStringLiteral("watchdog")) && !o->notify)
+        return QStringLiteral("--watchdog goes with --notify (the child's WATCHDOG=1 pings come through it)");
+    o->watchdog = ms(watchdog);
+    o->onRoleChange = p.value(QStringLiteral("on-role-change"));
+    if (p.isSet(QStringLiteral("on-role-change")) && o->onRoleChange.trimmed().isEmpty())
+        return QStringLiteral("--on-role-change is empty");
+    double hookTimeout = 0;
+    if (!number(p, "hook-timeout", 30.0, &hookTimeout) || hookTimeout < 0.1 || hookTimeout > 3600)
+        return QStringLiteral("--hook-timeout must be 0.1..3600 seconds");
+    if (p.isSet(QStringLiteral("hook-timeout")) && o->onRoleChange.isEmpty())
+        return QStringLiteral("--hook-timeout goes with --on-role-change");
+    o->hookTimeout = ms(hookTimeout);
+    return {};
+}
+
 QString readOptions(const QCommandLineParser &p, CandidateOptions *o)
 {
     o->election = p.value(QStringLiteral("election"));
@@ -88,7 +119,8 @@ QString readOptions(const QCommandLineParser &p, CandidateOptions *o)
     o->killAfter = ms(killAfter);
     if (p.isSet(QStringLiteral("kill-after")) && o->command.isEmpty())
         return QStringLiteral("--kill-after goes with a command (-- CMD ARGS...)");
-    return readHealth(p, o);
+    const QString problem = readHealth(p, o);
+    return problem.isEmpty() ? readNotify(p, o) : problem;
 }
 
 } // namespace

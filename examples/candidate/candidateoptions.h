@@ -25,6 +25,11 @@ struct CandidateOptions
     std::chrono::milliseconds healthInterval{5000};
     int healthFailures = 3;
     QString metricsAddress;       //!< empty: no HTTP endpoints
+    bool notify = false;          //!< systemd's notify protocol for the child
+    QString notifySocket;         //!< empty: an abstract socket of our own
+    std::chrono::milliseconds watchdog{0};
+    QString onRoleChange;
+    std::chrono::milliseconds hookTimeout{30000};
 
     //! The options above, and the connection's (Conclave::ConnectionSettings), on \a parser.
     static void addTo(QCommandLineParser &parser);

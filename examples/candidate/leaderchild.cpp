@@ -83,6 +83,12 @@ void LeaderChild::onRoleChanged(Conclave::Elector::Role role)
     }
 }
 
+void LeaderChild::setNotify(const QString &socket, std::chrono::milliseconds watchdog)
+{
+    m_notifySocket = socket;
+    m_watchdog = watchdog;
+}
+
 void LeaderChild::start()
 {
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
@@ -90,10 +96,20 @@ void LeaderChild::start()
     env.insert(QStringLiteral("CONCLAVE_FENCING_TOKEN"), QString::number(m_elector->fencingToken()));
     env.insert(QStringLiteral("CONCLAVE_LEASE_ID"), QString::number(m_elector->leaseId(), 16));
     env.insert(QStringLiteral("CONCLAVE_CANDIDATE_ID"), m_elector->candidateId());
+    QString program = m_command.first();
+    QStringList arguments = m_command.mid(1);
+    if (!m_notifySocket.isEmpty())
+        env.insert(QStringLiteral("NOTIFY_SOCKET"), m_notifySocket);
+    if (m_watchdog.count() > 0) {
+        env.insert(QStringLiteral("WATCHDOG_USEC"), QString::number(qint64(m_watchdog.count()) * 1000));
+        arguments = QStringList{QStringLiteral("-c"), QStringLiteral("WATCHDOG_PID=$$; export WATCHDOG_PID; exec \"$@\""),
+                                QStringLiteral("sh")} + m_command;
+        program = QStringLiteral("/bin/sh");
+    }
     m_process.setProcessEnvironment(env);
     m_stopping = false;
     m_elector->setReleaseHeld(true); // a voluntary handover waits until the child has exited
-    m_process.start(m_command.first(), m_command.mid(1));
+    m_process.start(program, arguments);
     if (!m_process.waitForStarted(5000)) {
         if (m_process.state() == QProcess::NotRunning && m_elector->isReleaseHeld())
             onFinished(127, QProcess::NormalExit);

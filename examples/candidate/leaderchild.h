@@ -29,6 +29,12 @@ public:
     //! Why \a command cannot be run (not found, not executable), or an empty string.
     static QString commandProblem(const QStringList &command);
     bool isRunning() const { return m_process.state() != QProcess::NotRunning; }
+    /*!
+     * systemd's notify protocol for the child: NOTIFY_SOCKET=\a socket, and with a \a watchdog
+     * WATCHDOG_USEC and WATCHDOG_PID (its own pid: the command is started through
+     * `sh -c 'WATCHDOG_PID=$$ exec "$@"'`, which keeps the pid).
+     */
+    void setNotify(const QString &socket, std::chrono::milliseconds watchdog);
 
 Q_SIGNALS:
     //! {"event":"child","action":"started"|"terminated"|"killed"|"exited","pid":N,"status":N|null}
@@ -50,6 +56,8 @@ private:
     Conclave::Elector *m_elector;
     QStringList m_command;
     std::chrono::milliseconds m_killAfter;
+    QString m_notifySocket;
+    std::chrono::milliseconds m_watchdog{0};
     QProcess m_process;
     QTimer m_killTimer;
     QDeadlineTimer m_leaseExpiry; // the earliest instant our lease could expire, while leading

@@ -26,9 +26,13 @@ MetricsServer::MetricsServer(const Conclave::Elector *elector, QObject *parent)
         return QHttpServerResponse("text/plain", QByteArray("ok\n")); // answered: the loop runs
     });
     m_server.route(QStringLiteral("/leader"), [this] {
+        // 200 only for a leader that serves; one elected but not ready yet says so (503).
         const bool leading = m_elector->isLeader();
-        return QHttpServerResponse("text/plain", leading ? QByteArray("leader\n") : QByteArray("not leader\n"),
-                                   leading ? QHttpServerResponse::StatusCode::Ok
+        const bool serving = leading && m_elector->isReady();
+        return QHttpServerResponse("text/plain", serving ? QByteArray("leader\n")
+                                                 : leading ? QByteArray("leading, not ready\n")
+                                                           : QByteArray("not leader\n"),
+                                   serving ? QHttpServerResponse::StatusCode::Ok
                                            : QHttpServerResponse::StatusCode::ServiceUnavailable);
     });
 }
@@ -78,6 +82,19 @@ QByteArray MetricsServer::metrics() const
                           "# TYPE conclave_lease_last_renewal_timestamp_seconds gauge\n");
     out += QStringLiteral("conclave_lease_last_renewal_timestamp_seconds%1 %2\n")
                    .arg(labels, renewed.isValid() ? QString::number(double(renewed.toMSecsSinceEpoch()) / 1000.0, 'f', 3)
+                                                  : QStringLiteral("0"));
+    out += QStringLiteral("# HELP conclave_is_ready 1 while this candidate leads and serves (ready in this term), else 0.\n"
+                          "# TYPE conclave_is_ready gauge\n");
+    out += QStringLiteral("conclave_is_ready%1 %2\n").arg(labels).arg(m_elector->isLeader() && m_elector->isReady() ? 1 : 0);
+    out += QStringLiteral("# HELP conclave_event_loop_lag_seconds How late the Elector's own timer fired, the largest of the last 5 s.\n"
+                          "# TYPE conclave_event_loop_lag_seconds gauge\n");
+    out += QStringLiteral("conclave_event_loop_lag_seconds%1 %2\n")
+                   .arg(labels, QString::number(double(m_elector->eventLoopLag().count()) / 1000.0, 'f', 3));
+    const QDateTime contact = m_elector->lastContact();
+    out += QStringLiteral("# HELP conclave_last_contact_timestamp_seconds When etcd last answered this candidate (0: never), to within a second.\n"
+                          "# TYPE conclave_last_contact_timestamp_seconds gauge\n");
+    out += QStringLiteral("conclave_last_contact_timestamp_seconds%1 %2\n")
+                   .arg(labels, contact.isValid() ? QString::number(double(contact.toMSecsSinceEpoch()) / 1000.0, 'f', 3)
                                                   : QStringLiteral("0"));
     return out.toUtf8();
 }
