@@ -148,12 +148,17 @@ QVariant CandidateModel::text(const Conclave::LeaderInfo &c, const QModelIndex &
     case AddressColumn:
         return c.host().isEmpty() ? QString() : QStringLiteral("%1:%2").arg(c.host()).arg(c.port());
     case DetailsColumn: {
-        // A Conclave candidate's value is mostly the other columns: show what is not (priority,
-        // attributes); the tooltip has the raw value. Anything else: its raw value.
+        // A Conclave candidate's value is mostly the other columns: show what is not (readiness,
+        // status text, priority, attributes); the tooltip has the raw value. Anything else: its
+        // raw value.
         const QJsonObject o = QJsonDocument::fromJson(c.value()).object();
         if (role == Qt::ToolTipRole || !o.contains(QLatin1String("conclave")) || !o.value(QLatin1String("id")).isString())
             return role == Qt::ToolTipRole ? QString::fromUtf8(c.value()) : QString::fromUtf8(c.value().left(200));
         QStringList parts;
+        if (!c.isReady())
+            parts << tr("not ready");
+        if (!c.statusText().isEmpty())
+            parts << tr("“%1”").arg(c.statusText());
         if (const int priority = o.value(QLatin1String("priority")).toInt())
             parts << tr("priority %1").arg(priority);
         if (!c.attributes().isEmpty())

@@ -47,7 +47,8 @@ bool isFlapping(const Conclave::ElectionDirectory &directory, const QString &ele
             && moves.at(moves.size() - rule.handovers).secsTo(QDateTime::currentDateTimeUtc()) < rule.seconds;
 }
 
-Health assess(const Conclave::ElectionDirectory &directory, const QString &election, const FlapRule &rule)
+Health assess(const Conclave::ElectionDirectory &directory, const QString &election, const FlapRule &rule,
+              std::chrono::seconds notReadyLimit)
 {
     Health h;
     const QList<Conclave::LeaderInfo> candidates = directory.candidates(election);
@@ -73,6 +74,14 @@ Health assess(const Conclave::ElectionDirectory &directory, const QString &elect
                                           .arg(QString::fromUtf8(s.key()))
                                 : QStringLiteral("key %1 is not attached to the lease it names (it is on lease %2)")
                                           .arg(QString::fromUtf8(s.key()), QString::number(s.leaseId(), 16)));
+    if (!candidates.isEmpty() && !candidates.first().isReady()) {
+        const Conclave::LeaderInfo &leader = candidates.first();
+        const qint64 leading = leader.since().isValid() ? leader.since().secsTo(QDateTime::currentDateTimeUtc()) : 0;
+        if (leading >= notReadyLimit.count())
+            h.anomalies << QStringLiteral("leader %1 has led for %2 s without saying it is ready%3")
+                                   .arg(leader.id()).arg(leading)
+                                   .arg(leader.statusText().isEmpty() ? QString() : QStringLiteral(" (status: %1)").arg(leader.statusText()));
+    }
     if (!h.anomalies.isEmpty()) {
         h.status = Status::Anomaly;
         return h;

@@ -6,6 +6,8 @@
 #include <QtCore/QString>
 #include <QtCore/QStringList>
 
+#include <chrono>
+
 namespace Conclave {
 class ElectionDirectory;
 }
@@ -35,14 +37,18 @@ struct Health
 };
 
 QString statusName(Status status);
+//! How long a leader may lead without saying it is ready before its election is an anomaly.
+inline constexpr std::chrono::seconds DefaultNotReadyLimit{60};
 /*!
  * Anomaly: the first candidate's lease is gone (no live leader while candidates exist), a
  * candidate's lease is gone, keys whose lease does not match their suffix, an id campaigning
  * twice. NoLeader: no candidates. LeaseLow: the leader's remaining TTL is below a third of
  * its granted TTL (keepalives normally keep it above two thirds). Flapping: the leader changed
  * \a rule.handovers times within \a rule.seconds (as this directory saw it); also an anomaly
- * sentence, and the status unless another anomaly outranks it.
+ * sentence, and the status unless another anomaly outranks it. A leader that has led for
+ * \a notReadyLimit or longer without saying it is ready (LeaderInfo::isReady()) is an anomaly.
  */
-Health assess(const Conclave::ElectionDirectory &directory, const QString &election, const FlapRule &rule = {});
+Health assess(const Conclave::ElectionDirectory &directory, const QString &election, const FlapRule &rule = {},
+              std::chrono::seconds notReadyLimit = DefaultNotReadyLimit);
 
 } // namespace Monitor

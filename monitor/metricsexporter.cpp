@@ -105,6 +105,12 @@ QByteArray MetricsExporter::metrics() const
     family(out, "conclave_election_has_leader", "gauge", "1 while the election has a leader, else 0.");
     for (const QString &name : elections)
         out += QStringLiteral("conclave_election_has_leader{election=%1} %2\n").arg(label(name)).arg(m_directory->leader(name).isValid() ? 1 : 0);
+    family(out, "conclave_election_leader_ready", "gauge",
+           "1 while the election's leader serves (it said it is ready, or does not use readiness), else 0.");
+    for (const QString &name : elections) {
+        const Conclave::LeaderInfo leader = m_directory->leader(name);
+        out += QStringLiteral("conclave_election_leader_ready{election=%1} %2\n").arg(label(name)).arg(leader.isValid() && leader.isReady() ? 1 : 0);
+    }
     family(out, "conclave_election_candidates", "gauge", "Candidates in the queue, the leader included.");
     for (const QString &name : elections)
         out += QStringLiteral("conclave_election_candidates{election=%1} %2\n").arg(label(name)).arg(m_directory->candidates(name).size());

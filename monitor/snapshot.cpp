@@ -39,12 +39,15 @@ QJsonObject snapshot(const Conclave::ElectionDirectory &directory)
                     {QStringLiteral("granted_ttl"), granted},
                     {QStringLiteral("fencing"), c.fencingToken()},
                     {QStringLiteral("role"), i == 0 ? QStringLiteral("leader") : QStringLiteral("follower")},
+                    {QStringLiteral("ready"), c.isReady()},
+                    {QStringLiteral("status_text"), c.statusText().isEmpty() ? QJsonValue() : QJsonValue(c.statusText())},
             });
         }
         const Health health = assess(directory, name);
         elections.append(QJsonObject{
                 {QStringLiteral("name"), name},
                 {QStringLiteral("leader"), candidates.isEmpty() ? QJsonValue() : QJsonValue(candidates.first().id())},
+                {QStringLiteral("leader_ready"), candidates.isEmpty() ? QJsonValue() : QJsonValue(candidates.first().isReady())},
                 {QStringLiteral("status"), statusName(health.status)},
                 {QStringLiteral("anomalies"), QJsonArray::fromStringList(health.anomalies)},
                 {QStringLiteral("candidates"), rows},

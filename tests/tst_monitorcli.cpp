@@ -235,6 +235,7 @@ void tst_MonitorCli::serveMetrics()
     QTRY_VERIFY_WITH_TIMEOUT(get(u"/metrics"_s).contains("conclave_election_has_leader" + e + "} 1\n"), TestWaitMs);
     QByteArray body = get(u"/metrics"_s);
     QVERIFY2(body.contains("conclave_election_candidates" + e + "} 2\n"), body.constData());
+    QVERIFY2(body.contains("conclave_election_leader_ready" + e + "} 1\n"), body.constData());
     QVERIFY2(body.contains("conclave_election_leader_info" + e + ",leader=\"one\",fencing=\""
                            + QByteArray::number(m_electors[0]->fencingToken()) + "\"} 1\n"), body.constData());
     QVERIFY2(body.contains("conclave_election_flapping" + e + "} 0\n"), body.constData());

@@ -32,6 +32,7 @@ private Q_SLOTS:
     void modelsFollowEtcd();
     void healthAndSnapshot();
     void flappingIsAStatusAndAnAnomaly();
+    void notReadyLeaderIsShownAndFlagged();
     void leadershipPictureRules();
 
 private:
@@ -243,6 +244,49 @@ void tst_MonitorModels::flappingIsAStatusAndAnAnomaly()
     list.setFlapRule(FlapRule{4, 60}); // --flap-threshold 4/60 in the window
     QCOMPARE(list.data(list.index(list.rowOf(name), ElectionListModel::StatusColumn)).toString(), u"healthy"_s);
     QVERIFY(!g.twoLeaders);
+}
+
+// A leader elected but not ready: the snapshot and the candidate table say so, with its status
+// text; past the limit it is an anomaly, and once it is ready it is healthy again.
+void tst_MonitorModels::notReadyLeaderIsShownAndFlagged()
+{
+    const QString p = QString::fromUtf8(EtcdTestEnv::uniquePrefix());
+    const QString name = p + u"warming"_s;
+    ElectorGroup g;
+    Elector *a = g.add(m_etcd.endpoints(), name, u"a"_s);
+    a->setReadinessRequired(true);
+    a->setStatusText(u"loading cache"_s);
+    QVERIFY(ElectorGroup::enqueue(a));
+    QTRY_COMPARE_WITH_TIMEOUT(a->role(), Elector::Role::Leader, TestWaitMs);
+    Client client;
+    client.setEndpoints(m_etcd.endpoints());
+    ElectionDirectory dir(&client);
+    dir.setPrefix(p);
+    dir.start();
+    QTRY_VERIFY_WITH_TIMEOUT(dir.leader(name).isValid() && !dir.leader(name).isReady(), TestWaitMs);
+    QCOMPARE(assess(dir, name).status, Status::Healthy); // within the limit
+    const Health late = assess(dir, name, FlapRule{}, std::chrono::seconds(0));
+    QCOMPARE(late.status, Status::Anomaly);
+    QVERIFY2(late.anomalies.join(u'\n').contains(u"leader a has led for"_s) && late.anomalies.join(u'\n').contains(u"loading cache"_s),
+             qPrintable(late.anomalies.join(u'\n')));
+    QJsonObject election;
+    for (const QJsonValue &v : snapshot(dir).value(u"elections"_s).toArray())
+        if (v.toObject().value(u"name"_s).toString() == name)
+            election = v.toObject();
+    QCOMPARE(election.value(u"leader_ready"_s).toBool(true), false);
+    const QJsonObject row = election.value(u"candidates"_s).toArray().first().toObject();
+    QCOMPARE(row.value(u"ready"_s).toBool(true), false);
+    QCOMPARE(row.value(u"status_text"_s).toString(), u"loading cache"_s);
+    CandidateModel model(&dir);
+    model.setElection(name);
+    QTRY_COMPARE_WITH_TIMEOUT(model.rowCount(), 1, TestWaitMs);
+    const QString details = model.data(model.index(0, CandidateModel::DetailsColumn)).toString();
+    QVERIFY2(details.contains(u"not ready"_s) && details.contains(u"loading cache"_s), qPrintable(details));
+
+    a->setReady(true);
+    QTRY_VERIFY_WITH_TIMEOUT(dir.leader(name).isReady(), TestWaitMs);
+    QCOMPARE(assess(dir, name, FlapRule{}, std::chrono::seconds(0)).status, Status::Healthy);
+    QVERIFY(!model.data(model.index(0, CandidateModel::DetailsColumn)).toString().contains(u"not ready"_s));
 }
 
 // The chart's rules on a made-up record (no etcd): terms clipped to the window, a known gap,
