@@ -9,6 +9,7 @@
 #include "electorlease.h"
 #include "lagmeter.h"
 #include "ownkey.h"
+#include "readiness.h"
 #include "watchdog.h"
 
 #include <algorithm>
@@ -110,12 +111,12 @@ void Elector::setTtl(std::chrono::seconds ttl)
     Q_EMIT ttlChanged(ttl);
 }
 
-bool Elector::isReadinessRequired() const { return d_func()->readinessRequired; }
-void Elector::setReadinessRequired(bool required) { d_func()->setReadinessRequired(required); }
-bool Elector::isReady() const { return d_func()->isLeader() && !d_func()->termUnready; }
-void Elector::setReady(bool ready) { d_func()->setReady(ready); }
-QString Elector::statusText() const { return d_func()->statusText; }
-void Elector::setStatusText(const QString &text) { d_func()->setStatusText(text); }
+bool Elector::isReadinessRequired() const { return d_func()->readiness->isRequired(); }
+void Elector::setReadinessRequired(bool required) { d_func()->readiness->setRequired(required); }
+bool Elector::isReady() const { return d_func()->readiness->isReady(); }
+void Elector::setReady(bool ready) { d_func()->readiness->setReady(ready); }
+QString Elector::statusText() const { return d_func()->readiness->statusText(); }
+void Elector::setStatusText(const QString &text) { d_func()->readiness->setStatusText(text); }
 std::chrono::milliseconds Elector::watchdogTimeout() const { return d_func()->watchdog->timeout(); }
 std::chrono::milliseconds Elector::eventLoopLag() const { return d_func()->lag->lag(); }
 QDateTime Elector::lastContact() const { return d_func()->client->lastContact(); }

@@ -10,6 +10,7 @@
 //   eligibility   out of the queue (ineligible), following the leader
 //   watchdog      the application's pings while it leads
 //   lagmeter      how late the Elector's timers fire (its event loop's lag)
+//   readiness     whether the leader serves (per term), and its status text
 
 #include <conclave/elector.h>
 
@@ -31,6 +32,7 @@ class ClientPrivate;
 class ElectorLease;
 class Eligibility;
 class LagMeter;
+class Readiness;
 class Watchdog;
 class LeaderView;
 class OwnKey;
@@ -99,12 +101,6 @@ public:
     void setEligible(bool on);
     void setPriority(int value);
     void setReleaseHeld(bool on);
-    void setReadinessRequired(bool on);
-    void setReady(bool on);
-    void setStatusText(const QString &text);
-    //! Whether our value says "not ready": in a term not yet ready, or (not leading) when every
-    //! term starts not ready.
-    bool isUnready() const { return isLeader() ? termUnready : readinessRequired; }
 
     // ---- what the parts report
     void onLeaseAlive(qint64 leaseId);
@@ -148,8 +144,6 @@ public:
     int priority = 0;
     bool eligible = true;
     bool releaseHeld = false;
-    bool readinessRequired = false;
-    QString statusText;
 
     // What the Elector shows.
     Elector::Role role = Elector::Role::NotAMember;
@@ -161,8 +155,6 @@ public:
 
     int generation = 0; // bumped by startOver(): answers in flight from before are stale (stamp())
     qint64 appliedRevision = 0; // the newest position applied since startOver(): older answers are stale
-    QPointer<GatewayReply> valuePut; // our value's put in flight (one at a time)
-    bool valueStale = false;         // changed while it was in flight: put again after
     QTimer retryTimer;
     int backoffMs = 0;
     // LeadingBlind's: how long a leader whose own-key watch lost its stream stays leader while
@@ -170,8 +162,6 @@ public:
     QTimer blindGrace;
     // Releasing's, Withdrawing's and Leaving's: the step that gives our key up once allowed.
     std::function<void()> heldRelease;
-    // Leading's: this term has not been marked ready (it starts so when readiness is required).
-    bool termUnready = false;
 
     std::unique_ptr<ElectorLease> lease;
     std::unique_ptr<OwnKey> own;
@@ -181,6 +171,7 @@ public:
     std::unique_ptr<Eligibility> eligibility;
     std::unique_ptr<Watchdog> watchdog;
     std::unique_ptr<LagMeter> lag;
+    std::unique_ptr<Readiness> readiness;
 
 Q_SIGNALS:
     void stateChanged(Conclave::ElectorState state); //!< for tests and tracing; roleChanged() is the API
@@ -190,8 +181,7 @@ private:
     void onBlindGraceOver();
     void setRole(Elector::Role role);
     void onBecameLeader();
-    enum class ValueWrite { Proclaim, Announce };
-    void putValue(ValueWrite why);
+
     ElectorState m_state = ElectorState::Idle;
     Q_DECLARE_PUBLIC(Elector)
 };

@@ -23,6 +23,7 @@
 #include "logging.h"
 #include "ownkey.h"
 #include "queueposition.h"
+#include "readiness.h"
 #include "transferdesk.h"
 #include "watchdog.h"
 
@@ -57,6 +58,7 @@ ElectorPrivate::ElectorPrivate(Elector *q, Client *client)
     , eligibility(std::make_unique<Eligibility>(*this))
     , watchdog(std::make_unique<Watchdog>(*this))
     , lag(std::make_unique<LagMeter>(*this))
+    , readiness(std::make_unique<Readiness>(*this))
 {
     connect(client, &Client::lastContactChanged, q, &Elector::lastContactChanged);
     retryTimer.setSingleShot(true);
@@ -108,8 +110,7 @@ void ElectorPrivate::startOver()
 {
     ++generation;
     appliedRevision = 0;
-    valuePut = nullptr; // guarded by the incarnation it was for; a new one may go at once
-    valueStale = false;
+    own->forgetValuePut();
     retryTimer.stop();
     blindGrace.stop();
     own->dropWatch();
@@ -127,7 +128,7 @@ void ElectorPrivate::setRole(Elector::Role r)
     const qint64 oldToken = q->fencingToken();
     const bool wasReady = q->isReady();
     if (r == Elector::Role::Leader) {
-        termUnready = readinessRequired; // every term starts not ready when readiness is required
+        readiness->termStarted(); // every term starts not ready when readiness is required
         setLeader(own->info());
     }
     const bool termChanges = (r == Elector::Role::Leader) != (role == Elector::Role::Leader);
@@ -155,7 +156,7 @@ void ElectorPrivate::onBecameLeader()
 {
     if (!isLeader())
         return;
-    putValue(ValueWrite::Announce);
+    own->putValue(OwnKey::ValueWrite::Announce);
     desk->actOnRequest();
 }
 
@@ -484,68 +485,7 @@ void ElectorPrivate::setEligible(bool on)
 void ElectorPrivate::proclaim(const QVariantMap &attrs)
 {
     attributes = attrs;
-    putValue(ValueWrite::Proclaim);
-}
-
-// Our value again on our key (attributes, priority, readiness, status, the announcement), if we
-// are in the queue; otherwise it is used when the key is next created. One put at a time: two
-// in flight on two connections can be applied in either order, and the older value would win.
-// A change while one is in flight puts the latest value once it has answered.
-void ElectorPrivate::putValue(ValueWrite why)
-{
-    if (!isCampaigning() || !own->inQueue())
-        return;
-    if (valuePut) {
-        valueStale = true;
-        return;
-    }
-    valuePut = own->put();
-    whenCurrent(valuePut, this, [this, why](GatewayReply *reply) {
-        valuePut = nullptr;
-        if (reply->error() == Error::NoError && isLeader())
-            setLeader(own->info());
-        else if (reply->error() != Error::NoError && why == ValueWrite::Announce)
-            qCInfo(lcElector).noquote() << "announcing our leadership in" << name << "failed:"
-                                        << reply->errorString() << "(followers learn it on their next read)";
-        else if (reply->error() != Error::NoError && reply->error() != Error::Cancelled)
-            report(reply->error(), reply->errorString());
-        if (std::exchange(valueStale, false))
-            putValue(why);
-    });
-}
-
-void ElectorPrivate::setReadinessRequired(bool on)
-{
-    if (readinessRequired == on)
-        return;
-    readinessRequired = on;
-    Q_EMIT q_ptr->readinessRequiredChanged(on);
-    if (!isLeader())
-        putValue(ValueWrite::Proclaim); // the next term's start is in our value; this term keeps its readiness
-}
-
-void ElectorPrivate::setReady(bool on)
-{
-    if (!isLeader()) {
-        if (on)
-            qCInfo(lcElector) << "setReady(true) ignored: not leading" << name << "(a term starts not ready)";
-        return;
-    }
-    if (termUnready != on)
-        return;
-    termUnready = !on;
-    qCInfo(lcElector).noquote() << name << (on ? "leader ready" : "leader not ready");
-    Q_EMIT q_ptr->readyChanged(on);
-    putValue(ValueWrite::Proclaim);
-}
-
-void ElectorPrivate::setStatusText(const QString &text)
-{
-    if (statusText == text)
-        return;
-    statusText = text;
-    Q_EMIT q_ptr->statusTextChanged(text);
-    putValue(ValueWrite::Proclaim);
+    own->putValue(OwnKey::ValueWrite::Proclaim);
 }
 
 void ElectorPrivate::setPriority(int value)

@@ -7,6 +7,7 @@
 #include "eligibility.h"
 #include "gatewayreply.h"
 #include "logging.h"
+#include "readiness.h"
 #include "transfer.h"
 #include "watchhub.h"
 
@@ -31,10 +32,10 @@ QByteArray OwnKey::value() const
     o.insert(QLatin1String(Transfer::TakesTransfersField), true); // and act on transfer requests
     if (d.priority != 0)
         o.insert(QLatin1String(Election::PriorityField), d.priority);
-    if (d.isUnready())
+    if (d.readiness->isUnready())
         o.insert(QLatin1String(Election::ReadyField), false); // absent: ready
-    if (!d.statusText.isEmpty())
-        o.insert(QLatin1String(Election::StatusField), d.statusText);
+    if (!d.readiness->statusText().isEmpty())
+        o.insert(QLatin1String(Election::StatusField), d.readiness->statusText());
     return QJsonDocument(o).toJson(QJsonDocument::Compact);
 }
 
@@ -102,6 +103,39 @@ GatewayReply *OwnKey::put()
 {
     return d.c->txn({Compare::incarnation(key, revision)},
                     {Codec::opPut(Codec::putRequest(key, value(), leaseId))}, {});
+}
+
+// Our value again on our key (attributes, priority, readiness, status, the announcement), if we
+// are in the queue; otherwise it is used when the key is next created. One put at a time: two
+// in flight on two connections can be applied in either order, and the older value would win.
+// A change while one is in flight puts the latest value once it has answered.
+void OwnKey::putValue(ValueWrite why)
+{
+    if (!d.isCampaigning() || !inQueue())
+        return;
+    if (m_valuePut) {
+        m_valueStale = true;
+        return;
+    }
+    m_valuePut = put();
+    d.whenCurrent(m_valuePut, this, [this, why](GatewayReply *reply) {
+        m_valuePut = nullptr;
+        if (reply->error() == Error::NoError && d.isLeader())
+            d.setLeader(info());
+        else if (reply->error() != Error::NoError && why == ValueWrite::Announce)
+            qCInfo(lcElector).noquote() << "announcing our leadership in" << d.name << "failed:"
+                                        << reply->errorString() << "(followers learn it on their next read)";
+        else if (reply->error() != Error::NoError && reply->error() != Error::Cancelled)
+            d.report(reply->error(), reply->errorString());
+        if (std::exchange(m_valueStale, false))
+            putValue(why);
+    });
+}
+
+void OwnKey::forgetValuePut()
+{
+    m_valuePut = nullptr; // guarded by the incarnation it was for; a new one may go at once
+    m_valueStale = false;
 }
 
 qint64 OwnKey::forget()

@@ -51,6 +51,11 @@ public:
     void create();
     //! Our value again, only on our incarnation.
     GatewayReply *put();
+    enum class ValueWrite { Proclaim, Announce }; //!< an announcement's failure is only logged
+    //! put(), one at a time: a change while one is in flight puts the latest value after it.
+    void putValue(ValueWrite why);
+    //! startOver(): a put in flight is the old incarnation's; a new one may go at once.
+    void forgetValuePut();
     //! Out of the queue as far as we are concerned (startOver()); the incarnation we held, or 0.
     qint64 forget();
     //! forget(), then delete that incarnation only; then join again if \a thenJoin.
@@ -70,6 +75,8 @@ private:
     ElectorPrivate &d;
     QPointer<GatewayReply> m_creating;
     QPointer<GatewayReply> m_deleting;
+    QPointer<GatewayReply> m_valuePut; //!< our value's put in flight (one at a time)
+    bool m_valueStale = false;         //!< changed while it was in flight: put again after
     std::unique_ptr<Watch> m_watch;
 };
 
