@@ -86,7 +86,7 @@ QByteArray MetricsServer::metrics() const
     out += QStringLiteral("# HELP conclave_is_ready 1 while this candidate leads and serves (ready in this term), else 0.\n"
                           "# TYPE conclave_is_ready gauge\n");
     out += QStringLiteral("conclave_is_ready%1 %2\n").arg(labels).arg(m_elector->isLeader() && m_elector->isReady() ? 1 : 0);
-    out += QStringLiteral("# HELP conclave_event_loop_lag_seconds How late the Elector's own timer fired, the largest of the last 5 s.\n"
+    out += QStringLiteral("# HELP conclave_event_loop_lag_seconds How late a timer in the candidate's event loop fired, the largest of the last 5 s.\n"
                           "# TYPE conclave_event_loop_lag_seconds gauge\n");
     out += QStringLiteral("conclave_event_loop_lag_seconds%1 %2\n")
                    .arg(labels, QString::number(double(m_elector->eventLoopLag().count()) / 1000.0, 'f', 3));

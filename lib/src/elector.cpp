@@ -118,7 +118,10 @@ void Elector::setReady(bool ready) { d_func()->readiness->setReady(ready); }
 QString Elector::statusText() const { return d_func()->readiness->statusText(); }
 void Elector::setStatusText(const QString &text) { d_func()->readiness->setStatusText(text); }
 std::chrono::milliseconds Elector::watchdogTimeout() const { return d_func()->watchdog->timeout(); }
-std::chrono::milliseconds Elector::eventLoopLag() const { return d_func()->lag->lag(); }
+std::chrono::milliseconds Elector::eventLoopLag() const
+{
+    return d_func()->isCampaigning() ? d_func()->lag->lag() : std::chrono::milliseconds(0);
+}
 QDateTime Elector::lastContact() const { return d_func()->client->lastContact(); }
 void Elector::pingWatchdog() { d_func()->watchdog->ping(); }
 

@@ -9,7 +9,7 @@
 //   transferdesk  the leader's transfer requests; a follower of higher priority asking
 //   eligibility   out of the queue (ineligible), following the leader
 //   watchdog      the application's pings while it leads
-//   lagmeter      how late the Elector's timers fire (its event loop's lag)
+//   lagmeter      how late timers fire in the Client's thread (the event loop's lag; one per Client)
 //   readiness     whether the leader serves (per term), and its status text
 
 #include <conclave/elector.h>
@@ -31,6 +31,7 @@ namespace Conclave {
 class ClientPrivate;
 class ElectorLease;
 class Eligibility;
+struct WatchEvent;
 class LagMeter;
 class Readiness;
 class Watchdog;
@@ -127,6 +128,11 @@ public:
     void report(Error error, const QString &message);
     void fail(Error error, const QString &message);
     void setLeader(const LeaderInfo &info);
+    //! The leader is the candidate \a kv (an empty key: nobody leads), as read now.
+    void setLeaderFrom(const KeyValue &kv);
+    //! Whether \a e is a put of the leader's own incarnation (it proclaimed or announced): then
+    //! its value is the leader's now, without a read.
+    bool takeLeaderPut(const WatchEvent &e);
     void setLease(qint64 id);
     bool isLeader() const { return role == Elector::Role::Leader; }
 
@@ -170,7 +176,7 @@ public:
     std::unique_ptr<TransferDesk> desk;
     std::unique_ptr<Eligibility> eligibility;
     std::unique_ptr<Watchdog> watchdog;
-    std::unique_ptr<LagMeter> lag;
+    LagMeter *const lag; // the Client's, shared by its Electors
     std::unique_ptr<Readiness> readiness;
 
 Q_SIGNALS:

@@ -26,6 +26,7 @@
 #include "readiness.h"
 #include "transferdesk.h"
 #include "watchdog.h"
+#include "watchhub.h"
 
 #include <QtCore/QCoreApplication>
 #include <QtCore/QSysInfo>
@@ -57,10 +58,14 @@ ElectorPrivate::ElectorPrivate(Elector *q, Client *client)
     , desk(std::make_unique<TransferDesk>(*this))
     , eligibility(std::make_unique<Eligibility>(*this))
     , watchdog(std::make_unique<Watchdog>(*this))
-    , lag(std::make_unique<LagMeter>(*this))
+    , lag(LagMeter::of(client))
     , readiness(std::make_unique<Readiness>(*this))
 {
     connect(client, &Client::lastContactChanged, q, &Elector::lastContactChanged);
+    connect(lag, &LagMeter::lagChanged, this, [this](std::chrono::milliseconds value) {
+        if (isCampaigning())
+            Q_EMIT q_ptr->eventLoopLagChanged(value);
+    });
     retryTimer.setSingleShot(true);
     blindGrace.setSingleShot(true);
     connect(&blindGrace, &QTimer::timeout, this, &ElectorPrivate::onBlindGraceOver);
@@ -96,10 +101,16 @@ void ElectorPrivate::transition(ElectorState next, const char *why)
         blindGrace.stop();
     if (!isIn({ElectorState::Releasing, ElectorState::Withdrawing, ElectorState::Leaving}))
         heldRelease = nullptr;
-    if (was == ElectorState::Idle)
-        lag->start();
-    else if (next == ElectorState::Idle)
-        lag->stop();
+    if (was == ElectorState::Idle) {
+        lag->acquire();
+        if (lag->lag().count() != 0) // the Client's meter already ran for another Elector
+            Q_EMIT q_ptr->eventLoopLagChanged(lag->lag());
+    } else if (next == ElectorState::Idle) {
+        const bool lagged = lag->lag().count() != 0;
+        lag->release();
+        if (lagged && lag->lag().count() != 0) // still running for others: ours reads 0 now
+            Q_EMIT q_ptr->eventLoopLagChanged(std::chrono::milliseconds(0));
+    }
     if (was == ElectorState::Idle || next == ElectorState::Idle)
         Q_EMIT q_ptr->campaigningChanged(next != ElectorState::Idle);
     setRole(shown);
@@ -110,11 +121,9 @@ void ElectorPrivate::startOver()
 {
     ++generation;
     appliedRevision = 0;
-    own->forgetValuePut();
+    own->startOver();
     retryTimer.stop();
     blindGrace.stop();
-    own->dropWatch();
-    own->confirmWhenLive = false;
     view->clear();
     desk->clear();
     eligibility->clear();
@@ -127,18 +136,17 @@ void ElectorPrivate::setRole(Elector::Role r)
         return;
     const qint64 oldToken = q->fencingToken();
     const bool wasReady = q->isReady();
+    const bool wasLeader = isLeader();
     if (r == Elector::Role::Leader) {
         readiness->termStarted(); // every term starts not ready when readiness is required
         setLeader(own->info());
     }
-    const bool termChanges = (r == Elector::Role::Leader) != (role == Elector::Role::Leader);
     role = r;
-    if (termChanges && r == Elector::Role::Leader)
+    if (r == Elector::Role::Leader) {
         watchdog->termStarted();
-    else if (termChanges)
+        laterIfCurrent(this, [this] { onBecameLeader(); }); // after the signal's handlers: they come first
+    } else if (wasLeader) {
         watchdog->termEnded();
-    if (r == Elector::Role::Leader) { // after the signal's handlers: they come first
-        laterIfCurrent(this, [this] { onBecameLeader(); });
     }
     if (r == Elector::Role::Follower && priority != 0)
         QMetaObject::invokeMethod(desk.get(), &TransferDesk::requestPriorityHandover, Qt::QueuedConnection);
@@ -282,8 +290,7 @@ void ElectorPrivate::applyPosition(const Position &p)
     }
     if (!own->isWatchActive()) // it ended (compacted, cancelled): anchor it again
         own->watchFrom(p.revision + 1);
-    setLeader(LeaderInfo::fromKeyValue(p.head.key, p.head.value, p.head.lease, p.head.createRevision,
-                                       QDateTime::currentDateTimeUtc()));
+    setLeaderFrom(p.head);
     const bool waiting = isIn({ElectorState::Suspended, ElectorState::Releasing, ElectorState::HandingOver,
                                ElectorState::Withdrawing, ElectorState::Leaving});
     if (!p.first) {
@@ -568,6 +575,23 @@ void ElectorPrivate::setLease(qint64 id)
         return;
     own->leaseId = id;
     Q_EMIT q_ptr->leaseIdChanged(id);
+}
+
+void ElectorPrivate::setLeaderFrom(const KeyValue &kv)
+{
+    // setLeader() keeps `since` for the same incarnation.
+    setLeader(kv.key.isEmpty() ? LeaderInfo()
+                               : LeaderInfo::fromKeyValue(kv.key, kv.value, kv.lease, kv.createRevision,
+                                                          QDateTime::currentDateTimeUtc()));
+}
+
+bool ElectorPrivate::takeLeaderPut(const WatchEvent &e)
+{
+    if (!leader.isValid() || e.type != WatchEvent::Type::Put || e.kv.key != leader.key()
+        || e.kv.createRevision != leader.fencingToken())
+        return false;
+    setLeaderFrom(e.kv);
+    return true;
 }
 
 void ElectorPrivate::setLeader(const LeaderInfo &info)

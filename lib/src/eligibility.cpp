@@ -39,22 +39,13 @@ void Eligibility::onHead(GatewayReply *reply, bool wholeQueue)
         return;
     }
     const KeyValue head = Election::candidates(prefix, r.kvs).value(0);
-    d.setLeader(head.key.isEmpty() ? LeaderInfo()
-                                   : LeaderInfo::fromKeyValue(head.key, head.value, head.lease, head.createRevision,
-                                                              QDateTime::currentDateTimeUtc()));
+    d.setLeaderFrom(head);
     const qint64 from = r.header.revision + 1;
     m_head.reset(head.key.isEmpty() ? d.c->watchHub()->watch(prefix, Codec::prefixEnd(prefix), from, false, nullptr)
                                     : d.c->watchHub()->watchAnchored(head.key, from, nullptr));
     connect(m_head.get(), &Watch::eventsReceived, this, [this](const QList<WatchEvent> &events) {
-        const WatchEvent &last = events.last();
-        const LeaderInfo &leader = d.leader;
-        if (leader.isValid() && last.kv.key == leader.key() && last.type == WatchEvent::Type::Put
-            && last.kv.createRevision == leader.fencingToken()) { // proclaimed or announced
-            d.setLeader(LeaderInfo::fromKeyValue(last.kv.key, last.kv.value, last.kv.lease,
-                                                 last.kv.createRevision, leader.since()));
-            return;
-        }
-        observe();
+        if (!d.takeLeaderPut(events.last()))
+            observe();
     });
     // A watch can end at any time (compacted, cancelled): read and watch again.
     connect(m_head.get(), &Watch::compacted, this, &Eligibility::observe);

@@ -1,29 +1,40 @@
-// How late the Elector's timers fire: its event loop's lag.
+// How late timers fire in a Client's thread: its event loop's lag.
 #include "lagmeter.h"
 
-#include "elector_p.h"
+#include <conclave/client.h>
 
 #include <algorithm>
 
 namespace Conclave {
 
-LagMeter::LagMeter(ElectorPrivate &d)
-    : d(d)
+LagMeter *LagMeter::of(Client *client)
+{
+    auto *meter = client->findChild<LagMeter *>(QString(), Qt::FindDirectChildrenOnly);
+    return meter ? meter : new LagMeter(client);
+}
+
+LagMeter::LagMeter(Client *client)
+    : QObject(client)
 {
     m_tick.setSingleShot(true);
     m_tick.setTimerType(Qt::PreciseTimer);
     connect(&m_tick, &QTimer::timeout, this, &LagMeter::onTick);
 }
 
-void LagMeter::start()
+void LagMeter::acquire()
 {
+    if (m_users++ > 0)
+        return;
     m_late.clear();
     m_since.start();
     m_tick.start(TickMs);
 }
 
-void LagMeter::stop()
+void LagMeter::release()
 {
+    if (--m_users > 0)
+        return;
+    m_users = 0;
     m_tick.stop();
     m_late.clear();
     setLag(0);
@@ -44,7 +55,7 @@ void LagMeter::setLag(qint64 ms)
     if (m_lag == ms)
         return;
     m_lag = ms;
-    Q_EMIT d.q_ptr->eventLoopLagChanged(lag());
+    Q_EMIT lagChanged(lag());
 }
 
 } // namespace Conclave

@@ -109,13 +109,8 @@ void LeaderView::onPredecessorEvents(const QList<WatchEvent> &events)
 // so that a queue of hundreds does not stand between the next leader and etcd.
 void LeaderView::onLeaderKeyEvents(const QList<WatchEvent> &events)
 {
-    const WatchEvent &last = events.last();
-    if (last.type == WatchEvent::Type::Put && last.kv.createRevision == d.leader.fencingToken()) {
-        d.setLeader(LeaderInfo::fromKeyValue(last.kv.key, last.kv.value, last.kv.lease,
-                                             last.kv.createRevision, d.leader.since()));
-        return;
-    }
-    scheduleRefresh();
+    if (!d.takeLeaderPut(events.last()))
+        scheduleRefresh();
 }
 
 void LeaderView::scheduleRefresh()

@@ -132,10 +132,12 @@ void OwnKey::putValue(ValueWrite why)
     });
 }
 
-void OwnKey::forgetValuePut()
+void OwnKey::startOver()
 {
     m_valuePut = nullptr; // guarded by the incarnation it was for; a new one may go at once
     m_valueStale = false;
+    m_watch.reset();
+    confirmWhenLive = false;
 }
 
 qint64 OwnKey::forget()

@@ -54,8 +54,9 @@ public:
     enum class ValueWrite { Proclaim, Announce }; //!< an announcement's failure is only logged
     //! put(), one at a time: a change while one is in flight puts the latest value after it.
     void putValue(ValueWrite why);
-    //! startOver(): a put in flight is the old incarnation's; a new one may go at once.
-    void forgetValuePut();
+    //! ElectorPrivate::startOver(): the watch goes, and a put in flight is the old incarnation's
+    //! (a new one may go at once).
+    void startOver();
     //! Out of the queue as far as we are concerned (startOver()); the incarnation we held, or 0.
     qint64 forget();
     //! forget(), then delete that incarnation only; then join again if \a thenJoin.

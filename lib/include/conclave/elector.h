@@ -143,8 +143,9 @@ public:
      */
     void setWatchdogTimeout(std::chrono::milliseconds timeout);
     /*!
-     * How late the Elector's own timers fire: the largest lateness over the last 5 s, sampled
-     * every 250 ms while campaigning. A blocked event loop shows here before the lease runs out.
+     * How late timers fire in the Elector's thread: the largest lateness over the last 5 s of a
+     * 250 ms timer (one per Client, running while any of its Electors campaigns); 0 while not
+     * campaigning. A blocked event loop shows here before the lease runs out.
      */
     std::chrono::milliseconds eventLoopLag() const;
     //! When etcd last answered this Elector's Client (Client::lastContact()).
