@@ -63,6 +63,7 @@ private Q_SLOTS:
     void compactionReported();
     void auditMovesResumePointPastCompaction();
     void silentStreamIsReplaced();
+    void hungCallReplacesStreamsWatchesWaitForTheNew();
     void settlesOnCreatesNotOnTheProgressAnswer();
 
 private:
@@ -388,6 +389,50 @@ void tst_WatchHub::silentStreamIsReplaced()
     QVERIFY(hub->streamReplacements() >= 1);
     const qint64 again = put(key, "3"); // the new stream carries on
     QTRY_COMPARE_WITH_TIMEOUT(rec.revisions, (QList<qint64>{changed, again}), 5000);
+}
+
+// Any call of the Client that hangs is evidence that its connections went half-dead (a stream
+// cannot say so: it is silent either way). Every stream is replaced, and until the new one
+// confirms a watch it is not live, without a liveChanged(false): whoever relies on it keeps
+// relying on it, nobody starts to. Nothing is lost or repeated. (A watch that is not anchored:
+// no audit may hang first and make the verdict racy.)
+void tst_WatchHub::hungCallReplacesStreamsWatchesWaitForTheNew()
+{
+    ViaProxy via;
+    QVERIFY(via.listen(m_etcd.endpoint()));
+    WatchHub *hub = via.hub();
+    ClientPrivate *viaD = ClientPrivate::get(&via.client);
+    const QByteArray key = m_prefix + "hung";
+    const qint64 created = put(key, "1");
+    std::unique_ptr<Watch> w(hub->watch(key, {}, created + 1, false, nullptr));
+    Recorder rec(w.get());
+    QTRY_VERIFY_WITH_TIMEOUT(w->isLive() && hub->isSettled(), TestWaitMs);
+    QSignalSpy live(w.get(), &Watch::liveChanged);
+    {
+        GatewayReply *warm = viaD->range(RangeOptions::ofKey(key)); // leaves an idle connection
+        QSignalSpy done(warm, &GatewayReply::finished);
+        QVERIFY(done.wait(TestWaitMs));
+        QCOMPARE(warm->error(), Error::NoError);
+    }
+
+    via.proxy.freezeExisting();
+    GatewayReply *hung = viaD->range(RangeOptions::ofKey(key)); // on the idle, now dead, connection
+    hung->setTimeout(std::chrono::milliseconds(300));
+    bool liveWhenItHung = true;
+    int replacedWhenItHung = -1;
+    connect(hung, &GatewayReply::finished, this, [&] {
+        liveWhenItHung = w->isLive();
+        replacedWhenItHung = hub->streamReplacements();
+    });
+    QTRY_VERIFY_WITH_TIMEOUT(replacedWhenItHung >= 0, TestWaitMs);
+    QCOMPARE(hung->error(), Error::TimeoutError);
+    QVERIFY(replacedWhenItHung >= 1);
+    QVERIFY(!liveWhenItHung); // before: live on the dead stream
+    QTRY_VERIFY_WITH_TIMEOUT(w->isLive(), TestWaitMs); // confirmed by the new stream
+    QCOMPARE(live.count(), 1);
+    QCOMPARE(live.at(0).at(0).toBool(), true);
+    const qint64 changed = put(key, "2");
+    QTRY_COMPARE_WITH_TIMEOUT(rec.revisions, QList<qint64>{changed}, TestWaitMs);
 }
 
 GatewayReply *tst_WatchHub::compactTo(qint64 revision)

@@ -220,6 +220,12 @@ WatchHub *ClientPrivate::watchHub()
     return hub;
 }
 
+void ClientPrivate::connectionsSuspect(const QString &why)
+{
+    if (hub)
+        hub->replaceAllStreams(why);
+}
+
 Client::Client(QObject *parent)
     : QObject(parent)
     , d_ptr(std::make_unique<ClientPrivate>(this))

@@ -53,6 +53,13 @@ public:
     GatewayReply *version();
 
     WatchHub *watchHub();
+    /*!
+     * A call got no answer in time (\a why): its connection may be half-dead (bytes dropped,
+     * never reset), and whatever did that (a NAT, a load balancer, a proxy forgetting flows)
+     * has most likely done it to the Client's other connections too. The watch hub replaces
+     * its streams, and no watch counts as live until a new stream confirms it.
+     */
+    void connectionsSuspect(const QString &why);
 
     //! \a dependent (an upper layer's object holding calls of this Client: the lease sessions)
     //! is deleted when the Client is, before the transport goes.

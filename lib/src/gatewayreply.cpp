@@ -133,6 +133,8 @@ void GatewayReply::onNetworkFinished()
     const auto netError = reply->error();
     if (m_timedOut) {
         qCWarning(lcGateway) << m_call << "timed out at" << m_endpoint.toDisplayString();
+        m_client->connectionsSuspect(QStringLiteral("%1 got no answer within %2 ms")
+                                             .arg(m_call).arg(m_timer.interval()));
         if (!retryElsewhere(true))
             finish(Error::TimeoutError,
                    QStringLiteral("no reply within %1 ms").arg(m_timer.interval()));

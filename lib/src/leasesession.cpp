@@ -78,14 +78,19 @@ void LeaseSession::sendKeepAlive()
 {
     if (m_state == State::Granting || m_state == State::Lost)
         return;
-    if (m_inflight) // a renewal hangs (etcd paused?): give up on it and send a fresh one
+    if (m_inflight) { // a renewal hangs (etcd paused, its connection half-dead?): send a fresh one
         m_inflight->abort();
+        const qint64 hungMs = m_clock.elapsed() - m_inflightSentMs;
+        if (hungMs >= RetryPaceMinMs) // not a renewal sent just before by checkNow()
+            m_client->connectionsSuspect(QStringLiteral("a lease renewal got no answer within %1 ms").arg(hungMs));
+    }
     const SentAt sentAt = sentNow();
+    m_inflightSentMs = sentAt.ms;
     GatewayReply *reply = m_client->leaseKeepAlive(m_leaseId);
     m_inflight = reply;
     onFinished(reply, this, [this, sentAt](GatewayReply *reply) { onKeepAliveFinished(reply, sentAt); });
     // Next attempt at TTL/3 if this one succeeds; sooner (retry) if it fails or hangs.
-    m_keepAliveTimer.start(int(qMax<qint64>(200, m_grantedTtl * 1000 / 6)));
+    m_keepAliveTimer.start(int(qMax<qint64>(RetryPaceMinMs, m_grantedTtl * 1000 / 6)));
 }
 
 void LeaseSession::onKeepAliveFinished(GatewayReply *reply, const SentAt &sentAt)

@@ -85,6 +85,8 @@ private:
     QTimer m_stepDownTimer;
     QTimer m_grantTimer;
     QPointer<GatewayReply> m_inflight;
+    qint64 m_inflightSentMs = 0; // on m_clock
+    static constexpr qint64 RetryPaceMinMs = 200;
     int m_grantBackoffMs = 0;
 };
 

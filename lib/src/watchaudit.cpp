@@ -66,10 +66,8 @@ void WatchHub::audit()
 
 void WatchHub::onAudited(WatchStream *s, GatewayReply *reply, const QList<qint64> &ids)
 {
-    if (reply->error() == Error::TimeoutError) {
-        replaceAllStreams(QStringLiteral("an audit got no answer within %1 ms").arg(AuditTimeoutMs));
-        return;
-    }
+    // An audit that hangs (its timeout) has the Client replace every stream, as any call that
+    // hangs does (ClientPrivate::connectionsSuspect()).
     if (reply->error() != Error::NoError)
         return; // etcd unreachable or refusing: the stream breaks or recovers on its own
     const TxnResult t = Codec::parseTxn(reply->json());
@@ -110,23 +108,33 @@ bool WatchHub::missed(const Watch *w, qint64 modified, qint64 revision)
     return !w->m_lastWasDelete && w->m_next <= revision;
 }
 
-// One stream found silent means its connection went half-dead, and whatever did that (a NAT,
-// a load balancer, a proxy forgetting flows) has most likely done it to the Client's other
-// connections too, including streams whose keys have not changed yet. So every stream is
-// replaced, make-before-break: rare, and it costs one request per stream.
+// One stream found silent, or one call that hangs, means a connection went half-dead, and
+// whatever did that (a NAT, a load balancer, a proxy forgetting flows) has most likely done it
+// to the Client's other connections too, including streams whose keys have not changed yet.
+// So every stream is replaced, make-before-break: rare, and it costs one request per stream.
+// Its watches are not live meanwhile (isLive(), without a signal): a candidate must not start
+// to lead on a watch whose stream may be dead (the chaos run's seed 2304 led on one and learned
+// of an operator's delete 0.85 s late), while a leader keeps leading on it until it breaks or
+// its lease runs out, as it does while etcd is away (docs/election-protocol.md, quorum loss).
 void WatchHub::replaceAllStreams(const QString &why)
 {
-    qCWarning(lcWatch).noquote() << "replacing every watch stream:" << why;
-    const QList<WatchStream *> streams = m_streams;
-    for (WatchStream *s : streams) {
+    QList<qint64> moved;
+    for (WatchStream *s : std::as_const(m_streams)) {
         if (s->replacing)
             continue;
         s->replacing = true;
         ++m_replacements;
         for (auto it = m_owner.cbegin(); it != m_owner.cend(); ++it)
             if (it.value() == s && !m_unassigned.contains(it.key()))
-                m_unassigned.append(it.key());
+                moved.append(it.key());
     }
+    if (moved.isEmpty())
+        return;
+    qCWarning(lcWatch).noquote() << "replacing every watch stream:" << why;
+    m_unassigned += moved;
+    for (qint64 id : std::as_const(moved))
+        if (Watch *w = m_watches.value(id))
+            w->m_suspect = true;
     scheduleAssign();
 }
 

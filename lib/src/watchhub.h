@@ -26,7 +26,11 @@ class GatewayReply;
  * and endpoint failover. compacted() and failed() end the watch.
  *
  * A watch is live while a stream that confirmed it is open; liveChanged(false) says its stream
- * broke and the hub is re-placing it (nothing is lost: it resumes where it was). An anchored
+ * broke and the hub is re-placing it (nothing is lost: it resumes where it was). While its
+ * stream is replaced as possibly half-dead, isLive() is false without a signal (whoever relies
+ * on the watch already keeps relying on it until it breaks, as a leader riding out an etcd
+ * outage does; whoever is about to start waits), and liveChanged(true) follows once a new
+ * stream confirms it. An anchored
  * watch (one key that existed when the watch starts) is also audited: the hub checks about once
  * a second that etcd's copy of the key agrees with what the stream delivered, replaces a stream
  * that fell silent or hangs, and moves the resume point forward so that a re-opened stream is
@@ -43,7 +47,9 @@ public:
     //! The revision the watch resumes from (last delivered revision + 1); 0 until known.
     qint64 nextRevision() const { return m_next; }
     bool isActive() const { return m_active; }
-    bool isLive() const { return m_live; }
+    //! A stream that confirmed it is open, and no call of the Client has hung since (see
+    //! WatchHub::replaceAllStreams()).
+    bool isLive() const { return m_live && !m_suspect; }
     //! NoDelete: etcd filters deletes out (they are never sent); such a watch cannot be anchored.
     enum class Filter { None, NoDelete };
     Filter filter() const { return m_filter; }
@@ -70,6 +76,7 @@ private:
     bool m_active = true;
     bool m_confirmed = false;
     bool m_live = false;
+    bool m_suspect = false; // its stream is being replaced as possibly half-dead
     bool m_lastWasDelete = false;
 };
 
@@ -118,8 +125,15 @@ public:
     static constexpr int AuditTimeoutMs = 1000;
     //! How long a change an audit saw may take to arrive on its stream before it counts as missed.
     static constexpr int MissGraceMs = 200;
-    //! How many streams were replaced because an audit found one silent or hanging.
+    //! How many streams were replaced because one was found silent or a call hung.
     int streamReplacements() const { return m_replacements; }
+    /*!
+     * Replaces every stream, make-before-break (the watches resume elsewhere from where they
+     * were, nothing is lost), because a connection of the Client was found half-dead (\a why).
+     * Until a new stream confirms a watch, isLive() is false: nothing new may be built on what
+     * the old stream would have told (see Watch).
+     */
+    void replaceAllStreams(const QString &why);
 
 Q_SIGNALS:
     //! Every watch is confirmed by a live stream again: after new watches were placed, or after
@@ -155,7 +169,6 @@ private:
     void audit();
     void onAudited(WatchStream *stream, GatewayReply *reply, const QList<qint64> &ids);
     static bool missed(const Watch *watch, qint64 modified, qint64 revision);
-    void replaceAllStreams(const QString &why);
     void setLive(const QList<qint64> &ids, bool live);
     QNetworkAccessManager *namForNewStream();
     QString where(const WatchStream *stream) const;

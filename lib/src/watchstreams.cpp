@@ -208,8 +208,9 @@ void WatchHub::handleCreated(WatchStream *s, const WatchMessage &m)
         w->m_confirmed = true;
         Q_EMIT w->created();
     }
-    if (w && !w->m_live) {
+    if (w && !w->isLive()) {
         w->m_live = true;
+        w->m_suspect = false;
         Q_EMIT w->liveChanged(true);
     }
 }
