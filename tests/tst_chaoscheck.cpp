@@ -19,6 +19,12 @@ QJsonObject role(const char *r, qint64 atMs, qint64 fencing = 0)
     return o;
 }
 
+QJsonObject child(const char *action, qint64 atMs)
+{
+    return {{QStringLiteral("event"), QStringLiteral("child")}, {QStringLiteral("action"), QLatin1String(action)},
+            {QStringLiteral("mono_ns"), double(atMs * Ms)}};
+}
+
 ProcessLog proc(const char *name, QList<QJsonObject> events)
 {
     ProcessLog p;
@@ -159,6 +165,41 @@ private Q_SLOTS:
         QVERIFY(v.violations.join(u'\n').contains(QLatin1String("still running 10 s after SIGTERM")));
         f.broken.clear(); // the same run without it is clean: leadership ended at its own line
         QVERIFY(judge({a, proc("b", {role("leader", 104, 9)})}, {f}, 20000 * Ms).ok());
+    }
+
+    // A leader's child does its work: it must be gone before another process leads. A
+    // watchdog resign keeps the key until the child exited; a child that outlives its
+    // leadership into the next leader's is a violation, but not while an operator's delete is
+    // in force or its candidate is frozen (it cannot stop anything); a SIGKILLed candidate's
+    // child dies with it.
+    void childMustBeGoneBeforeTheNextLeader()
+    {
+        const QList<ProcessLog> clean{
+                proc("a", {role("leader", 10, 5), child("started", 11), role("follower", 100), child("terminated", 100),
+                           child("exited", 104)}),
+                proc("b", {role("follower", 5), role("leader", 110, 9)})};
+        Verdict v = judge(clean, {fault("wedge-child", 90)}, 1000 * Ms);
+        QVERIFY2(v.ok(), qPrintable(v.violations.join(u'\n')));
+        QCOMPARE(childRunsOf(clean.first(), 1000 * Ms).size(), 1);
+
+        const QList<ProcessLog> late{
+                proc("a", {role("leader", 10, 5), child("started", 11), role("follower", 100), child("exited", 130)}),
+                proc("b", {role("follower", 5), role("leader", 110, 9)})};
+        v = judge(late, {fault("wedge-child", 90)}, 1000 * Ms);
+        QVERIFY(!v.ok());
+        QVERIFY2(v.violations.first().contains(QLatin1String("a's child ran 20.0 ms into b's leadership")),
+                 qPrintable(v.violations.first()));
+        QVERIFY(judge(late, {fault("operator-delete", 90, true)}, 1000 * Ms).ok());
+        ProcessLog frozen = proc("a", {role("leader", 10, 5), child("started", 11), role("follower", 106), child("exited", 130)});
+        frozen.freezes.append({50 * Ms, 105 * Ms, true}); // it steps down as it wakes; its child lingers
+        QVERIFY(judge({frozen, late.last()}, {fault("stop-leader", 50)}, 1000 * Ms).ok());
+
+        ProcessLog killed = proc("a", {role("leader", 10, 5), child("started", 11)});
+        killed.killedAt = 100 * Ms;
+        QVERIFY(judge({killed, proc("b", {role("leader", 3000, 9)})}, {fault("kill-leader", 100)}, 10000 * Ms).ok());
+        const QList<ChildRun> runs = childRunsOf(killed, 10000 * Ms);
+        QCOMPARE(runs.size(), 1);
+        QCOMPARE(runs.first().end, 100 * Ms);
     }
 
     void percentiles()

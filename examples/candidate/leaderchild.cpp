@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
+#include <sys/prctl.h>
+#include <unistd.h>
 
 using namespace std::chrono;
 
@@ -26,6 +28,14 @@ LeaderChild::LeaderChild(Conclave::Elector *elector, const QStringList &command,
         std::fwrite(out.constData(), 1, size_t(out.size()), stderr);
     });
     connect(&m_process, &QProcess::finished, this, &LeaderChild::onFinished);
+    // A candidate killed outright (SIGKILL, OOM) cannot stop its child, and the next leader may
+    // lead once the lease runs out: the kernel kills the child the moment the candidate dies.
+    const pid_t candidate = ::getpid();
+    m_process.setChildProcessModifier([candidate] {
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (::getppid() != candidate) // it died before the line above
+            ::_exit(127);
+    });
     connect(&m_process, &QProcess::errorOccurred, this, [this](QProcess::ProcessError e) {
         if (e == QProcess::FailedToStart)
             onFinished(127, QProcess::NormalExit);

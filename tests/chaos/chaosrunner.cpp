@@ -1,4 +1,5 @@
 #include "chaosrunner.h"
+#include "chaosrunner_p.h"
 
 #include "candidateprocess.h"
 #include "client_p.h"
@@ -12,6 +13,7 @@
 #include <conclave/leaderinfo.h>
 #include <conclave/operation.h>
 
+#include <QtCore/QCoreApplication>
 #include <QtCore/QDeadlineTimer>
 #include <QtCore/QDir>
 #include <QtCore/QEventLoop>
@@ -31,50 +33,7 @@
 
 namespace Chaos {
 
-namespace {
-
-qint64 now()
-{
-    using namespace std::chrono;
-    return qint64(duration_cast<nanoseconds>(steady_clock::now().time_since_epoch()).count());
-}
-
-void say(const QString &line)
-{
-    std::fprintf(stdout, "%s\n", qPrintable(line));
-    std::fflush(stdout);
-}
-
-} // namespace
-
-struct KeyInfo
-{
-    QByteArray key;
-    QString id;
-    qint64 createRevision = 0;
-    qint64 lease = 0;
-};
-
-struct Runner::Proc
-{
-    QString name;  // e1/c2.3
-    QString id;    // e1-c2.3 (the candidate id: unique per incarnation)
-    int election = 0;
-    int slot = 0;
-    int priority = 0;
-    bool worker = false;
-    std::unique_ptr<CandidateProcess> process;
-    std::vector<std::unique_ptr<TcpProxy>> proxies; // one per member, home member first
-    qint64 killedAt = 0;
-    qint64 endedAt = 0;
-    QList<Freeze> freezes;
-    bool frozen = false;
-
-    bool running() const { return process && process->isRunning() && !killedAt && !endedAt; }
-    QString role() const { return process ? process->role() : QString(); }
-};
-
-QStringList allKinds(bool cluster)
+QStringList allKinds(bool cluster, bool supervised)
 {
     QStringList kinds{QStringLiteral("kill-leader"),     QStringLiteral("stop-leader"),
                       QStringLiteral("stop-etcd"),       QStringLiteral("restart-etcd"),
@@ -85,6 +44,8 @@ QStringList allKinds(bool cluster)
                       QStringLiteral("priority-join"), QStringLiteral("transfer")};
     if (cluster)
         kinds << QStringLiteral("kill-member");
+    if (supervised)
+        kinds << QStringLiteral("wedge-child") << QStringLiteral("slow-ready");
     return kinds;
 }
 
@@ -264,7 +225,8 @@ void Runner::thaw(Proc *p)
 
 Runner::Proc *Runner::spawn(int election, int slot, int priority)
 {
-    const bool worker = election >= m_options.elections;
+    const bool supervised = isSupervised(election);
+    const bool worker = !supervised && election >= m_options.elections;
     int incarnation = 1;
     for (const auto &p : m_procs)
         incarnation += p->election == election && p->slot == slot;
@@ -272,8 +234,9 @@ Runner::Proc *Runner::spawn(int election, int slot, int priority)
     proc->election = election;
     proc->slot = slot;
     proc->worker = worker;
+    proc->supervised = supervised;
     proc->priority = priority;
-    proc->name = QStringLiteral("e%1/%2%3.%4").arg(election).arg(worker ? QLatin1Char('w') : QLatin1Char('c')).arg(slot).arg(incarnation);
+    proc->name = QStringLiteral("e%1/%2%3.%4").arg(election).arg(worker ? QLatin1Char('w') : supervised ? QLatin1Char('s') : QLatin1Char('c')).arg(slot).arg(incarnation);
     proc->id = QString(proc->name).replace(QLatin1Char('/'), QLatin1Char('-'));
     QList<QUrl> endpoints;
     for (int i = 0; i < m_etcd->size(); ++i) {
@@ -291,6 +254,8 @@ Runner::Proc *Runner::spawn(int election, int slot, int priority)
     }
     if (priority != 0)
         extra << QStringLiteral("--priority") << QString::number(priority);
+    if (supervised)
+        extra << supervisedArguments(election); // the command goes last
     if (!proc->process->start(endpoints, electionName(election), proc->id, m_options.ttl, extra))
         return nullptr;
     m_slots[size_t(election)][size_t(slot)] = proc.get();
@@ -309,6 +274,11 @@ bool Runner::setUp()
     }
     m_client = std::make_unique<Conclave::Client>();
     m_client->setEndpoints(m_etcd->endpoints());
+    m_scratch = QDir::temp().filePath(QStringLiteral("conclave-chaos-%1").arg(QCoreApplication::applicationPid()));
+    if (m_options.supervisedElections > 0 && !QDir().mkpath(m_scratch)) {
+        say(QStringLiteral("error: cannot create %1").arg(m_scratch));
+        return false;
+    }
     m_slots.assign(size_t(electionCount()), std::vector<Proc *>(size_t(m_options.candidates), nullptr));
     for (int e = 0; e < electionCount(); ++e) {
         for (int s = 0; s < m_options.candidates; ++s) {
@@ -339,6 +309,8 @@ void Runner::tearDown()
     for (const auto &p : m_procs)
         if (p->process && p->process->isRunning() && !p->process->waitForExit(5000))
             p->process->kill();
+    if (!m_scratch.isEmpty())
+        QDir(m_scratch).removeRecursively();
     // CONCLAVE_CHAOS_LOGS=<dir>: keep every candidate's log (its stderr), to read a violation's
     // story (set QT_LOGGING_RULES and QT_MESSAGE_PATTERN="%{time boot} ..." to match the times).
     const QString logs = qEnvironmentVariable("CONCLAVE_CHAOS_LOGS");
@@ -361,6 +333,8 @@ QString Runner::localProblem() const
         for (Proc *p : live(e)) {
             if (p->frozen)
                 return QStringLiteral("%1 is frozen").arg(p->name);
+            if (p->role() == QLatin1String("leader") && !isReadyLeader(p))
+                return QStringLiteral("%1 leads, not ready").arg(p->name);
             if (p->role() == QLatin1String("leader"))
                 ++leaders;
             else if (p->role() != QLatin1String("follower"))
@@ -458,8 +432,10 @@ Runner::Proc *Runner::aimAtLeader(Fault &f)
 
 void Runner::killAndReplace(Proc *p)
 {
+    const qint64 child = childPidOf(p);
     p->killedAt = now();
     p->process->kill();
+    checkChildDiedWith(p, child);
     spawn(p->election, p->slot); // a new process, a new key at the back
 }
 
@@ -780,6 +756,10 @@ bool Runner::inject(Fault &f)
         return operatorDeleteTwo(f);
     if (k == QLatin1String("kill-member"))
         return killMember(f);
+    if (k == QLatin1String("wedge-child"))
+        return wedgeChild(f);
+    if (k == QLatin1String("slow-ready"))
+        return slowReady(f);
     return false;
 }
 
@@ -793,12 +773,13 @@ QList<ProcessLog> Runner::logs() const
 
 int Runner::run()
 {
-    const QStringList kinds = m_options.kinds.isEmpty() ? allKinds(m_options.cluster) : m_options.kinds;
+    const QStringList kinds = m_options.kinds.isEmpty()
+            ? allKinds(m_options.cluster, m_options.supervisedElections > 0) : m_options.kinds;
     say(QStringLiteral("conclave-chaos: seed %1, %2 faults of %3, %4 elections × %5 candidates "
-                       "(+%6 of workers), TTL %7 s, %8")
+                       "(+%6 of workers, +%7 with a watched child), TTL %8 s, %9")
                 .arg(m_options.seed).arg(m_options.faults).arg(kinds.join(QLatin1Char(',')))
                 .arg(m_options.elections).arg(m_options.candidates).arg(m_options.workerElections)
-                .arg(m_options.ttl)
+                .arg(m_options.supervisedElections).arg(m_options.ttl)
                 .arg(m_options.cluster ? QStringLiteral("3-member cluster") : QStringLiteral("one etcd member")));
     m_origin = now();
     if (!setUp())
@@ -819,6 +800,11 @@ int Runner::run()
         f.index = i + 1;
         f.kind = order.takeFirst();
         f.election = int(m_rng() % unsigned(electionCount()));
+        if (f.kind == QLatin1String("wedge-child") || f.kind == QLatin1String("slow-ready")) {
+            const int first = m_options.elections + m_options.workerElections;
+            f.election = first + int(m_rng() % unsigned(qMax(1, m_options.supervisedElections)));
+        }
+        m_brokenPromise.clear();
         if (!inject(f)) {
             f.error = true;
             if (!f.injectedAt)
@@ -827,7 +813,14 @@ int Runner::run()
                 f.healedAt = now();
             say(QStringLiteral("#%1 %2 e%3: could not be injected as planned").arg(f.index).arg(f.kind).arg(f.election));
         }
+        if (f.broken.isEmpty())
+            f.broken = m_brokenPromise;
         settle(f);
+        // A wedged child costs one handover within the watchdog (from its last ping) + 1 s.
+        if (f.kind == QLatin1String("wedge-child") && f.settledAt && !f.error
+            && f.settledAt - f.injectedAt > qint64(WatchdogMs + 1000) * 1'000'000 && f.broken.isEmpty())
+            f.broken = QStringLiteral("recovered %1 ms after the child wedged (watchdog %2 ms + 1 s)")
+                               .arg((f.settledAt - f.injectedAt) / 1'000'000).arg(WatchdogMs);
         if (!f.missed)
             say(QStringLiteral("#%1 %2 e%3 %4: live again %5 ms after the heal")
                         .arg(f.index).arg(f.kind).arg(f.election).arg(f.target)

@@ -31,6 +31,7 @@ struct Options
     int elections = 3;
     int candidates = 3;
     int workerElections = 1;
+    int supervisedElections = 1; // conclave-candidate --notify --watchdog with a child
     int ttl = 3;
     bool cluster = false;
     QStringList kinds;       // empty: every kind that applies
@@ -38,8 +39,13 @@ struct Options
     bool verbose = false;
 };
 
-//! Every fault kind, and those that need a cluster.
-QStringList allKinds(bool cluster);
+//! Every fault kind, and those that need a cluster or elections with children.
+QStringList allKinds(bool cluster, bool supervised = true);
+//! The watchdog of the supervised elections' candidates, and how often their children ping.
+inline constexpr int WatchdogMs = 1000;
+inline constexpr int ChildPingMs = 200;
+//! How long slow-ready's leader takes to send READY=1.
+inline constexpr int SlowReadyMs = 1500;
 
 class Runner : public QObject
 {
@@ -78,6 +84,8 @@ private:
     bool halfDeadNext(Fault &f);
     bool operatorDeleteTwo(Fault &f);
     bool killMember(Fault &f);
+    bool wedgeChild(Fault &f);  // chaossupervised.cpp
+    bool slowReady(Fault &f);
 
     // helpers
     Proc *aimAtLeader(Fault &fault); //!< the election's leader, named as the fault's target
@@ -96,7 +104,22 @@ private:
     bool waitUntil(const std::function<bool()> &condition, int ms);
     void spin(int ms);
     QString electionName(int election) const;
-    int electionCount() const { return m_options.elections + m_options.workerElections; }
+    int electionCount() const
+    {
+        return m_options.elections + m_options.workerElections + m_options.supervisedElections;
+    }
+    bool isSupervised(int election) const
+    {
+        return election >= m_options.elections + m_options.workerElections;
+    }
+    QStringList supervisedArguments(int election) const;
+    QString readyFile(int election) const;
+    //! The pid of \a p's child while it runs (by its events), else 0.
+    static qint64 childPidOf(const Proc *p);
+    //! Leads, and said READY=1 in this term (always true outside supervised elections).
+    bool isReadyLeader(const Proc *p) const;
+    //! After \a p's SIGKILL: its child must die with it (PR_SET_PDEATHSIG).
+    void checkChildDiedWith(const Proc *p, qint64 childPid);
     qint64 tokenOf(const Proc *p) const;
     QList<ProcessLog> logs() const;
 
@@ -111,6 +134,8 @@ private:
     qint64 m_compacted = 0; // the revision etcd was last compacted to
     bool m_aborted = false;
     int m_interrupts = 0;
+    QString m_scratch;       // the supervised elections' ready files
+    QString m_brokenPromise; // seen by a helper during a fault; the fault takes it
 };
 
 } // namespace Chaos

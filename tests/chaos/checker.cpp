@@ -14,6 +14,9 @@ namespace {
 // After SIGCONT a process that stepped down as its first act within this long is taken to
 // have stopped leading when it was frozen; a slower step-down counts as leadership.
 constexpr qint64 WakeAllowanceNs = 100'000'000;
+// A process that led when frozen stops its child when it runs again: SIGTERM at once, SIGKILL
+// after conclave-candidate's --kill-after (1 s in conclave-chaos).
+constexpr qint64 ThawStopAllowanceNs = 2'000'000'000;
 
 qint64 mono(const QJsonObject &e)
 {
@@ -91,6 +94,22 @@ QList<Interval> intervalsOf(const ProcessLog &log, qint64 runEnd)
     return result;
 }
 
+QList<ChildRun> childRunsOf(const ProcessLog &log, qint64 runEnd)
+{
+    const qint64 lastAlive = log.killedAt ? log.killedAt : (log.endedAt ? log.endedAt : runEnd);
+    QList<ChildRun> runs;
+    for (const QJsonObject &e : log.events) {
+        if (e.value(QLatin1String("event")).toString() != QLatin1String("child"))
+            continue;
+        const QString action = e.value(QLatin1String("action")).toString();
+        if (action == QLatin1String("started") && mono(e) < lastAlive)
+            runs.append({log.name, log.election, mono(e), lastAlive});
+        else if (action == QLatin1String("exited") && !runs.isEmpty() && runs.last().end == lastAlive)
+            runs.last().end = qMin(mono(e), lastAlive);
+    }
+    return runs;
+}
+
 qint64 percentile(QList<qint64> values, double p)
 {
     if (values.isEmpty())
@@ -106,6 +125,40 @@ static int faultAt(const QList<Fault> &faults, qint64 t)
         if (faults[i].injectedAt <= t)
             return int(i);
     return -1;
+}
+
+// A leader's child does the leader's work: it must be gone before another process leads
+// (conclave-candidate holds its key until the child has exited, and kills it before its lease
+// could expire). Two exceptions, as for leaders: an operator's delete or revoke (the old leader
+// learns it with the new one and stops its child then) and a frozen process, which cannot stop
+// anything (fencing tokens are the answer to a paused leader; docs/chaos.md).
+static void judgeChildren(const QList<ProcessLog> &logs, const QList<Fault> &faults,
+                          const QMap<int, QList<Interval>> &byElection, qint64 runEnd, Verdict &v)
+{
+    for (const ProcessLog &log : logs) {
+        for (const ChildRun &run : childRunsOf(log, runEnd)) {
+            for (const Interval &iv : byElection.value(run.election)) {
+                if (iv.process == run.process || iv.start >= run.end || iv.end <= run.start)
+                    continue;
+                const int index = faultAt(faults, iv.start);
+                const Fault *f = index >= 0 ? &faults[index] : nullptr;
+                const bool byOperator = f && f->operatorAction && f->election == run.election
+                        && run.start < f->injectedAt;
+                const bool frozen = std::any_of(log.freezes.cbegin(), log.freezes.cend(), [&](const Freeze &z) {
+                    return z.stoppedAt < iv.start && (!z.continuedAt || z.continuedAt + ThawStopAllowanceNs > iv.start);
+                });
+                if (byOperator || frozen)
+                    continue;
+                const qint64 ns = qMin(run.end, iv.end) - qMax(run.start, iv.start);
+                KindFigures &k = v.kinds[f ? f->kind : QStringLiteral("(none)")];
+                ++k.overlaps;
+                k.maxOverlapNs = qMax(k.maxOverlapNs, ns);
+                v.violations << QStringLiteral("election %1: %2's child ran %3 ms into %4's leadership (fault #%5 %6)")
+                                        .arg(run.election).arg(run.process, ms(ns), iv.process)
+                                        .arg(f ? f->index : -1).arg(f ? f->kind : QStringLiteral("(none)"));
+            }
+        }
+    }
 }
 
 Verdict judge(const QList<ProcessLog> &logs, const QList<Fault> &faults, qint64 runEnd,
@@ -185,6 +238,7 @@ Verdict judge(const QList<ProcessLog> &logs, const QList<Fault> &faults, qint64 
                                         .arg(cur.token).arg(cur.process);
         }
     }
+    judgeChildren(logs, faults, byElection, runEnd, v);
     // After an operator delete/revoke: how long after the new leader took over did the old one
     // stop (negative: it stopped first)?
     for (const Fault &f : faults) {

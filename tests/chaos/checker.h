@@ -58,6 +58,15 @@ struct Interval
     qint64 token = 0;
 };
 
+//! A time one process's child ran (conclave-candidate -- CMD, started when it led).
+struct ChildRun
+{
+    QString process;
+    int election = 0;
+    qint64 start = 0;
+    qint64 end = 0;
+};
+
 struct Overlap
 {
     Interval first;
@@ -97,6 +106,10 @@ struct Rules
 
 //! The leadership intervals of one process, with frozen time cut out.
 QList<Interval> intervalsOf(const ProcessLog &log, qint64 runEnd);
+
+//! When its children ran: from "child started" to "child exited", or to the process's SIGKILL
+//! (the kernel kills the child with it: PR_SET_PDEATHSIG; the runner checks that it did) or end.
+QList<ChildRun> childRunsOf(const ProcessLog &log, qint64 runEnd);
 
 Verdict judge(const QList<ProcessLog> &logs, const QList<Fault> &faults, qint64 runEnd,
               const Rules &rules = {});

@@ -34,6 +34,7 @@ int main(int argc, char **argv)
                   {QStringLiteral("elections"), QStringLiteral("elections of conclave-candidate (default 3)"), QStringLiteral("n"), QStringLiteral("3")},
                   {QStringLiteral("candidates"), QStringLiteral("candidates per election (default 3)"), QStringLiteral("n"), QStringLiteral("3")},
                   {QStringLiteral("worker-elections"), QStringLiteral("elections of conclave-worker (default 1)"), QStringLiteral("n"), QStringLiteral("1")},
+                  {QStringLiteral("supervised-elections"), QStringLiteral("elections of conclave-candidate --notify --watchdog 1 with a child (default 1; adds wedge-child, slow-ready)"), QStringLiteral("n"), QStringLiteral("1")},
                   {QStringLiteral("ttl"), QStringLiteral("lease TTL in seconds (default 3)"), QStringLiteral("seconds"), QStringLiteral("3")},
                   {QStringLiteral("cluster"), QStringLiteral("a 3-member etcd cluster (adds kill-member)")},
                   {QStringLiteral("kinds"), QStringLiteral("comma-separated fault kinds (default all): ")
@@ -52,6 +53,7 @@ int main(int argc, char **argv)
     const struct { const char *name; int min; int max; int *out; } numbers[] = {
             {"faults", 0, 1000000, &o.faults},        {"elections", 1, 100, &o.elections},
             {"candidates", 2, 20, &o.candidates},     {"worker-elections", 0, 20, &o.workerElections},
+            {"supervised-elections", 0, 20, &o.supervisedElections},
             {"ttl", 2, 60, &o.ttl}};
     for (const auto &n : numbers) {
         bool ok = false;
@@ -70,12 +72,13 @@ int main(int argc, char **argv)
     }
     o.cluster = p.isSet(QStringLiteral("cluster"));
     if (p.isSet(QStringLiteral("kinds"))) {
-        const QStringList known = Chaos::allKinds(o.cluster);
+        const QStringList known = Chaos::allKinds(o.cluster, o.supervisedElections > 0);
         for (const QString &k : p.value(QStringLiteral("kinds")).split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+            const QString why = k == QLatin1String("kill-member") ? QStringLiteral(" without --cluster")
+                    : Chaos::allKinds(true).contains(k) ? QStringLiteral(" with --supervised-elections 0") : QString();
             if (!known.contains(k))
                 return usage(QStringLiteral("unknown fault kind \"%1\"%2; known: %3")
-                                     .arg(k, k == QLatin1String("kill-member") ? QStringLiteral(" without --cluster") : QString(),
-                                          known.join(QLatin1Char(','))));
+                                     .arg(k, why, known.join(QLatin1Char(','))));
             o.kinds << k;
         }
     }

@@ -1,9 +1,12 @@
 // conclave-notify-child: a child for conclave-candidate --notify tests that speaks systemd's
 // notify protocol (sd_notify(3)) as a service would, without libsystemd:
-//   conclave-notify-child [--ready-after MS] [--status TEXT] [--ping MS] [--wedge-after MS]
-// READY=1 (with STATUS=TEXT) after --ready-after ms; WATCHDOG=1 every --ping ms until
-// --wedge-after ms, then nothing more (alive, "wedged"). With WATCHDOG_PID set, it must be this
-// process's pid (as sd_watchdog_enabled() checks), else it exits 3. SIGTERM ends it (status 0).
+//   conclave-notify-child [--ready-after MS | --ready-after-file FILE] [--status TEXT]
+//                         [--ping MS] [--wedge-after MS]
+// READY=1 (with STATUS=TEXT) after --ready-after ms (or as many ms as FILE holds when it starts:
+// conclave-chaos makes a leader slow to be ready that way; no file: at once); WATCHDOG=1 every
+// --ping ms until --wedge-after ms or SIGUSR1, then nothing more (alive, "wedged"). With
+// WATCHDOG_PID set, it must be this process's pid (as sd_watchdog_enabled() checks), else it
+// exits 3. SIGTERM ends it (status 0).
 #include <chrono>
 #include <csignal>
 #include <cstddef>
@@ -19,6 +22,19 @@
 namespace {
 
 volatile std::sig_atomic_t stopped = 0;
+volatile std::sig_atomic_t wedged = 0;
+
+long readNumber(const char *path)
+{
+    std::FILE *f = std::fopen(path, "r");
+    if (!f)
+        return 0;
+    long n = 0;
+    if (std::fscanf(f, "%ld", &n) != 1)
+        n = 0;
+    std::fclose(f);
+    return n;
+}
 
 bool notify(const std::string &message)
 {
@@ -59,12 +75,15 @@ int main(int argc, char **argv)
             wedgeAfter = std::atol(argv[i + 1]);
         else if (option == "--status")
             status = argv[i + 1];
+        else if (option == "--ready-after-file")
+            readyAfter = readNumber(argv[i + 1]);
     }
     if (const char *pid = std::getenv("WATCHDOG_PID"); pid && std::atol(pid) != long(::getpid())) {
         std::fprintf(stderr, "conclave-notify-child: WATCHDOG_PID=%s is not my pid %ld\n", pid, long(::getpid()));
         return 3;
     }
     std::signal(SIGTERM, [](int) { stopped = 1; });
+    std::signal(SIGUSR1, [](int) { wedged = 1; });
     std::printf("{\"event\":\"notify-child\",\"pid\":%ld}\n", long(::getpid()));
     std::fflush(stdout);
     using Clock = std::chrono::steady_clock;
@@ -77,7 +96,7 @@ int main(int argc, char **argv)
             notify(status.empty() ? "READY=1" : "READY=1\nSTATUS=" + status);
             ready = true;
         }
-        if (ping > 0 && since() >= nextPing && (wedgeAfter < 0 || since() < wedgeAfter)) {
+        if (ping > 0 && since() >= nextPing && !wedged && (wedgeAfter < 0 || since() < wedgeAfter)) {
             notify("WATCHDOG=1");
             nextPing = since() + ping;
         }

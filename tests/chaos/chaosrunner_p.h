@@ -1,0 +1,58 @@
+#pragma once
+
+// The runner's insides, shared by chaosrunner.cpp (set-up, liveness, the faults of every
+// election) and chaossupervised.cpp (the faults of elections whose leaders run a child).
+
+#include "chaosrunner.h"
+
+#include "candidateprocess.h"
+#include "tcpproxy.h"
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <vector>
+
+namespace Chaos {
+
+inline qint64 now()
+{
+    using namespace std::chrono;
+    return qint64(duration_cast<nanoseconds>(steady_clock::now().time_since_epoch()).count());
+}
+
+inline void say(const QString &line)
+{
+    std::fprintf(stdout, "%s\n", qPrintable(line));
+    std::fflush(stdout);
+}
+
+struct KeyInfo
+{
+    QByteArray key;
+    QString id;
+    qint64 createRevision = 0;
+    qint64 lease = 0;
+};
+
+struct Runner::Proc
+{
+    QString name;  // e1/c2.3 (w: conclave-worker, s: a candidate with a watched child)
+    QString id;    // e1-c2.3 (the candidate id: unique per incarnation)
+    int election = 0;
+    int slot = 0;
+    int priority = 0;
+    bool worker = false;
+    bool supervised = false;
+    std::unique_ptr<CandidateProcess> process;
+    std::vector<std::unique_ptr<TcpProxy>> proxies; // one per member, home member first
+    qint64 killedAt = 0;
+    qint64 endedAt = 0;
+    QList<Freeze> freezes;
+    bool frozen = false;
+
+    bool running() const { return process && process->isRunning() && !killedAt && !endedAt; }
+    QString role() const { return process ? process->role() : QString(); }
+};
+
+} // namespace Chaos
