@@ -106,9 +106,10 @@ QString textSnapshot(const QJsonObject &snap)
     return out;
 }
 
-int runOnce(const Conclave::ElectionDirectory &dir, bool json, const QList<Conclave::Handover> &history)
+int runOnce(const Conclave::ElectionDirectory &dir, bool json, const QList<Conclave::Handover> &history,
+            const HealthRules &rules)
 {
-    const QJsonObject snap = json ? snapshot(dir, history) : snapshot(dir);
+    const QJsonObject snap = json ? snapshot(dir, history, rules) : snapshot(dir, rules);
     const QByteArray out = json ? QJsonDocument(snap).toJson(QJsonDocument::Indented)
                                 : textSnapshot(snap).toUtf8();
     std::fwrite(out.constData(), 1, size_t(out.size()), stdout);

@@ -4,6 +4,8 @@
 // directory's and the window's signals, bounded by a deadline, and returns the exit code
 // (0 done, 1 failed, 2 bad usage).
 
+#include "electionhealth.h"
+
 #include <conclave/electiondirectory.h>
 
 #include <QtCore/QJsonObject>
@@ -26,7 +28,8 @@ int fail(const QString &message, int code = 1);
  */
 QString load(Conclave::ElectionDirectory &dir, int timeoutMs, bool withLeases);
 //! One snapshot of a loaded directory on stdout, as text or JSON.
-int runOnce(const Conclave::ElectionDirectory &dir, bool json, const QList<Conclave::Handover> &history = {});
+int runOnce(const Conclave::ElectionDirectory &dir, bool json, const QList<Conclave::Handover> &history = {},
+            const HealthRules &rules = {});
 //! Resigns the leader of \a election (guarded) and reports the next leader. The outcome of an
 //! attempt is appended to \a audit (\a entry gives the cluster).
 int runResign(Conclave::ElectionDirectory &dir, const QString &election, int timeoutS, AuditLog *audit,

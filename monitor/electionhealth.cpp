@@ -47,8 +47,7 @@ bool isFlapping(const Conclave::ElectionDirectory &directory, const QString &ele
             && moves.at(moves.size() - rule.handovers).secsTo(QDateTime::currentDateTimeUtc()) < rule.seconds;
 }
 
-Health assess(const Conclave::ElectionDirectory &directory, const QString &election, const FlapRule &rule,
-              std::chrono::seconds notReadyLimit)
+Health assess(const Conclave::ElectionDirectory &directory, const QString &election, const HealthRules &rules)
 {
     Health h;
     const QList<Conclave::LeaderInfo> candidates = directory.candidates(election);
@@ -77,7 +76,7 @@ Health assess(const Conclave::ElectionDirectory &directory, const QString &elect
     if (!candidates.isEmpty() && !candidates.first().isReady()) {
         const Conclave::LeaderInfo &leader = candidates.first();
         const qint64 leading = leader.since().isValid() ? leader.since().secsTo(QDateTime::currentDateTimeUtc()) : 0;
-        if (leading >= notReadyLimit.count())
+        if (leading >= rules.notReadyLimit.count())
             h.anomalies << QStringLiteral("leader %1 has led for %2 s without saying it is ready%3")
                                    .arg(leader.id()).arg(leading)
                                    .arg(leader.statusText().isEmpty() ? QString() : QStringLiteral(" (status: %1)").arg(leader.statusText()));
@@ -86,9 +85,9 @@ Health assess(const Conclave::ElectionDirectory &directory, const QString &elect
         h.status = Status::Anomaly;
         return h;
     }
-    if (isFlapping(directory, election, rule)) {
+    if (isFlapping(directory, election, rules.flap)) {
         h.status = Status::Flapping;
-        h.anomalies << QStringLiteral("flapping: %1 changes of leader within %2 s").arg(rule.handovers).arg(rule.seconds);
+        h.anomalies << QStringLiteral("flapping: %1 changes of leader within %2 s").arg(rules.flap.handovers).arg(rules.flap.seconds);
         return h;
     }
     if (!candidates.isEmpty()) {

@@ -39,16 +39,22 @@ struct Health
 QString statusName(Status status);
 //! How long a leader may lead without saying it is ready before its election is an anomaly.
 inline constexpr std::chrono::seconds DefaultNotReadyLimit{60};
+
+//! What the window, --once and the exporter judge an election by (one set for all three).
+struct HealthRules
+{
+    FlapRule flap;                                          //!< --flap-threshold
+    std::chrono::seconds notReadyLimit = DefaultNotReadyLimit; //!< --not-ready-limit
+};
 /*!
  * Anomaly: the first candidate's lease is gone (no live leader while candidates exist), a
  * candidate's lease is gone, keys whose lease does not match their suffix, an id campaigning
  * twice. NoLeader: no candidates. LeaseLow: the leader's remaining TTL is below a third of
  * its granted TTL (keepalives normally keep it above two thirds). Flapping: the leader changed
- * \a rule.handovers times within \a rule.seconds (as this directory saw it); also an anomaly
- * sentence, and the status unless another anomaly outranks it. A leader that has led for
- * \a notReadyLimit or longer without saying it is ready (LeaderInfo::isReady()) is an anomaly.
+ * \a rules.flap (as this directory saw it); also an anomaly sentence, and the status unless
+ * another anomaly outranks it. A leader that has led for \a rules.notReadyLimit or longer
+ * without saying it is ready (LeaderInfo::isReady()) is an anomaly.
  */
-Health assess(const Conclave::ElectionDirectory &directory, const QString &election, const FlapRule &rule = {},
-              std::chrono::seconds notReadyLimit = DefaultNotReadyLimit);
+Health assess(const Conclave::ElectionDirectory &directory, const QString &election, const HealthRules &rules = {});
 
 } // namespace Monitor

@@ -110,7 +110,7 @@ QVariant ElectionListModel::statusData(const QString &name, int role) const
     if (stale())
         h = {Status::Stale, {tr("etcd does not answer, or the monitor is listing again: what is shown may be out of date")}};
     else
-        h = assess(*m_directory, name, m_flapRule);
+        h = assess(*m_directory, name, m_rules);
     if (role == StatusRole)
         return int(h.status);
     if (role == Qt::ToolTipRole)

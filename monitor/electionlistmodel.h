@@ -24,8 +24,8 @@ public:
     enum Role { ElectionRole = Qt::UserRole + 1, StatusRole, StaleRole, SortRole, FilterRole };
 
     explicit ElectionListModel(Conclave::ElectionDirectory *directory, QObject *parent = nullptr);
-    //! What makes an election flapping in the status column (default 3 changes in 60 s).
-    void setFlapRule(const FlapRule &rule) { m_flapRule = rule; }
+    //! What the status column judges by (flapping: default 3 changes in 60 s; not ready: 60 s).
+    void setHealthRules(const HealthRules &rules) { m_rules = rules; }
 
     int rowCount(const QModelIndex &parent = {}) const override;
     int columnCount(const QModelIndex &parent = {}) const override;
@@ -50,7 +50,7 @@ private:
 
     QPointer<Conclave::ElectionDirectory> m_directory;
     QStringList m_names; // sorted
-    FlapRule m_flapRule;
+    HealthRules m_rules;
 };
 
 } // namespace Monitor

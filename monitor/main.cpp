@@ -43,7 +43,7 @@ struct Options
     QString transferElection;
     QString transferTo;
     QString serveMetrics;
-    Monitor::FlapRule flapRule;
+    Monitor::HealthRules rules;
     QString screenshot;
     double screenshotAfterS = 1.0;
     QSize windowSize{1440, 800};
@@ -88,6 +88,7 @@ void addOptions(QCommandLineParser &p)
             {QStringLiteral("transfer"), QStringLiteral("--transfer ELECTION CANDIDATE_ID: ask the Conclave leader to hand over to that candidate; exit 0 once it leads, 1 with the reason if not"), QStringLiteral("election")},
             {QStringLiteral("serve-metrics"), QStringLiteral("run headless and serve /metrics (Prometheus) and /healthz for every election on HOST:PORT until SIGINT/SIGTERM"), QStringLiteral("host:port")},
             {QStringLiteral("flap-threshold"), QStringLiteral("HANDOVERS/SECONDS that make an election flapping (default 3/60)"), QStringLiteral("n/seconds")},
+            {QStringLiteral("not-ready-limit"), QStringLiteral("seconds a leader may lead without saying it is ready before its election is an anomaly (default 60)"), QStringLiteral("seconds")},
             {QStringLiteral("screenshot"), QStringLiteral("render the window to this PNG once data has loaded, then exit"), QStringLiteral("file")},
             {QStringLiteral("screenshot-after"), QStringLiteral("with --screenshot: seconds to stay live after the data has loaded, before rendering (default 1)"), QStringLiteral("seconds")},
             {QStringLiteral("select"), QStringLiteral("election to select at start"), QStringLiteral("election")},
@@ -171,8 +172,15 @@ std::optional<Options> readOptions(const QCommandLineParser &p, QString *problem
     o.json = p.isSet(QStringLiteral("json"));
     o.resign = p.value(QStringLiteral("resign"));
     o.serveMetrics = p.value(QStringLiteral("serve-metrics"));
-    if (p.isSet(QStringLiteral("flap-threshold")) && !Monitor::FlapRule::parse(p.value(QStringLiteral("flap-threshold")), &o.flapRule, problem))
+    if (p.isSet(QStringLiteral("flap-threshold")) && !Monitor::FlapRule::parse(p.value(QStringLiteral("flap-threshold")), &o.rules.flap, problem))
         return std::nullopt;
+    if (p.isSet(QStringLiteral("not-ready-limit"))) {
+        bool ok = false;
+        const int seconds = p.value(QStringLiteral("not-ready-limit")).toInt(&ok);
+        if (!ok || seconds < 0 || seconds > 86400)
+            return bad(QStringLiteral("--not-ready-limit must be 0..86400 seconds"));
+        o.rules.notReadyLimit = std::chrono::seconds(seconds);
+    }
     if (transfer) {
         o.transferElection = p.value(QStringLiteral("transfer"));
         o.transferTo = p.positionalArguments().first();
@@ -199,7 +207,7 @@ int serveMetrics(QCoreApplication &app, Conclave::ElectionDirectory &dir, const 
     Monitor::HistoryStore history(Monitor::HistoryStore::fileFor(o.connection.endpoints(), o.prefix));
     history.load();
     history.record(&dir);
-    Monitor::MetricsExporter exporter(&dir, o.flapRule);
+    Monitor::MetricsExporter exporter(&dir, o.rules);
     QString problem;
     if (!exporter.listen(o.serveMetrics, &problem))
         return fail(problem, 2);
@@ -243,7 +251,7 @@ int runHeadless(int argc, char **argv, Options o)
     if (o.once) {
         Monitor::HistoryStore history(Monitor::HistoryStore::fileFor(o.connection.endpoints(), o.prefix));
         history.load();
-        return Monitor::Cli::runOnce(dir, o.json, history.handovers());
+        return Monitor::Cli::runOnce(dir, o.json, history.handovers(), o.rules);
     }
     Monitor::AuditLog audit(o.auditLog.isEmpty() ? Monitor::AuditLog::defaultFile() : o.auditLog);
     Monitor::AuditEntry entry;
@@ -266,7 +274,7 @@ int runWindow(int argc, char **argv, Options o)
             return fail(QStringLiteral("no password given"), 2);
         o.connection.setPassword(password);
     }
-    Monitor::MainWindow window({o.connection, o.prefix, o.readOnly, o.screenshot.isEmpty(), o.flapRule, o.auditLog, o.chartSpan});
+    Monitor::MainWindow window({o.connection, o.prefix, o.readOnly, o.screenshot.isEmpty(), o.rules, o.auditLog, o.chartSpan});
     window.resize(o.windowSize);
     if (!o.select.isEmpty()) {
         QObject::connect(window.electionModel(), &QAbstractItemModel::rowsInserted, &window, [&window, o] {

@@ -323,7 +323,7 @@ void MainWindow::connectTo(const Conclave::ConnectionSettings &settings)
 void MainWindow::setModels()
 {
     m_electionModel = new ElectionListModel(m_directory, this);
-    m_electionModel->setFlapRule(m_options.flapRule);
+    m_electionModel->setHealthRules(m_options.rules);
     m_candidateModel = new CandidateModel(m_directory, this);
     m_timelineModel = new TimelineModel(m_directory, m_history, this);
     m_electionProxy->setSourceModel(m_electionModel);
@@ -488,7 +488,7 @@ void MainWindow::updateDetails()
         return;
     }
     const Conclave::LeaderInfo leader = m_directory->leader(name);
-    const Health health = assess(*m_directory, name, m_options.flapRule);
+    const Health health = assess(*m_directory, name, m_options.rules);
     const bool stale = !m_directory->isSynced() || !m_directory->isConnected();
     const Status status = stale ? Status::Stale : health.status;
     m_title->setText(tr("%1 <b>%2</b> — <span style=\"color: %3\">%4</span>, leader %5")

@@ -59,7 +59,7 @@ public:
         QString prefix;
         bool readOnly = false;   //!< --read-only
         bool remember = false;   //!< save connection settings (not the password) with QSettings
-        FlapRule flapRule;       //!< --flap-threshold
+        HealthRules rules;       //!< --flap-threshold, --not-ready-limit
         QString auditLog;        //!< --audit-log (empty: AuditLog::defaultFile())
         std::chrono::seconds chartSpan{15 * 60}; //!< --chart-span
     };

@@ -26,10 +26,10 @@ void family(QString &out, const char *name, const char *type, const char *help)
 
 } // namespace
 
-MetricsExporter::MetricsExporter(Conclave::ElectionDirectory *directory, const FlapRule &rule, QObject *parent)
+MetricsExporter::MetricsExporter(Conclave::ElectionDirectory *directory, const HealthRules &rules, QObject *parent)
     : QObject(parent)
     , m_directory(directory)
-    , m_rule(rule)
+    , m_rules(rules)
 {
     connect(directory, &Conclave::ElectionDirectory::handoverRecorded, this, &MetricsExporter::onHandover);
     connect(directory, &Conclave::ElectionDirectory::electionChanged, this, &MetricsExporter::trackLeaders);
@@ -130,9 +130,9 @@ QByteArray MetricsExporter::metrics() const
             out += QStringLiteral("conclave_election_handovers_total{election=%1,cause=%2} %3\n").arg(label(name), label(it.key())).arg(it.value());
     }
     family(out, "conclave_election_flapping", "gauge",
-           qPrintable(QStringLiteral("1 while the election had %1 or more handovers within %2 s.").arg(m_rule.handovers).arg(m_rule.seconds)));
+           qPrintable(QStringLiteral("1 while the election had %1 or more handovers within %2 s.").arg(m_rules.flap.handovers).arg(m_rules.flap.seconds)));
     for (const QString &name : elections)
-        out += QStringLiteral("conclave_election_flapping{election=%1} %2\n").arg(label(name)).arg(Monitor::isFlapping(*m_directory, name, m_rule) ? 1 : 0);
+        out += QStringLiteral("conclave_election_flapping{election=%1} %2\n").arg(label(name)).arg(Monitor::isFlapping(*m_directory, name, m_rules.flap) ? 1 : 0);
     family(out, "conclave_election_leader_info", "gauge", "The current leader and its fencing token (value 1).");
     for (const QString &name : elections) {
         const Conclave::LeaderInfo leader = m_directory->leader(name);

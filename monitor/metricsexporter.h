@@ -22,7 +22,7 @@ class MetricsExporter : public QObject
 {
     Q_OBJECT
 public:
-    MetricsExporter(Conclave::ElectionDirectory *directory, const FlapRule &rule, QObject *parent = nullptr);
+    MetricsExporter(Conclave::ElectionDirectory *directory, const HealthRules &rules, QObject *parent = nullptr);
     //! Listens on "HOST:PORT" (PORT 0: a free one); false with a message if it cannot.
     bool listen(const QString &address, QString *problem);
     quint16 port() const { return m_port; }
@@ -35,7 +35,7 @@ private:
     void trackLeaders();
 
     Conclave::ElectionDirectory *m_directory;
-    FlapRule m_rule;
+    HealthRules m_rules;
     QHttpServer m_server;
     quint16 m_port = 0;
     QHash<QString, QMap<QString, qint64>> m_handovers; // election → cause → count

@@ -11,7 +11,7 @@
 
 namespace Monitor {
 
-QJsonObject snapshot(const Conclave::ElectionDirectory &directory)
+QJsonObject snapshot(const Conclave::ElectionDirectory &directory, const HealthRules &rules)
 {
     QJsonArray elections;
     const QStringList names = directory.elections();
@@ -43,7 +43,7 @@ QJsonObject snapshot(const Conclave::ElectionDirectory &directory)
                     {QStringLiteral("status_text"), c.statusText().isEmpty() ? QJsonValue() : QJsonValue(c.statusText())},
             });
         }
-        const Health health = assess(directory, name);
+        const Health health = assess(directory, name, rules);
         elections.append(QJsonObject{
                 {QStringLiteral("name"), name},
                 {QStringLiteral("leader"), candidates.isEmpty() ? QJsonValue() : QJsonValue(candidates.first().id())},
@@ -60,9 +60,10 @@ QJsonObject snapshot(const Conclave::ElectionDirectory &directory)
     };
 }
 
-QJsonObject snapshot(const Conclave::ElectionDirectory &directory, const QList<Conclave::Handover> &history)
+QJsonObject snapshot(const Conclave::ElectionDirectory &directory, const QList<Conclave::Handover> &history,
+                     const HealthRules &rules)
 {
-    QJsonObject snap = snapshot(directory);
+    QJsonObject snap = snapshot(directory, rules);
     QJsonArray kept;
     for (const Conclave::Handover &h : history)
         kept.append(HistoryStore::toJson(h));

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "electionhealth.h"
+
 #include <QtCore/QJsonObject>
 #include <QtCore/QList>
 
@@ -17,8 +19,9 @@ namespace Monitor {
  *  "lease":"<hex>","ttl":N|null,"granted_ttl":N|null,"fencing":N,"role":"leader"|"follower"}]}]}
  * ttl is whole seconds left (-1: lease gone, null: not read).
  */
-QJsonObject snapshot(const Conclave::ElectionDirectory &directory);
+QJsonObject snapshot(const Conclave::ElectionDirectory &directory, const HealthRules &rules = {});
 //! The same with "history": the handovers kept across restarts (HistoryStore), oldest first.
-QJsonObject snapshot(const Conclave::ElectionDirectory &directory, const QList<Conclave::Handover> &history);
+QJsonObject snapshot(const Conclave::ElectionDirectory &directory, const QList<Conclave::Handover> &history,
+                     const HealthRules &rules = {});
 
 } // namespace Monitor

@@ -27,6 +27,7 @@ private Q_SLOTS:
     void cleanup();
     void childRunsOnlyWhileLeading();
     void childIgnoringSigtermIsKilled();
+    void childDiesWithAKilledCandidate();
     void childExitingEndsTheCandidate();
     void childLosesLeadershipWhenEtcdIsPaused();
     void healthCheckGatesEligibility();
@@ -133,6 +134,29 @@ void tst_Candidate::childRunsOnlyWhileLeading()
     QTRY_COMPARE_WITH_TIMEOUT(p1->role(), u"leader"_s, TestWaitMs);
     p1->terminate();
     QVERIFY(p1->waitForExit(TestWaitMs));
+}
+
+// A candidate killed outright (SIGKILL, the OOM killer) cannot stop its child; the kernel kills
+// the child with it (PR_SET_PDEATHSIG), long before the next leader can lead (before: the child
+// worked on, orphaned, into the next leader's term).
+void tst_Candidate::childDiesWithAKilledCandidate()
+{
+    auto p = start(election("orphan"), u"p"_s, {u"--"_s, u"sleep"_s, u"1000"_s});
+    QVERIFY(p);
+    QTRY_COMPARE_WITH_TIMEOUT(events(*p, u"child"_s, u"started"_s).size(), 1, TestWaitMs);
+    const qint64 pid = qint64(events(*p, u"child"_s, u"started"_s).first().value(u"pid"_s).toDouble());
+    QVERIFY(pid > 0);
+    auto runs = [pid] { // a zombie no longer runs (nobody may reap an orphan in a container)
+        QFile stat(QStringLiteral("/proc/%1/stat").arg(pid));
+        if (!stat.open(QIODevice::ReadOnly))
+            return false;
+        const QByteArray line = stat.readAll();
+        const qsizetype at = line.lastIndexOf(')') + 2;
+        return at > 1 && at < line.size() && line.at(at) != 'Z' && line.at(at) != 'X';
+    };
+    QVERIFY(runs());
+    p->kill();
+    QTRY_VERIFY_WITH_TIMEOUT(!runs(), 1000);
 }
 
 // A child that ignores SIGTERM is killed after --kill-after; only then does the key go.

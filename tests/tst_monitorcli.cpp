@@ -28,6 +28,7 @@ private Q_SLOTS:
     void initTestCase();
     void cleanup();
     void onceJson();
+    void notReadyLimitFromTheCommandLine();
     void resignHeadless();
     void transferHeadless();
     void serveMetrics();
@@ -137,6 +138,31 @@ void tst_MonitorCli::onceJson()
         QVERIFY(c.value(u"ttl"_s).toInteger() >= 0 && c.value(u"ttl"_s).toInteger() <= 10);
         QVERIFY(c.value(u"value"_s).toString().contains(u"\"conclave\":1"_s));
     }
+}
+
+// --not-ready-limit is the rule for --once as for the window and the exporter: a leader not
+// ready yet is fine within it (default 60 s) and an anomaly beyond it.
+void tst_MonitorCli::notReadyLimitFromTheCommandLine()
+{
+    const QString p = QString::fromUtf8(EtcdTestEnv::uniquePrefix());
+    join(p + u"billing"_s, u"alpha"_s, 9001);
+    m_electors.back()->leave();
+    QTRY_COMPARE_WITH_TIMEOUT(m_electors.back()->role(), Elector::Role::NotAMember, TestWaitMs);
+    m_electors.back()->setReadinessRequired(true);
+    m_electors.back()->campaign();
+    QTRY_VERIFY_WITH_TIMEOUT(m_electors.back()->isLeader() && !m_electors.back()->isReady(), TestWaitMs);
+    auto billing = [&](const QStringList &extra) {
+        const Run r = run(QStringList{u"--endpoints"_s, m_etcd.endpoints().first().toString(), u"--prefix"_s, p,
+                                      u"--once"_s, u"--json"_s} + extra);
+        return QJsonDocument::fromJson(r.out).object().value(u"elections"_s).toArray().first().toObject();
+    };
+    const QJsonObject within = billing({});
+    QCOMPARE(within.value(u"leader_ready"_s).toBool(true), false);
+    QCOMPARE(within.value(u"status"_s).toString(), u"healthy"_s);
+    const QJsonObject beyond = billing({u"--not-ready-limit"_s, u"0"_s});
+    QCOMPARE(beyond.value(u"status"_s).toString(), u"anomaly"_s);
+    QVERIFY2(beyond.value(u"anomalies"_s).toArray().first().toString().contains(u"without saying it is ready"_s),
+             QJsonDocument(beyond).toJson().constData());
 }
 
 void tst_MonitorCli::resignHeadless()
@@ -389,6 +415,7 @@ void tst_MonitorCli::badInput_data()
     QTest::newRow("audit log empty") << QStringList{u"--audit-log="_s} << 2 << u"--audit-log needs a file name"_s;
     QTest::newRow("serve-metrics and once") << QStringList{u"--serve-metrics"_s, u"127.0.0.1:0"_s, u"--once"_s} << 2 << u"runs on its own"_s;
     QTest::newRow("bad serve-metrics") << QStringList{u"--serve-metrics"_s, u"nowhere"_s} << 2 << u"HOST:PORT"_s;
+    QTest::newRow("bad not-ready-limit") << QStringList{u"--not-ready-limit"_s, u"-1"_s, u"--once"_s} << 2 << u"--not-ready-limit must be 0..86400 seconds"_s;
     QTest::newRow("bad flap-threshold") << QStringList{u"--flap-threshold"_s, u"1/60"_s, u"--once"_s} << 2 << u"--flap-threshold must be"_s;
     QTest::newRow("unreadable ca") << QStringList{u"--endpoints"_s, u"https://127.0.0.1:2379"_s, u"--cacert"_s,
                                                   u"/nonexistent/ca.pem"_s, u"--once"_s}

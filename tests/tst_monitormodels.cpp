@@ -240,8 +240,8 @@ void tst_MonitorModels::flappingIsAStatusAndAnAnomaly()
     QTRY_COMPARE_WITH_TIMEOUT(assess(dir, name).status, Status::Flapping, TestWaitMs);
     QVERIFY(assess(dir, name).anomalies.join(u'\n').contains(u"flapping: 3 changes of leader within 60 s"_s));
     QCOMPARE(list.data(list.index(list.rowOf(name), ElectionListModel::StatusColumn)).toString(), u"flapping"_s);
-    QCOMPARE(assess(dir, name, FlapRule{4, 60}).status, Status::Healthy);
-    list.setFlapRule(FlapRule{4, 60}); // --flap-threshold 4/60 in the window
+    QCOMPARE(assess(dir, name, HealthRules{FlapRule{4, 60}}).status, Status::Healthy);
+    list.setHealthRules(HealthRules{FlapRule{4, 60}}); // --flap-threshold 4/60 in the window
     QCOMPARE(list.data(list.index(list.rowOf(name), ElectionListModel::StatusColumn)).toString(), u"healthy"_s);
     QVERIFY(!g.twoLeaders);
 }
@@ -265,7 +265,7 @@ void tst_MonitorModels::notReadyLeaderIsShownAndFlagged()
     dir.start();
     QTRY_VERIFY_WITH_TIMEOUT(dir.leader(name).isValid() && !dir.leader(name).isReady(), TestWaitMs);
     QCOMPARE(assess(dir, name).status, Status::Healthy); // within the limit
-    const Health late = assess(dir, name, FlapRule{}, std::chrono::seconds(0));
+    const Health late = assess(dir, name, HealthRules{FlapRule{}, std::chrono::seconds(0)});
     QCOMPARE(late.status, Status::Anomaly);
     QVERIFY2(late.anomalies.join(u'\n').contains(u"leader a has led for"_s) && late.anomalies.join(u'\n').contains(u"loading cache"_s),
              qPrintable(late.anomalies.join(u'\n')));
@@ -285,7 +285,7 @@ void tst_MonitorModels::notReadyLeaderIsShownAndFlagged()
 
     a->setReady(true);
     QTRY_VERIFY_WITH_TIMEOUT(dir.leader(name).isReady(), TestWaitMs);
-    QCOMPARE(assess(dir, name, FlapRule{}, std::chrono::seconds(0)).status, Status::Healthy);
+    QCOMPARE(assess(dir, name, HealthRules{FlapRule{}, std::chrono::seconds(0)}).status, Status::Healthy);
     QVERIFY(!model.data(model.index(0, CandidateModel::DetailsColumn)).toString().contains(u"not ready"_s));
 }
 
