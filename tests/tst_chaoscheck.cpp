@@ -190,6 +190,20 @@ private Q_SLOTS:
         QVERIFY2(v.violations.first().contains(QLatin1String("a's child ran 20.0 ms into b's leadership")),
                  qPrintable(v.violations.first()));
         QVERIFY(judge(late, {fault("operator-delete", 90, true)}, 1000 * Ms).ok());
+        // The new leader's child may start before the old leader has heard of the operator's
+        // delete (chaos seed 2405: 2.6 ms) ...
+        const QList<ProcessLog> window{
+                proc("a", {role("leader", 10, 5), role("not-a-member", 203)}),
+                proc("b", {role("leader", 200, 9), child("started", 201)})};
+        Fault revoke = fault("operator-revoke", 190, true);
+        revoke.index = 2;
+        QVERIFY2(judge(window, {fault("leave-leader", 5), revoke}, 1000 * Ms).ok(),
+                 qPrintable(judge(window, {fault("leave-leader", 5), revoke}, 1000 * Ms).violations.join(u'\n')));
+        // ... but not outside it, and a violation names the fault in force when it happened.
+        v = judge(window, {fault("leave-leader", 5)}, 1000 * Ms);
+        QVERIFY(!v.ok());
+        QVERIFY2(v.violations.join(u'\n').contains(QLatin1String("b's child ran 2.0 ms into a's leadership (fault #1 leave-leader)")),
+                 qPrintable(v.violations.join(u'\n')));
         ProcessLog frozen = proc("a", {role("leader", 10, 5), child("started", 11), role("follower", 106), child("exited", 130)});
         frozen.freezes.append({50 * Ms, 105 * Ms, true}); // it steps down as it wakes; its child lingers
         QVERIFY(judge({frozen, late.last()}, {fault("stop-leader", 50)}, 1000 * Ms).ok());

@@ -140,16 +140,22 @@ static void judgeChildren(const QList<ProcessLog> &logs, const QList<Fault> &fau
             for (const Interval &iv : byElection.value(run.election)) {
                 if (iv.process == run.process || iv.start >= run.end || iv.end <= run.start)
                     continue;
-                const int index = faultAt(faults, iv.start);
+                // The fault in force when the two began to overlap; an operator's delete or revoke
+                // excuses the old leader's child running into the new leader's term and the new
+                // leader's child starting while the old leader has not heard yet.
+                const int index = faultAt(faults, qMax(run.start, iv.start));
                 const Fault *f = index >= 0 ? &faults[index] : nullptr;
                 const bool byOperator = f && f->operatorAction && f->election == run.election
-                        && run.start < f->injectedAt;
+                        && qMin(run.start, iv.start) < f->injectedAt;
                 const bool frozen = std::any_of(log.freezes.cbegin(), log.freezes.cend(), [&](const Freeze &z) {
                     return z.stoppedAt < iv.start && (!z.continuedAt || z.continuedAt + ThawStopAllowanceNs > iv.start);
                 });
                 if (byOperator || frozen)
                     continue;
                 const qint64 ns = qMin(run.end, iv.end) - qMax(run.start, iv.start);
+                // As an overlap too, so that the run prints the timeline around it.
+                v.overlaps.append({Interval{run.process + QStringLiteral("'s child"), run.election, run.start, run.end, 0},
+                                   iv, ns, index, false});
                 KindFigures &k = v.kinds[f ? f->kind : QStringLiteral("(none)")];
                 ++k.overlaps;
                 k.maxOverlapNs = qMax(k.maxOverlapNs, ns);
