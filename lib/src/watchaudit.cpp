@@ -127,6 +127,9 @@ void WatchHub::replaceAllStreams(const QString &why)
         for (auto it = m_owner.cbegin(); it != m_owner.cend(); ++it)
             if (it.value() == s && !m_unassigned.contains(it.key()))
                 moved.append(it.key());
+        for (qint64 id : std::as_const(s->awaiting)) // not confirmed yet: placed again too
+            if (!m_unassigned.contains(id) && !moved.contains(id))
+                moved.append(id);
     }
     if (moved.isEmpty())
         return;

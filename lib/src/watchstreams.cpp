@@ -117,6 +117,11 @@ void WatchHub::onSettleTimeout(WatchStream *s)
 {
     if (s->awaiting.isEmpty())
         return;
+    if (s->replacing) { // its creates were placed again when it was replaced
+        s->awaiting.clear();
+        releaseIfIdle(s);
+        return;
+    }
     if (s->owned == 0 && s->dropped == 0) {
         streamBroken(s, Error::TimeoutError, QStringLiteral("no answer to watch creation"));
         return;
@@ -178,6 +183,13 @@ void WatchHub::handleCreated(WatchStream *s, const WatchMessage &m)
     const qint64 id = s->awaiting.takeFirst();
     const QPointer<Watch> w = m_watches.value(id);
     if (!w) {
+        ++s->dropped;
+        releaseIfIdle(s);
+        return;
+    }
+    if (s->replacing && !m.canceled) {
+        // Placed again on a new stream when this one came under suspicion (replaceAllStreams):
+        // a watch that settled here would never be audited or replaced again.
         ++s->dropped;
         releaseIfIdle(s);
         return;

@@ -129,12 +129,13 @@ bool Runner::slowReady(Fault &f)
         next = leaderOf(f.election);
         return next && next != leader && childPidOf(next);
     }, (m_options.ttl + 2) * 1000);
-    writeNumber(readyFile(f.election), 0); // later terms are ready at once
     f.healedAt = now();
+    if (started) // the file goes back to 0 once the child has read it: after its READY=1
+        waitUntil([&] { return isReadyLeader(next) || !next->running() || next->role() != QLatin1String("leader"); },
+                  SlowReadyMs + 3000);
+    writeNumber(readyFile(f.election), 0); // later terms are ready at once
     if (!started)
         return true; // settle() tells what is wrong
-    waitUntil([&] { return isReadyLeader(next) || !next->running() || next->role() != QLatin1String("leader"); },
-              SlowReadyMs + 3000);
     qint64 startedAt = 0, readyAt = 0; // by the candidate's own clock readings (mono_ns)
     for (const QJsonObject &e : next->process->events()) {
         const QString kind = e.value(QLatin1String("event")).toString();
