@@ -155,7 +155,7 @@ QVariant CandidateModel::text(const Conclave::LeaderInfo &c, const QModelIndex &
         if (role == Qt::ToolTipRole || !o.contains(QLatin1String("conclave")) || !o.value(QLatin1String("id")).isString())
             return role == Qt::ToolTipRole ? QString::fromUtf8(c.value()) : QString::fromUtf8(c.value().left(200));
         QStringList parts;
-        if (!c.isReady())
+        if (!c.isReady() && leader) // a follower serves nothing yet: only a leader can be "not ready"
             parts << tr("not ready");
         if (!c.statusText().isEmpty())
             parts << tr("“%1”").arg(c.statusText());

@@ -277,11 +277,16 @@ void tst_MonitorModels::notReadyLeaderIsShownAndFlagged()
     const QJsonObject row = election.value(u"candidates"_s).toArray().first().toObject();
     QCOMPARE(row.value(u"ready"_s).toBool(true), false);
     QCOMPARE(row.value(u"status_text"_s).toString(), u"loading cache"_s);
+    Elector *b = g.add(m_etcd.endpoints(), name, u"b"_s); // a standby of the same kind
+    b->setReadinessRequired(true);
+    QVERIFY(ElectorGroup::enqueue(b));
     CandidateModel model(&dir);
     model.setElection(name);
-    QTRY_COMPARE_WITH_TIMEOUT(model.rowCount(), 1, TestWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(model.rowCount(), 2, TestWaitMs);
     const QString details = model.data(model.index(0, CandidateModel::DetailsColumn)).toString();
     QVERIFY2(details.contains(u"not ready"_s) && details.contains(u"loading cache"_s), qPrintable(details));
+    // A follower serves nothing yet, whatever its value says: no "not ready" for it.
+    QVERIFY(!model.data(model.index(1, CandidateModel::DetailsColumn)).toString().contains(u"not ready"_s));
 
     a->setReady(true);
     QTRY_VERIFY_WITH_TIMEOUT(dir.leader(name).isReady(), TestWaitMs);

@@ -120,7 +120,10 @@ void WatchHub::replaceAllStreams(const QString &why)
 {
     QList<qint64> moved;
     for (WatchStream *s : std::as_const(m_streams)) {
-        if (s->replacing)
+        // A stream that carries no confirmed watch yet (one opened by the last replacement, say)
+        // is left alone: its creates are answered, or time out and are placed again. Replacing
+        // it again on every hung call would open a stream per call while etcd hangs.
+        if (s->replacing || s->owned == 0)
             continue;
         s->replacing = true;
         ++m_replacements;
