@@ -1,5 +1,6 @@
 // One watch stream's life: the body of creates it is opened with, the replies it carries
-// (created, cancelled, events), and its end (finished, broken, released when idle).
+// (created, cancelled, events), and its end (finished, broken, released when idle, or replaced
+// when it may be half-dead).
 #include "watchhub.h"
 #include "watchhub_p.h"
 
@@ -322,6 +323,42 @@ QNetworkAccessManager *WatchHub::namForNewStream()
     }
     m_nams.append(new QNetworkAccessManager(this));
     return m_nams.last();
+}
+
+// One stream found silent, or one call that hangs, means a connection went half-dead, and
+// whatever did that (a NAT, a load balancer, a proxy forgetting flows) has most likely done it
+// to the Client's other connections too, including streams whose keys have not changed yet.
+// So every stream is replaced, make-before-break: rare, and it costs one request per stream.
+// Its watches are not live meanwhile (isLive(), without a signal): a candidate must not start
+// to lead on a watch whose stream may be dead (the chaos run's seed 2304 led on one and learned
+// of an operator's delete 0.85 s late), while a leader keeps leading on it until it breaks or
+// its lease runs out, as it does while etcd is away (docs/election-protocol.md, quorum loss).
+void WatchHub::replaceAllStreams(const QString &why)
+{
+    QList<qint64> moved;
+    for (WatchStream *s : std::as_const(m_streams)) {
+        // A stream that carries no confirmed watch yet (one opened by the last replacement, say)
+        // is left alone: its creates are answered, or time out and are placed again. Replacing
+        // it again on every hung call would open a stream per call while etcd hangs.
+        if (s->replacing || s->owned == 0)
+            continue;
+        s->replacing = true;
+        ++m_replacements;
+        for (auto it = m_owner.cbegin(); it != m_owner.cend(); ++it)
+            if (it.value() == s && !m_unassigned.contains(it.key()))
+                moved.append(it.key());
+        for (qint64 id : std::as_const(s->awaiting)) // not confirmed yet: placed again too
+            if (!m_unassigned.contains(id) && !moved.contains(id))
+                moved.append(id);
+    }
+    if (moved.isEmpty())
+        return;
+    qCWarning(lcWatch).noquote() << "replacing every watch stream:" << why;
+    m_unassigned += moved;
+    for (qint64 id : std::as_const(moved))
+        if (Watch *w = m_watches.value(id))
+            w->m_suspect = true;
+    scheduleAssign();
 }
 
 } // namespace Conclave

@@ -16,17 +16,6 @@ namespace Chaos {
 
 namespace {
 
-// Whether \a pid runs (a zombie no longer does: nobody may reap an orphan in a container).
-bool runs(qint64 pid)
-{
-    QFile stat(QStringLiteral("/proc/%1/stat").arg(pid));
-    if (!stat.open(QIODevice::ReadOnly))
-        return false;
-    const QByteArray line = stat.readAll();
-    const qsizetype paren = line.lastIndexOf(')');
-    return paren > 0 && paren + 2 < line.size() && line.at(paren + 2) != 'Z' && line.at(paren + 2) != 'X';
-}
-
 bool writeNumber(const QString &path, int value)
 {
     QFile f(path);
@@ -82,7 +71,7 @@ void Runner::checkChildDiedWith(const Proc *p, qint64 childPid)
 {
     if (!childPid)
         return;
-    if (!waitUntil([childPid] { return !runs(childPid); }, 2000) && m_brokenPromise.isEmpty()) {
+    if (!waitUntil([childPid] { return !processRuns(childPid); }, 2000) && m_brokenPromise.isEmpty()) {
         m_brokenPromise = QStringLiteral("%1's child (pid %2) still ran 2 s after %1 was killed")
                                   .arg(p->name).arg(childPid);
         ::kill(pid_t(childPid), SIGKILL);
@@ -109,7 +98,7 @@ bool Runner::wedgeChild(Fault &f)
     if (!handedOver)
         m_brokenPromise = QStringLiteral("%1 still led %2 ms after its child wedged")
                                   .arg(leader->name).arg(WatchdogMs + 3000);
-    else if (runs(child))
+    else if (processRuns(child))
         m_brokenPromise = QStringLiteral("%1's wedged child (pid %2) still ran when the next leader led")
                                   .arg(leader->name).arg(child);
     return true;

@@ -1,5 +1,6 @@
 #include "candidateprocess.h"
 
+#include <QtCore/QFile>
 #include <QtCore/QJsonDocument>
 
 CandidateProcess::CandidateProcess(QObject *parent)
@@ -99,4 +100,14 @@ void CandidateProcess::onReadyRead()
             m_leader = event;
         Q_EMIT eventReceived(event);
     }
+}
+
+bool processRuns(qint64 pid)
+{
+    QFile stat(QStringLiteral("/proc/%1/stat").arg(pid));
+    if (!stat.open(QIODevice::ReadOnly))
+        return false;
+    const QByteArray line = stat.readAll();
+    const qsizetype state = line.lastIndexOf(')') + 2; // "pid (comm) S ..."; comm may hold ')'
+    return state > 1 && state < line.size() && line.at(state) != 'Z' && line.at(state) != 'X';
 }

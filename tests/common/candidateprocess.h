@@ -51,3 +51,8 @@ private:
     QJsonObject m_leader;
     QList<QJsonObject> m_events;
 };
+
+//! Whether process \a pid runs: it exists and is not a zombie (a dead orphan may never be
+//! reaped in a container, and a zombie still answers kill(pid, 0)). For a candidate's child.
+bool processRuns(qint64 pid);
+
