@@ -3,6 +3,8 @@
 #include <QtNetwork/QTcpServer>
 #include <QtNetwork/QHostAddress>
 
+#include <optional>
+
 namespace Monitor {
 
 namespace {
@@ -19,9 +21,15 @@ QString causeLabel(Conclave::Handover::Cause cause)
     return Conclave::causeName(cause).replace(QLatin1Char(' '), QLatin1Char('_')); // "lease_expired"
 }
 
-void family(QString &out, const char *name, const char *type, const char *help)
+void family(QString &out, const char *name, const char *type, const QString &help)
 {
-    out += QStringLiteral("# HELP %1 %2\n# TYPE %1 %3\n").arg(QLatin1String(name), QLatin1String(help), QLatin1String(type));
+    out += QStringLiteral("# HELP %1 %2\n# TYPE %1 %3\n").arg(QLatin1String(name), help, QLatin1String(type));
+}
+
+//! Whole numbers as such (a fencing token is exact up to 2^53), else three decimals.
+QString number(double value)
+{
+    return value == double(qint64(value)) ? QString::number(qint64(value)) : QString::number(value, 'f', 3);
 }
 
 } // namespace
@@ -98,48 +106,64 @@ void MetricsExporter::trackLeaders()
         m_directory->setTrackedLeases(leases);
 }
 
+// Prometheus naming: one family per fact, the election in a label, values that change per term
+// (the fencing token) as values, never as labels (a label that changes makes a new series).
 QByteArray MetricsExporter::metrics() const
 {
     const QStringList elections = m_directory->elections();
     QString out;
-    family(out, "conclave_election_has_leader", "gauge", "1 while the election has a leader, else 0.");
-    for (const QString &name : elections)
-        out += QStringLiteral("conclave_election_has_leader{election=%1} %2\n").arg(label(name)).arg(m_directory->leader(name).isValid() ? 1 : 0);
-    family(out, "conclave_election_leader_ready", "gauge",
-           "1 while the election's leader serves (it said it is ready, or does not use readiness), else 0.");
-    for (const QString &name : elections) {
-        const Conclave::LeaderInfo leader = m_directory->leader(name);
-        out += QStringLiteral("conclave_election_leader_ready{election=%1} %2\n").arg(label(name)).arg(leader.isValid() && leader.isReady() ? 1 : 0);
-    }
-    family(out, "conclave_election_candidates", "gauge", "Candidates in the queue, the leader included.");
-    for (const QString &name : elections)
-        out += QStringLiteral("conclave_election_candidates{election=%1} %2\n").arg(label(name)).arg(m_directory->candidates(name).size());
-    family(out, "conclave_election_leader_lease_remaining_seconds", "gauge",
-           "Time left on the leader's lease as last read (counted down between reads); absent until read.");
-    for (const QString &name : elections) {
-        const Conclave::LeaderInfo leader = m_directory->leader(name);
-        const Conclave::LeaseStatus lease = leader.isValid() ? m_directory->leaseStatus(leader.leaseId()) : Conclave::LeaseStatus();
-        if (lease.state == Conclave::LeaseStatus::State::Alive)
-            out += QStringLiteral("conclave_election_leader_lease_remaining_seconds{election=%1} %2\n")
-                           .arg(label(name), QString::number(double(lease.remaining.count()) / 1000.0, 'f', 3));
-    }
-    family(out, "conclave_election_handovers_total", "counter", "Changes of leader seen since this exporter started, by cause.");
+    auto perElection = [&](const char *name, const char *type, const QString &help, auto value) {
+        family(out, name, type, help);
+        for (const QString &election : elections)
+            if (const std::optional<double> v = value(election))
+                out += QStringLiteral("%1{election=%2} %3\n").arg(QLatin1String(name), label(election), number(*v));
+    };
+    auto leaderOf = [this](const QString &election) { return m_directory->leader(election); };
+    auto leaseOf = [this, leaderOf](const QString &election) {
+        const Conclave::LeaderInfo leader = leaderOf(election);
+        return leader.isValid() ? m_directory->leaseStatus(leader.leaseId()) : Conclave::LeaseStatus();
+    };
+    perElection("conclave_election_has_leader", "gauge", QStringLiteral("1 while the election has a leader, else 0."),
+                [&](const QString &e) -> std::optional<double> { return leaderOf(e).isValid() ? 1 : 0; });
+    perElection("conclave_election_leader_ready", "gauge",
+                QStringLiteral("1 while the election's leader serves (it said it is ready, or does not use readiness), else 0."),
+                [&](const QString &e) -> std::optional<double> { return leaderOf(e).isValid() && leaderOf(e).isReady() ? 1 : 0; });
+    perElection("conclave_election_candidates", "gauge", QStringLiteral("Candidates in the queue, the leader included."),
+                [&](const QString &e) -> std::optional<double> { return double(m_directory->candidates(e).size()); });
+    perElection("conclave_election_leader_fencing_token", "gauge",
+                QStringLiteral("The leader's fencing token (create revision of its key); absent without a leader."),
+                [&](const QString &e) -> std::optional<double> {
+                    const Conclave::LeaderInfo leader = leaderOf(e);
+                    return leader.isValid() ? std::optional<double>(double(leader.fencingToken())) : std::nullopt;
+                });
+    perElection("conclave_election_leader_lease_remaining_seconds", "gauge",
+                QStringLiteral("Time left on the leader's lease as last read (counted down between reads); absent until read."),
+                [&](const QString &e) -> std::optional<double> {
+                    const Conclave::LeaseStatus lease = leaseOf(e);
+                    return lease.state == Conclave::LeaseStatus::State::Alive ? std::optional<double>(double(lease.remaining.count()) / 1000.0) : std::nullopt;
+                });
+    perElection("conclave_election_leader_lease_ttl_seconds", "gauge",
+                QStringLiteral("The TTL the leader's lease was granted with; absent until read."),
+                [&](const QString &e) -> std::optional<double> {
+                    const Conclave::LeaseStatus lease = leaseOf(e);
+                    return lease.state == Conclave::LeaseStatus::State::Alive ? std::optional<double>(double(lease.grantedTtl.count())) : std::nullopt;
+                });
+    perElection("conclave_election_flapping", "gauge",
+                QStringLiteral("1 while the election had %1 or more handovers within %2 s.").arg(m_rules.flap.handovers).arg(m_rules.flap.seconds),
+                [&](const QString &e) -> std::optional<double> { return Monitor::isFlapping(*m_directory, e, m_rules.flap) ? 1 : 0; });
+    family(out, "conclave_election_handovers_total", "counter", QStringLiteral("Changes of leader seen since this exporter started, by cause."));
     for (const QString &name : elections) {
         const QMap<QString, qint64> causes = m_handovers.value(name);
         for (auto it = causes.cbegin(); it != causes.cend(); ++it)
             out += QStringLiteral("conclave_election_handovers_total{election=%1,cause=%2} %3\n").arg(label(name), label(it.key())).arg(it.value());
     }
-    family(out, "conclave_election_flapping", "gauge",
-           qPrintable(QStringLiteral("1 while the election had %1 or more handovers within %2 s.").arg(m_rules.flap.handovers).arg(m_rules.flap.seconds)));
+    family(out, "conclave_election_leader_info", "gauge", QStringLiteral("The current leader's id (value 1); absent without a leader."));
     for (const QString &name : elections)
-        out += QStringLiteral("conclave_election_flapping{election=%1} %2\n").arg(label(name)).arg(Monitor::isFlapping(*m_directory, name, m_rules.flap) ? 1 : 0);
-    family(out, "conclave_election_leader_info", "gauge", "The current leader and its fencing token (value 1).");
-    for (const QString &name : elections) {
-        const Conclave::LeaderInfo leader = m_directory->leader(name);
-        if (leader.isValid())
-            out += QStringLiteral("conclave_election_leader_info{election=%1,leader=%2,fencing=\"%3\"} 1\n")
-                           .arg(label(name), label(leader.id())).arg(leader.fencingToken());
-    }
+        if (const Conclave::LeaderInfo leader = leaderOf(name); leader.isValid())
+            out += QStringLiteral("conclave_election_leader_info{election=%1,leader=%2} 1\n").arg(label(name), label(leader.id()));
+    family(out, "conclave_monitor_stale", "gauge",
+           QStringLiteral("1 while this exporter's view is stale (etcd not answering, or the elections being listed again), else 0."));
+    out += QStringLiteral("conclave_monitor_stale %1\n").arg(staleness().isEmpty() ? 0 : 1);
     return out.toUtf8();
 }
 

@@ -288,6 +288,7 @@ void tst_Candidate::metricsAndProbes()
     QVERIFY2(body.contains("# TYPE conclave_leader_transitions_total counter"), body.constData());
     const qint64 token = qint64(events(*p1, u"role"_s).last().value(u"fencing"_s).toDouble());
     QVERIFY2(body.contains("conclave_fencing_token" + labels1 + ' ' + QByteArray::number(token) + '\n'), body.constData());
+    QVERIFY2(body.contains("conclave_lease_ttl_seconds" + labels1 + " 3\n"), body.constData()); // start() gives --ttl 3
     QVERIFY(body.contains("conclave_lease_last_renewal_timestamp_seconds" + labels1 + ' '));
     QVERIFY(!body.contains("conclave_lease_last_renewal_timestamp_seconds" + labels1 + " 0\n"));
     get(base1.resolved(QUrl(u"/leader"_s)), &status);

@@ -262,11 +262,16 @@ void tst_MonitorCli::serveMetrics()
     QByteArray body = get(u"/metrics"_s);
     QVERIFY2(body.contains("conclave_election_candidates" + e + "} 2\n"), body.constData());
     QVERIFY2(body.contains("conclave_election_leader_ready" + e + "} 1\n"), body.constData());
-    QVERIFY2(body.contains("conclave_election_leader_info" + e + ",leader=\"one\",fencing=\""
-                           + QByteArray::number(m_electors[0]->fencingToken()) + "\"} 1\n"), body.constData());
+    QVERIFY2(body.contains("conclave_election_leader_info" + e + ",leader=\"one\"} 1\n"), body.constData());
+    QVERIFY2(body.contains("conclave_election_leader_fencing_token" + e + "} " + QByteArray::number(m_electors[0]->fencingToken()) + "\n"),
+             body.constData());
+    QVERIFY2(!body.contains("fencing=") && !body.contains("token=\""), "no per-term value in a label");
+    QVERIFY2(body.contains("conclave_monitor_stale 0\n"), body.constData());
     QVERIFY2(body.contains("conclave_election_flapping" + e + "} 0\n"), body.constData());
     QVERIFY(body.contains("# TYPE conclave_election_handovers_total counter"));
     QTRY_VERIFY_WITH_TIMEOUT(get(u"/metrics"_s).contains("conclave_election_leader_lease_remaining_seconds" + e + "} "), TestWaitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(get(u"/metrics"_s).contains("conclave_election_leader_lease_ttl_seconds" + e + "} "
+                                                         + QByteArray::number(qint64(m_electors[0]->ttl().count())) + "\n"), TestWaitMs);
     get(u"/healthz"_s);
     QCOMPARE(status, 200);
 
@@ -296,6 +301,9 @@ void tst_MonitorCli::serveMetrics()
     QVERIFY(QTest::qWaitFor([&] { return health->isFinished(); }, TestWaitMs));
     QCOMPARE(health->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 503);
     QVERIFY(health->readAll().startsWith("stale: "));
+    std::unique_ptr<QNetworkReply> awayMetrics(nam.get(QNetworkRequest(QUrl(u"http://127.0.0.1:%1/metrics"_s.arg(am.captured(1))))));
+    QVERIFY(QTest::qWaitFor([&] { return awayMetrics->isFinished(); }, TestWaitMs));
+    QVERIFY(awayMetrics->readAll().contains("conclave_monitor_stale 1\n"));
     away.terminate();
     QVERIFY(QTest::qWaitFor([&] { return away.state() == QProcess::NotRunning; }, TestWaitMs));
     QCOMPARE(away.exitCode(), 0);

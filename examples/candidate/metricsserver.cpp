@@ -83,6 +83,9 @@ QByteArray MetricsServer::metrics() const
     out += QStringLiteral("conclave_lease_last_renewal_timestamp_seconds%1 %2\n")
                    .arg(labels, renewed.isValid() ? QString::number(double(renewed.toMSecsSinceEpoch()) / 1000.0, 'f', 3)
                                                   : QStringLiteral("0"));
+    out += QStringLiteral("# HELP conclave_lease_ttl_seconds The TTL this candidate's lease is granted with.\n"
+                          "# TYPE conclave_lease_ttl_seconds gauge\n");
+    out += QStringLiteral("conclave_lease_ttl_seconds%1 %2\n").arg(labels).arg(qint64(m_elector->ttl().count()));
     out += QStringLiteral("# HELP conclave_is_ready 1 while this candidate leads and serves (ready in this term), else 0.\n"
                           "# TYPE conclave_is_ready gauge\n");
     out += QStringLiteral("conclave_is_ready%1 %2\n").arg(labels).arg(m_elector->isLeader() && m_elector->isReady() ? 1 : 0);
