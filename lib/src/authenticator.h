@@ -23,6 +23,7 @@ public:
 
     void setCredentials(const QString &user, const QString &password);
     QString user() const { return m_user; }
+    QString password() const { return m_password; }
     bool hasCredentials() const { return !m_user.isEmpty(); }
     //! The token to send (empty: none needed, or not known yet).
     QByteArray token() const { return m_token; }

@@ -5,6 +5,8 @@
 #include "logging.h"
 #include "watchhub.h"
 
+#include <algorithm>
+
 #include <QtNetwork/QNetworkAccessManager>
 
 namespace Conclave {
@@ -298,6 +300,16 @@ void Client::setEndpoints(const QList<QUrl> &endpoints)
     d->authenticator.reset();
     Q_EMIT endpointsChanged(endpoints);
     Q_EMIT currentEndpointChanged(endpoints.first());
+}
+
+void ClientPrivate::configureLike(Client *other, const QList<QUrl> &endpoints, std::chrono::milliseconds maxTimeout) const
+{
+    other->setEndpoints(endpoints);
+    if (authenticator.hasCredentials())
+        other->setCredentials(authenticator.user(), authenticator.password());
+    if (hasSsl)
+        other->setSslConfiguration(ssl);
+    other->setRequestTimeout(std::min(requestTimeout, maxTimeout));
 }
 
 QUrl Client::currentEndpoint() const

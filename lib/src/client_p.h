@@ -61,6 +61,13 @@ public:
      */
     void connectionsSuspect(const QString &why);
 
+    /*!
+     * Makes \a other reach \a endpoints the way this Client reaches its own: the same
+     * credentials, TLS configuration and request timeout (capped at \a maxTimeout). Its own
+     * connections and token: a member of a cluster using simple tokens accepts only its own.
+     */
+    void configureLike(Client *other, const QList<QUrl> &endpoints, std::chrono::milliseconds maxTimeout) const;
+
     //! \a dependent (an upper layer's object holding calls of this Client: the lease sessions)
     //! is deleted when the Client is, before the transport goes.
     void deleteBeforeTransport(QObject *dependent) { dependents.append(dependent); }

@@ -40,6 +40,8 @@ public:
     int size() const { return int(m_members.size()); }
     QList<QUrl> endpoints() const;
     QUrl endpoint(int member = 0) const;
+    //! The member's --name (it changes with every restart of the whole cluster).
+    QString memberName(int member) const { return m_members.at(size_t(member)).name; }
 
     //! SIGTERM and wait; SIGKILL after StopGraceMs (etcd 3.5.30 holds open watches ~7 s).
     bool stop(int member);
