@@ -4,6 +4,7 @@
 
 #include "auditlog.h"
 
+#include "etcdmembers.h"
 #include "mainwindow.h"
 #include "snapshot.h"
 
@@ -85,10 +86,57 @@ QString load(Conclave::ElectionDirectory &dir, int timeoutMs, bool withLeases)
     return error;
 }
 
+bool loadCluster(Conclave::ClusterStatus &cluster, int timeoutMs)
+{
+    QEventLoop loop;
+    QObject::connect(&cluster, &Conclave::ClusterStatus::updated, &loop, [&] { loop.exit(0); });
+    QTimer::singleShot(timeoutMs, &loop, [&] { loop.exit(1); });
+    cluster.start();
+    return cluster.updatedAt().isValid() || loop.exec() == 0;
+}
+
+namespace {
+
+// "etcd: 3 members, raft leader m1" and a line per member.
+QString textMembers(const QJsonObject &snap)
+{
+    const QJsonArray members = snap.value(QLatin1String("members")).toArray();
+    QString leader;
+    for (const QJsonValue &v : members)
+        if (v.toObject().value(QLatin1String("is_leader")).toBool())
+            leader = v.toObject().value(QLatin1String("name")).toString();
+    const QString state = snap.value(QLatin1String("etcd_leader")).toString();
+    QString out = QStringLiteral("etcd: %1 member%2, %3\n").arg(members.size()).arg(members.size() == 1 ? QString() : QStringLiteral("s"))
+                          .arg(!leader.isEmpty() ? QStringLiteral("raft leader ") + leader
+                                                 : state == QLatin1String("no_leader") ? QStringLiteral("NO RAFT LEADER")
+                                                                                       : QStringLiteral("raft leader unknown"));
+    for (const QJsonValue &v : members) {
+        const QJsonObject m = v.toObject();
+        out += QStringLiteral("  %1 %2  %3").arg(m.value(QLatin1String("name")).toString(), -10)
+                       .arg(m.value(QLatin1String("endpoint")).toString(), m.value(QLatin1String("reachable")).toBool() ? QStringLiteral("up") : QStringLiteral("DOWN"));
+        if (!m.value(QLatin1String("version")).isNull())
+            out += QStringLiteral("  %1").arg(m.value(QLatin1String("version")).toString());
+        if (m.value(QLatin1String("is_leader")).toBool())
+            out += QStringLiteral("  leader");
+        if (!m.value(QLatin1String("db_size")).isNull())
+            out += QStringLiteral("  db %1").arg(formatBytes(m.value(QLatin1String("db_size")).toInteger()));
+        if (!m.value(QLatin1String("raft_term")).isNull())
+            out += QStringLiteral("  term %1").arg(m.value(QLatin1String("raft_term")).toInteger());
+        if (!m.value(QLatin1String("problem")).isNull())
+            out += QStringLiteral("  (%1)").arg(m.value(QLatin1String("problem")).toString());
+        out += QLatin1Char('\n');
+    }
+    return out;
+}
+
+} // namespace
+
 QString textSnapshot(const QJsonObject &snap)
 {
     QString out = QStringLiteral("revision %1, etcd %2\n").arg(snap.value(QLatin1String("revision")).toInteger())
                           .arg(snap.value(QLatin1String("etcd_version")).toString());
+    if (snap.contains(QLatin1String("members")))
+        out += textMembers(snap);
     for (const QJsonValue &e : snap.value(QLatin1String("elections")).toArray()) {
         const QJsonObject o = e.toObject();
         out += QStringLiteral("%1  [%2]\n").arg(o.value(QLatin1String("name")).toString(),
@@ -107,9 +155,11 @@ QString textSnapshot(const QJsonObject &snap)
 }
 
 int runOnce(const Conclave::ElectionDirectory &dir, bool json, const QList<Conclave::Handover> &history,
-            const HealthRules &rules)
+            const HealthRules &rules, const Conclave::ClusterStatus *cluster)
 {
-    const QJsonObject snap = json ? snapshot(dir, history, rules) : snapshot(dir, rules);
+    QJsonObject snap = json ? snapshot(dir, history, rules) : snapshot(dir, rules);
+    if (cluster)
+        addClusterTo(&snap, *cluster);
     const QByteArray out = json ? QJsonDocument(snap).toJson(QJsonDocument::Indented)
                                 : textSnapshot(snap).toUtf8();
     std::fwrite(out.constData(), 1, size_t(out.size()), stdout);

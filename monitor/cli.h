@@ -6,6 +6,7 @@
 
 #include "electionhealth.h"
 
+#include <conclave/clusterstatus.h>
 #include <conclave/electiondirectory.h>
 
 #include <QtCore/QJsonObject>
@@ -27,9 +28,11 @@ int fail(const QString &message, int code = 1);
  * every candidate's lease; at most \a timeoutMs. Returns why it could not, empty on success.
  */
 QString load(Conclave::ElectionDirectory &dir, int timeoutMs, bool withLeases);
-//! One snapshot of a loaded directory on stdout, as text or JSON.
+//! Starts \a cluster and waits for its first reading, at most \a timeoutMs; false if none came.
+bool loadCluster(Conclave::ClusterStatus &cluster, int timeoutMs);
+//! One snapshot of a loaded directory on stdout, as text or JSON (with \a cluster's members if given).
 int runOnce(const Conclave::ElectionDirectory &dir, bool json, const QList<Conclave::Handover> &history = {},
-            const HealthRules &rules = {});
+            const HealthRules &rules = {}, const Conclave::ClusterStatus *cluster = nullptr);
 //! Resigns the leader of \a election (guarded) and reports the next leader. The outcome of an
 //! attempt is appended to \a audit (\a entry gives the cluster).
 int runResign(Conclave::ElectionDirectory &dir, const QString &election, int timeoutS, AuditLog *audit,

@@ -11,6 +11,7 @@
 #include "monitorsettings.h"
 
 #include <conclave/client.h>
+#include <conclave/clusterstatus.h>
 #include <conclave/conclave_version.h>
 #include <conclave/electiondirectory.h>
 
@@ -202,12 +203,13 @@ std::optional<Options> readOptions(const QCommandLineParser &p, QString *problem
 int signalPipe[2];
 
 // The exporter: serves from the start (/healthz says 503 until the first listing), until a signal.
-int serveMetrics(QCoreApplication &app, Conclave::ElectionDirectory &dir, const Options &o)
+int serveMetrics(QCoreApplication &app, Conclave::Client &client, Conclave::ElectionDirectory &dir, const Options &o)
 {
     Monitor::HistoryStore history(Monitor::HistoryStore::fileFor(o.connection.endpoints(), o.prefix));
     history.load();
     history.record(&dir);
-    Monitor::MetricsExporter exporter(&dir, o.rules);
+    Conclave::ClusterStatus cluster(&client);
+    Monitor::MetricsExporter exporter(&dir, o.rules, &cluster);
     QString problem;
     if (!exporter.listen(o.serveMetrics, &problem))
         return fail(problem, 2);
@@ -222,6 +224,7 @@ int serveMetrics(QCoreApplication &app, Conclave::ElectionDirectory &dir, const 
         app.quit();
     });
     dir.start();
+    cluster.start();
     const QString host = o.serveMetrics.left(o.serveMetrics.lastIndexOf(QLatin1Char(':')));
     std::printf("serving metrics on http://%s:%u/metrics\n", qPrintable(host), unsigned(exporter.port()));
     std::fflush(stdout);
@@ -244,14 +247,17 @@ int runHeadless(int argc, char **argv, Options o)
     Conclave::ElectionDirectory dir(&client);
     dir.setPrefix(o.prefix);
     if (!o.serveMetrics.isEmpty())
-        return serveMetrics(app, dir, o);
+        return serveMetrics(app, client, dir, o);
     const QString error = Monitor::Cli::load(dir, o.timeoutS * 1000, o.once);
     if (!error.isEmpty())
         return fail(QStringLiteral("cannot read elections from %1: %2").arg(o.connection.endpoints(), error));
     if (o.once) {
+        // The members are read at once too; what could not be read by the deadline is said in them.
+        Conclave::ClusterStatus cluster(&client);
+        Monitor::Cli::loadCluster(cluster, o.timeoutS * 1000);
         Monitor::HistoryStore history(Monitor::HistoryStore::fileFor(o.connection.endpoints(), o.prefix));
         history.load();
-        return Monitor::Cli::runOnce(dir, o.json, history.handovers(), o.rules);
+        return Monitor::Cli::runOnce(dir, o.json, history.handovers(), o.rules, &cluster);
     }
     Monitor::AuditLog audit(o.auditLog.isEmpty() ? Monitor::AuditLog::defaultFile() : o.auditLog);
     Monitor::AuditEntry entry;

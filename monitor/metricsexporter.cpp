@@ -1,5 +1,7 @@
 #include "metricsexporter.h"
 
+#include "etcdmembers.h"
+
 #include <QtNetwork/QTcpServer>
 #include <QtNetwork/QHostAddress>
 
@@ -34,9 +36,11 @@ QString number(double value)
 
 } // namespace
 
-MetricsExporter::MetricsExporter(Conclave::ElectionDirectory *directory, const HealthRules &rules, QObject *parent)
+MetricsExporter::MetricsExporter(Conclave::ElectionDirectory *directory, const HealthRules &rules, Conclave::ClusterStatus *cluster,
+                                 QObject *parent)
     : QObject(parent)
     , m_directory(directory)
+    , m_cluster(cluster)
     , m_rules(rules)
 {
     connect(directory, &Conclave::ElectionDirectory::handoverRecorded, this, &MetricsExporter::onHandover);
@@ -164,7 +168,41 @@ QByteArray MetricsExporter::metrics() const
     family(out, "conclave_monitor_stale", "gauge",
            QStringLiteral("1 while this exporter's view is stale (etcd not answering, or the elections being listed again), else 0."));
     out += QStringLiteral("conclave_monitor_stale %1\n").arg(staleness().isEmpty() ? 0 : 1);
+    if (m_cluster)
+        addMembers(out);
     return out.toUtf8();
+}
+
+// The etcd members, labelled by name (or endpoint before they are listed). A number that may
+// not be read (a read-only user on some etcd versions) is absent, not 0.
+void MetricsExporter::addMembers(QString &out) const
+{
+    const QList<Conclave::MemberStatus> members = m_cluster->members();
+    const Conclave::ClusterStatus::LeaderState state = m_cluster->leaderState();
+    auto perMember = [&](const char *name, const char *type, const QString &help, auto value) {
+        family(out, name, type, help);
+        for (const Conclave::MemberStatus &m : members)
+            if (const std::optional<double> v = value(m))
+                out += QStringLiteral("%1{member=%2} %3\n").arg(QLatin1String(name), label(memberLabel(m)), number(*v));
+    };
+    family(out, "conclave_etcd_member_info", "gauge", QStringLiteral("An etcd member, its client endpoint and version (value 1)."));
+    for (const Conclave::MemberStatus &m : members)
+        out += QStringLiteral("conclave_etcd_member_info{member=%1,endpoint=%2,version=%3} 1\n")
+                       .arg(label(memberLabel(m)), label(m.endpoint.toString()), label(m.version));
+    perMember("conclave_etcd_member_up", "gauge", QStringLiteral("1 while the member answers at its client endpoint, else 0."),
+              [](const Conclave::MemberStatus &m) -> std::optional<double> { return m.reachable ? 1 : 0; });
+    perMember("conclave_etcd_member_is_leader", "gauge", QStringLiteral("1 for the raft leader, else 0; absent while unknown."),
+              [&](const Conclave::MemberStatus &m) -> std::optional<double> {
+                  return state == Conclave::ClusterStatus::LeaderState::Unknown ? std::nullopt : std::optional<double>(m.isLeader ? 1 : 0);
+              });
+    perMember("conclave_etcd_member_db_size_bytes", "gauge", QStringLiteral("Size of the member's backend database file; absent while unknown."),
+              [](const Conclave::MemberStatus &m) { return m.dbSize >= 0 ? std::optional<double>(double(m.dbSize)) : std::nullopt; });
+    perMember("conclave_etcd_member_raft_term", "gauge", QStringLiteral("The member's raft term; absent while unknown."),
+              [](const Conclave::MemberStatus &m) { return m.raftTerm >= 0 ? std::optional<double>(double(m.raftTerm)) : std::nullopt; });
+    family(out, "conclave_etcd_has_leader", "gauge",
+           QStringLiteral("1 while the etcd cluster has a raft leader, 0 while it has none; absent while unknown."));
+    if (state != Conclave::ClusterStatus::LeaderState::Unknown)
+        out += QStringLiteral("conclave_etcd_has_leader %1\n").arg(state == Conclave::ClusterStatus::LeaderState::HasLeader ? 1 : 0);
 }
 
 } // namespace Monitor

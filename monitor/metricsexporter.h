@@ -7,6 +7,7 @@
 
 #include "electionhealth.h"
 
+#include <conclave/clusterstatus.h>
 #include <conclave/electiondirectory.h>
 
 #include <QtCore/QDateTime>
@@ -22,7 +23,9 @@ class MetricsExporter : public QObject
 {
     Q_OBJECT
 public:
-    MetricsExporter(Conclave::ElectionDirectory *directory, const HealthRules &rules, QObject *parent = nullptr);
+    //! \a cluster (optional): the etcd members are exported too.
+    MetricsExporter(Conclave::ElectionDirectory *directory, const HealthRules &rules, Conclave::ClusterStatus *cluster = nullptr,
+                    QObject *parent = nullptr);
     //! Listens on "HOST:PORT" (PORT 0: a free one); false with a message if it cannot.
     bool listen(const QString &address, QString *problem);
     quint16 port() const { return m_port; }
@@ -33,8 +36,10 @@ public:
 private:
     void onHandover(const Conclave::Handover &handover);
     void trackLeaders();
+    void addMembers(QString &out) const;
 
     Conclave::ElectionDirectory *m_directory;
+    Conclave::ClusterStatus *m_cluster;
     HealthRules m_rules;
     QHttpServer m_server;
     quint16 m_port = 0;

@@ -28,6 +28,7 @@ private Q_SLOTS:
     void initTestCase();
     void cleanup();
     void onceJson();
+    void membersOfAClusterWithOneDown();
     void notReadyLimitFromTheCommandLine();
     void resignHeadless();
     void transferHeadless();
@@ -138,6 +139,78 @@ void tst_MonitorCli::onceJson()
         QVERIFY(c.value(u"ttl"_s).toInteger() >= 0 && c.value(u"ttl"_s).toInteger() <= 10);
         QVERIFY(c.value(u"value"_s).toString().contains(u"\"conclave\":1"_s));
     }
+}
+
+// The etcd beneath: --once --json lists every member (one of three down: unreachable, with the
+// reason; the others keep a raft leader), the text form says so, and the exporter exports them.
+void tst_MonitorCli::membersOfAClusterWithOneDown()
+{
+    EtcdTestEnv::Options three;
+    three.members = 3;
+    EtcdTestEnv cluster(three);
+    QVERIFY2(cluster.start(), qPrintable(cluster.errorString()));
+    QVERIFY(cluster.kill(2));
+    const QStringList where{u"--endpoints"_s, cluster.endpoint(0).toString(), u"--timeout"_s, u"5"_s};
+    const Run r = run(where + QStringList{u"--once"_s, u"--json"_s});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    const QJsonObject snap = QJsonDocument::fromJson(r.out).object();
+    QCOMPARE(snap.value(u"etcd_leader"_s).toString(), u"has_leader"_s);
+    const QJsonArray members = snap.value(u"members"_s).toArray();
+    QCOMPARE(members.size(), 3);
+    int leaders = 0;
+    for (int i = 0; i < 3; ++i) {
+        const QJsonObject m = members.at(i).toObject();
+        const int index = m.value(u"name"_s).toString() == cluster.memberName(0) ? 0 : m.value(u"name"_s).toString() == cluster.memberName(1) ? 1 : 2;
+        QCOMPARE(m.value(u"name"_s).toString(), cluster.memberName(index));
+        QCOMPARE(m.value(u"endpoint"_s).toString(), cluster.endpoint(index).toString());
+        QCOMPARE(m.value(u"reachable"_s).toBool(), index != 2);
+        leaders += m.value(u"is_leader"_s).toBool() ? 1 : 0;
+        if (index == 2) {
+            QVERIFY(!m.value(u"is_leader"_s).toBool());
+            QVERIFY(m.value(u"db_size"_s).isNull());
+            QVERIFY2(m.value(u"problem"_s).toString().startsWith(u"not reachable at "_s + cluster.endpoint(2).toString()), r.out.constData());
+        } else {
+            QVERIFY2(m.value(u"version"_s).toString().startsWith(u"3."_s), r.out.constData());
+            QVERIFY(m.value(u"db_size"_s).toInteger() > 0);
+            QVERIFY(m.value(u"raft_term"_s).toInteger() >= 1);
+            QVERIFY(m.value(u"problem"_s).isNull());
+        }
+    }
+    QCOMPARE(leaders, 1);
+    QVERIFY2(snap.value(u"etcd_problem"_s).toString().startsWith(cluster.memberName(2) + u": not reachable"_s), r.out.constData());
+
+    const Run text = run(where + QStringList{u"--once"_s});
+    QVERIFY2(text.exitCode == 0, text.err.constData());
+    QVERIFY2(text.out.contains("etcd: 3 members, raft leader m"), text.out.constData());
+    QVERIFY2(text.out.contains(cluster.endpoint(2).toString().toUtf8() + "  DOWN"), text.out.constData());
+
+    QProcess mon;
+    QTemporaryDir data;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(u"XDG_DATA_HOME"_s, data.path()); // its history file
+    mon.setProcessEnvironment(env);
+    mon.start(QStringLiteral(CONCLAVE_MONITOR_BIN), where + QStringList{u"--serve-metrics"_s, u"127.0.0.1:0"_s});
+    QByteArray out;
+    QTRY_VERIFY_WITH_TIMEOUT((out += mon.readAllStandardOutput()).contains('\n'), TestWaitMs);
+    const QRegularExpressionMatch port = QRegularExpression(u"http://127.0.0.1:(\\d+)/metrics"_s).match(QString::fromUtf8(out));
+    QVERIFY2(port.hasMatch(), out.constData());
+    QNetworkAccessManager nam;
+    auto metrics = [&] {
+        std::unique_ptr<QNetworkReply> reply(nam.get(QNetworkRequest(QUrl(u"http://127.0.0.1:%1/metrics"_s.arg(port.captured(1))))));
+        return QTest::qWaitFor([&] { return reply->isFinished(); }, TestWaitMs) ? reply->readAll() : QByteArray();
+    };
+    const QByteArray down = "{member=\"" + cluster.memberName(2).toUtf8() + "\"}";
+    const QByteArray up = "{member=\"" + cluster.memberName(0).toUtf8() + "\"}";
+    QTRY_VERIFY_WITH_TIMEOUT(metrics().contains("conclave_etcd_has_leader 1\n"), TestWaitMs);
+    const QByteArray body = metrics();
+    QVERIFY2(body.contains("conclave_etcd_member_up" + down + " 0\n"), body.constData());
+    QVERIFY2(body.contains("conclave_etcd_member_up" + up + " 1\n"), body.constData());
+    QVERIFY2(body.contains("conclave_etcd_member_db_size_bytes" + up + " "), body.constData());
+    QVERIFY2(!body.contains("conclave_etcd_member_db_size_bytes" + down), body.constData());
+    QVERIFY2(body.contains("conclave_etcd_member_info{member=\"" + cluster.memberName(0).toUtf8() + "\",endpoint=\""
+                           + cluster.endpoint(0).toString().toUtf8() + "\",version=\"3."), body.constData());
+    mon.terminate();
+    QVERIFY(QTest::qWaitFor([&] { return mon.state() == QProcess::NotRunning; }, TestWaitMs));
 }
 
 // --not-ready-limit is the rule for --once as for the window and the exporter: a leader not
