@@ -185,7 +185,7 @@ QVariant CandidateModel::headerData(int section, Qt::Orientation orientation, in
     case DetailsColumn: return tr("Details");
     case LeaseColumn: return tr("Lease");
     case TtlColumn: return tr("TTL");
-    case FencingColumn: return tr("Fencing token");
+    case FencingColumn: return tr("Fencing");
     case JoinedColumn: return tr("Joined");
     }
     return {};

@@ -122,7 +122,7 @@ QVariant MemberModel::text(const Conclave::MemberStatus &m, int column) const
     case RaftColumn: return !m.reachable || !leaderKnown ? QString() : m.isLeader ? QStringLiteral("leader") : QStringLiteral("follower");
     case DbSizeColumn: return formatBytes(m.dbSize);
     case TermColumn: return m.raftTerm >= 0 ? QString::number(m.raftTerm) : QString();
-    case StateColumn: return !m.reachable ? QStringLiteral("down") : m.problem.isEmpty() ? QStringLiteral("ok") : QStringLiteral("partly read");
+    case StateColumn: return !m.reachable ? QStringLiteral("down") : m.problem.isEmpty() ? QStringLiteral("ok") : m.problem;
     }
     return {};
 }

@@ -9,6 +9,8 @@
 #include "connectiondialog.h"
 #include "electionhealth.h"
 #include "electionlistmodel.h"
+#include "etcdmembers.h"
+#include "etcdmembersview.h"
 #include "format.h"
 #include "leadershipchart.h"
 #include "leadershipstripdelegate.h"
@@ -18,6 +20,7 @@
 #include "ttlbardelegate.h"
 
 #include <conclave/client.h>
+#include <conclave/clusterstatus.h>
 #include <conclave/electiondirectory.h>
 #include <conclave/operation.h>
 
@@ -170,8 +173,15 @@ QWidget *MainWindow::buildElectionPane(QWidget *parent)
         updateDetails();
         trackVisibleLeases();
     });
+    // The etcd members under the elections: a few rows, the elections get the room.
+    auto *split = new QSplitter(Qt::Vertical, pane);
+    split->addWidget(m_electionView);
+    m_membersView = new EtcdMembersView(split);
+    split->addWidget(m_membersView);
+    split->setStretchFactor(0, 3);
+    split->setStretchFactor(1, 1);
     layout->addWidget(m_filter);
-    layout->addWidget(m_electionView, 1);
+    layout->addWidget(split, 1);
     return pane;
 }
 
@@ -237,6 +247,7 @@ void MainWindow::buildViews()
     m_anomalies->setStyleSheet(QStringLiteral("color: %1").arg(errorColor(palette())));
     m_candidateView = makeTable(detail);
     m_candidateView->setObjectName(QStringLiteral("candidates"));
+    m_candidateView->horizontalHeader()->setStretchLastSection(false); // a stretched last column keeps its width when room is short
     m_candidateView->setItemDelegateForColumn(CandidateModel::TtlColumn, new TtlBarDelegate(m_candidateView));
     m_candidateView->setContextMenuPolicy(Qt::CustomContextMenu);
     connect(m_candidateView, &QWidget::customContextMenuRequested, this, &MainWindow::showCandidateMenu);
@@ -252,7 +263,7 @@ void MainWindow::buildViews()
     // (attributes or raw value) is the one that can be cut.
     horizontal->setStretchFactor(0, 3);
     horizontal->setStretchFactor(1, 2);
-    horizontal->setSizes({860, 580});
+    horizontal->setSizes({740, 700});
     vertical->setStretchFactor(0, 3);
     vertical->setStretchFactor(1, 2);
     setCentralWidget(vertical);
@@ -292,6 +303,7 @@ void MainWindow::connectTo(const Conclave::ConnectionSettings &settings)
     delete m_candidateModel;
     delete m_timelineModel;
     delete m_directory;
+    delete m_cluster;
     m_client = std::make_unique<Conclave::Client>();
     m_lastError.clear();
     m_completeSignalled = false;
@@ -303,6 +315,9 @@ void MainWindow::connectTo(const Conclave::ConnectionSettings &settings)
     m_options.connection = settings;
     m_directory = new Conclave::ElectionDirectory(m_client.get(), this);
     m_directory->setPrefix(m_options.prefix);
+    m_cluster = new Conclave::ClusterStatus(m_client.get(), this);
+    m_membersView->setCluster(m_cluster);
+    connect(m_cluster, &Conclave::ClusterStatus::updated, this, &MainWindow::updateStatus);
     delete m_history;
     m_history = new HistoryStore(HistoryStore::fileFor(settings.endpoints(), m_options.prefix), this);
     m_history->load();
@@ -313,8 +328,10 @@ void MainWindow::connectTo(const Conclave::ConnectionSettings &settings)
     m_strip->setSources(m_directory, m_history);
     setModels();
     followDirectory();
-    if (m_lastError.isEmpty())
+    if (m_lastError.isEmpty()) {
         m_directory->start();
+        m_cluster->start();
+    }
     updateActions();
     updateDetails();
     updateStatus();
@@ -335,22 +352,46 @@ void MainWindow::setModels()
     m_electionView->setColumnWidth(ElectionListModel::NameColumn, 200);
     const QFontMetrics fm = m_electionView->fontMetrics();
     // Wide enough for the longest status with its icon, the TTL text, the headers.
-    m_electionView->setColumnWidth(ElectionListModel::StatusColumn, fm.horizontalAdvance(statusName(Status::LeaseLow)) + 36);
-    m_electionView->setColumnWidth(ElectionListModel::LeaderColumn, 100);
-    m_electionView->setColumnWidth(ElectionListModel::CandidatesColumn, fm.horizontalAdvance(tr("Candidates")) + 24);
-    m_electionView->setColumnWidth(ElectionListModel::LeaderTtlColumn, fm.horizontalAdvance(QStringLiteral("10.0 s of 10 s")) + 16);
-    m_electionView->setColumnWidth(ElectionListModel::InOfficeColumn, fm.horizontalAdvance(QStringLiteral("≥ 59 min 59 s")) + 12);
-    m_candidateView->setColumnWidth(CandidateModel::TtlColumn, 140);
+    // … and never narrower than the header with its sort indicator.
+    auto fit = [this](int column, int width) {
+        m_electionView->setColumnWidth(column, qMax(width, m_electionView->horizontalHeader()->sectionSizeHint(column)));
+    };
+    fit(ElectionListModel::StatusColumn, fm.horizontalAdvance(statusName(Status::LeaseLow)) + 36);
+    fit(ElectionListModel::LeaderColumn, 100);
+    fit(ElectionListModel::CandidatesColumn, 0);
+    fit(ElectionListModel::LeaderTtlColumn, fm.horizontalAdvance(QStringLiteral("10.0 s of 10 s")) + 16);
+    fit(ElectionListModel::InOfficeColumn, fm.horizontalAdvance(QStringLiteral("≥ 59 min 59 s")) + 12);
+    m_candidateView->setColumnWidth(CandidateModel::TtlColumn, 120);
     m_timelineView->setColumnWidth(TimelineModel::TimeColumn, 190);
     m_timelineView->setColumnWidth(TimelineModel::ElectionColumn, 220);
     connect(m_candidateModel, &QAbstractItemModel::modelReset, this, [this] {
         if (m_candidateModel->rowCount() > 0)
             m_candidateView->selectRow(0);
-        m_candidateView->resizeColumnsToContents();
-        m_candidateView->setColumnWidth(CandidateModel::TtlColumn, qMax(140, m_candidateView->columnWidth(CandidateModel::TtlColumn)));
+        fitCandidateColumns(true);
     });
+    connect(m_candidateModel, &QAbstractItemModel::dataChanged, this, [this] { fitCandidateColumns(false); });
     // A listing inserts hundreds of rows one by one: lay out once, after the burst.
     connect(m_electionModel, &QAbstractItemModel::rowsInserted, &m_relayout, qOverload<>(&QTimer::start));
+}
+
+// Address and Details show only when some candidate has one: empty columns would push the
+// fencing token and the join time out of view.
+// Widths are fitted when the election changes or a column appears, not on every update (the
+// user may have dragged them).
+void MainWindow::fitCandidateColumns(bool always)
+{
+    bool changed = always;
+    for (const int column : {int(CandidateModel::AddressColumn), int(CandidateModel::DetailsColumn)}) {
+        bool any = false;
+        for (int row = 0; row < m_candidateModel->rowCount() && !any; ++row)
+            any = !m_candidateModel->index(row, column).data().toString().isEmpty();
+        changed = changed || m_candidateView->isColumnHidden(column) == any;
+        m_candidateView->setColumnHidden(column, !any);
+    }
+    if (!changed)
+        return;
+    m_candidateView->resizeColumnsToContents();
+    m_candidateView->setColumnWidth(CandidateModel::TtlColumn, qMax(120, m_candidateView->columnWidth(CandidateModel::TtlColumn)));
 }
 
 void MainWindow::followDirectory()
@@ -375,13 +416,17 @@ void MainWindow::followDirectory()
         m_lastError = message;
         updateStatus();
     });
-    connect(m_directory, &Dir::leasesUpdated, this, [this] {
-        updateDetails();
+    auto signalComplete = [this] {
         if (!m_completeSignalled && isDataComplete()) {
             m_completeSignalled = true;
             Q_EMIT dataComplete();
         }
+    };
+    connect(m_directory, &Dir::leasesUpdated, this, [this, signalComplete] {
+        updateDetails();
+        signalComplete();
     });
+    connect(m_cluster, &Conclave::ClusterStatus::updated, this, signalComplete);
 }
 
 void MainWindow::tick()
@@ -426,6 +471,8 @@ void MainWindow::trackVisibleLeases()
 bool MainWindow::isDataComplete() const
 {
     if (!m_directory || !m_directory->isSynced() || !m_directory->isConnected())
+        return false;
+    if (m_cluster && !m_cluster->updatedAt().isValid())
         return false;
     const QSet<qint64> tracked = m_directory->trackedLeases();
     for (const qint64 lease : tracked)
@@ -537,13 +584,17 @@ void MainWindow::updateStatus()
     parts << tr("revision %1").arg(m_directory->revision());
     parts << (m_directory->lastUpdate().isValid() ? tr("updated %1 ago").arg(age(m_directory->lastUpdate()))
                                                   : tr("no answer yet"));
-    parts << tr("%n election(s)", nullptr, int(m_directory->elections().size()));
+    const int elections = int(m_directory->elections().size());
+    parts << (elections == 1 ? tr("1 election") : tr("%1 elections").arg(elections));
+    if (const QString warning = m_cluster ? clusterWarning(*m_cluster) : QString(); !warning.isEmpty())
+        parts << QStringLiteral("⚠ ") + warning;
     if (isReadOnly())
         parts << tr("read-only (%1)").arg(m_readOnlyReason);
     if (!live && !m_lastError.isEmpty() && m_directory->isRunning())
         parts << m_lastError;
     m_status->setText(parts.join(QStringLiteral(" · ")));
-    m_status->setStyleSheet(live ? QString() : QStringLiteral("color: %1").arg(errorColor(palette())));
+    const bool etcdWell = !m_cluster || clusterWarning(*m_cluster).isEmpty();
+    m_status->setStyleSheet(live && etcdWell ? QString() : QStringLiteral("color: %1").arg(errorColor(palette())));
     const QMap<Status, int> counts = statusCounts();
     QStringList shown;
     for (const Status s : AllStatuses)

@@ -2,6 +2,7 @@
 
 #include "electionhealth.h"
 
+#include <conclave/clusterstatus.h>
 #include <conclave/connectionsettings.h>
 
 #include <QtCore/QMap>
@@ -37,6 +38,7 @@ class AuditLog;
 class AuditView;
 class CandidateModel;
 class ElectionListModel;
+class EtcdMembersView;
 class HistoryStore;
 class LeadershipChart;
 class LeadershipStripDelegate;
@@ -67,6 +69,8 @@ public:
     ~MainWindow() override;
 
     Conclave::ElectionDirectory *directory() const { return m_directory; }
+    Conclave::ClusterStatus *cluster() const { return m_cluster; }
+    EtcdMembersView *membersView() const { return m_membersView; }
     Conclave::Client *client() const { return m_client.get(); }
     ElectionListModel *electionModel() const { return m_electionModel; }
     CandidateModel *candidateModel() const { return m_candidateModel; }
@@ -121,6 +125,7 @@ private:
     void connectTo(const Conclave::ConnectionSettings &settings);
     void setModels();
     void followDirectory();
+    void fitCandidateColumns(bool always);
     void tick();
     void updateActions();
     void updateStatus();
@@ -134,6 +139,8 @@ private:
     AdminActions *const m_admin;
     std::unique_ptr<Conclave::Client> m_client;
     QPointer<Conclave::ElectionDirectory> m_directory;
+    QPointer<Conclave::ClusterStatus> m_cluster;
+    EtcdMembersView *m_membersView = nullptr;
     ElectionListModel *m_electionModel = nullptr;
     QSortFilterProxyModel *m_electionProxy = nullptr;
     CandidateModel *m_candidateModel = nullptr;

@@ -8,6 +8,7 @@
 #include "auditview.h"
 #include "candidatemodel.h"
 #include "electionlistmodel.h"
+#include "etcdmembersview.h"
 #include "leadershipchart.h"
 #include "leadershipstripdelegate.h"
 #include "mainwindow.h"
@@ -33,6 +34,8 @@
 #include <QtWidgets/QApplication>
 #include <QtWidgets/QMessageBox>
 #include <QtWidgets/QPushButton>
+#include <QtWidgets/QHeaderView>
+#include <QtWidgets/QScrollBar>
 #include <QtWidgets/QTableView>
 #include <QtWidgets/QToolBar>
 
@@ -54,6 +57,7 @@ private Q_SLOTS:
     void filterSortAndCount();
     void makeLeaderAndAudit();
     void darkPalette();
+    void etcdMembersBesideTheElections();
 
 private:
     MainWindow::Options options(const EtcdTestEnv &etcd, const QString &prefix) const
@@ -571,6 +575,85 @@ void tst_MainWindow::darkPalette()
                 QVERIFY(statusTint(s, dark).lightness() < 128);
     }
     QApplication::setPalette(original);
+}
+
+
+
+
+// The etcd cluster beside the elections: a 3-member cluster with one member down shows every
+// member, the down one as such, and a warning in the view and the status bar. At the default
+// size every column of the elections, the queue and the members is readable without scrolling.
+void tst_MainWindow::etcdMembersBesideTheElections()
+{
+    EtcdTestEnv::Options three;
+    three.members = 3;
+    EtcdTestEnv cluster(three);
+    QVERIFY2(cluster.start(), qPrintable(cluster.errorString()));
+    const QString p; // a cluster of its own: the names as an operator would see them
+    ElectorGroup g;
+    for (const QString &id : {u"billing-1"_s, u"billing-2"_s, u"billing-3"_s}) {
+        Elector *e = g.add(cluster.endpoints(), p + u"billing/scheduler"_s, id, std::chrono::seconds(10));
+        e->setAdvertisedAddress(u"10.100.200.101"_s, 65001);
+        QVERIFY(ElectorGroup::enqueue(e));
+    }
+    QVERIFY(g.join(cluster.endpoints(), p + u"search/indexer"_s, u"search-1"_s, Elector::Role::Leader));
+    QVERIFY(cluster.kill(2));
+
+    MainWindow::Options o;
+    QStringList urls;
+    for (const QUrl &url : cluster.endpoints())
+        urls << url.toString();
+    o.connection.setEndpoints(urls.join(u','));
+    o.prefix = p;
+    MainWindow window(o);
+    window.show(); // the default size, 1440x800
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QCOMPARE(window.size(), QSize(1440, 800));
+    QTRY_VERIFY_WITH_TIMEOUT(window.isDataComplete() && window.electionModel()->rowCount() == 2, TestWaitMs);
+    window.selectElection(p + u"billing/scheduler"_s);
+    QTRY_COMPARE_WITH_TIMEOUT(window.candidateModel()->rowCount(), 3, TestWaitMs);
+
+    EtcdMembersView *members = window.membersView();
+    QTRY_COMPARE_WITH_TIMEOUT(members->table()->model()->rowCount(), 3, TestWaitMs);
+    const QString down = cluster.memberName(2);
+    QTRY_COMPARE_WITH_TIMEOUT(members->warning(), u"⚠ etcd member %1 is down"_s.arg(down), TestWaitMs);
+    QVERIFY2(members->summary().startsWith(u"etcd: 3 members, raft leader m"_s), qPrintable(members->summary()));
+    QTRY_VERIFY_WITH_TIMEOUT(window.statusText().contains(u"etcd member %1 is down"_s.arg(down)), TestWaitMs);
+    QVERIFY2(window.statusText().contains(u" 2 elections "_s), qPrintable(window.statusText()));
+    QAbstractItemModel *rows = members->table()->model();
+    for (int row = 0; row < 3; ++row) {
+        const QString name = rows->index(row, 0).data().toString();
+        QCOMPARE(name, cluster.memberName(row)); // by name
+        QCOMPARE(rows->index(row, 6).data().toString(), row == 2 ? u"down"_s : u"ok"_s);
+    }
+
+    // Readable without scrolling: no horizontal scroll range, every member row in view.
+    QApplication::processEvents();
+    for (QTableView *view : {window.electionView(), window.candidateView(), members->table()}) {
+        QVERIFY2(view->horizontalScrollBar()->maximum() == 0,
+                 qPrintable(view->objectName() + u" scrolls by "_s + QString::number(view->horizontalScrollBar()->maximum())));
+        QAbstractItemModel *m = view->model();
+        for (int column = 0; column + 1 < m->columnCount(); ++column) { // the last one stretches (and elides)
+            if (view->isColumnHidden(column))
+                continue;
+            QVERIFY2(view->columnWidth(column) >= view->horizontalHeader()->sectionSizeHint(column),
+                     qPrintable(u"%1: header %2 needs %3, has %4"_s.arg(view->objectName(), m->headerData(column, Qt::Horizontal).toString())
+                                        .arg(view->horizontalHeader()->sectionSizeHint(column)).arg(view->columnWidth(column))));
+            if (view->itemDelegateForColumn(column)) // drawn (TTL bars, strips): sized on purpose
+                continue;
+            for (int row = 0; row < m->rowCount(); ++row) {
+                const QModelIndex index = m->index(row, column);
+                const QString text = index.data().toString();
+                const QVariant font = index.data(Qt::FontRole); // the leader's row is bold
+                const QFontMetrics fm(font.isValid() ? font.value<QFont>() : view->font());
+                QVERIFY2(fm.horizontalAdvance(text) + 6 <= view->columnWidth(column),
+                         qPrintable(view->objectName() + u": \""_s + text + u"\" is cut"_s));
+            }
+        }
+    }
+    QCOMPARE(members->table()->verticalScrollBar()->maximum(), 0);
+    QVERIFY(window.candidateView()->isColumnHidden(CandidateModel::DetailsColumn)); // nobody has details
+    QVERIFY(!window.candidateView()->isColumnHidden(CandidateModel::AddressColumn));
 }
 
 QTEST_MAIN(tst_MainWindow)

@@ -12,6 +12,7 @@
 #include <QtCore/QTimer>
 
 #include <algorithm>
+#include <utility>
 
 namespace Conclave {
 
@@ -192,7 +193,7 @@ void ClusterStatusPrivate::onStatus(int index, GatewayReply *reply)
         return;
     }
     if (reply->error() != Error::NoError) {
-        m.problem = QStringLiteral("not reachable at %1: %2").arg(m.endpoint.toString(), reply->errorString());
+        m.problem = QStringLiteral("not reachable: %1").arg(reply->errorString());
         memberDone();
         return;
     }
@@ -223,7 +224,7 @@ void ClusterStatusPrivate::readVersion(int index, const QString &why)
             m.version = reply->json().value(QLatin1String("etcdserver")).toString();
             m.problem = why;
         } else {
-            m.problem = QStringLiteral("not reachable at %1: %2").arg(m.endpoint.toString(), reply->errorString());
+            m.problem = QStringLiteral("not reachable: %1").arg(reply->errorString());
         }
         memberDone();
     });
@@ -284,6 +285,9 @@ void ClusterStatusPrivate::finish()
             it = memberClients.erase(it);
         }
     }
+    std::stable_sort(next.begin(), next.end(), [](const MemberStatus &a, const MemberStatus &b) {
+        return std::make_pair(a.name, a.endpoint.toString()) < std::make_pair(b.name, b.endpoint.toString());
+    });
     members = next;
     updatedAt = QDateTime::currentDateTimeUtc();
     polling = false;

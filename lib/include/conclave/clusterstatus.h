@@ -73,7 +73,7 @@ public:
     explicit ClusterStatus(Conclave::Client *client, QObject *parent = nullptr);
     ~ClusterStatus() override;
 
-    //! Members in the order etcd lists them (before the first listing: the Client's endpoints).
+    //! Members by name (before the first listing: the Client's endpoints).
     QList<Conclave::MemberStatus> members() const;
     LeaderState leaderState() const;
     //! The raft leader's member id (0 unless HasLeader).
