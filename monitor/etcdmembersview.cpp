@@ -2,6 +2,7 @@
 
 #include "etcdmembers.h"
 #include "statusstyle.h"
+#include "tables.h"
 
 #include <conclave/clusterstatus.h>
 
@@ -16,7 +17,7 @@ EtcdMembersView::EtcdMembersView(QWidget *parent)
     : QWidget(parent)
     , m_summary(new QLabel(this))
     , m_warning(new QLabel(this))
-    , m_table(new QTableView(this))
+    , m_table(makeTable(this))
 {
     setObjectName(QStringLiteral("etcdMembers"));
     auto *layout = new QVBoxLayout(this);
@@ -27,11 +28,7 @@ EtcdMembersView::EtcdMembersView(QWidget *parent)
     m_warning->setStyleSheet(QStringLiteral("color: %1; font-weight: bold").arg(statusColor(Status::Anomaly).name()));
     m_warning->hide();
     m_table->setObjectName(QStringLiteral("members"));
-    m_table->verticalHeader()->hide();
     m_table->setSelectionMode(QAbstractItemView::NoSelection);
-    m_table->setAlternatingRowColors(true);
-    m_table->setWordWrap(false);
-    m_table->horizontalHeader()->setStretchLastSection(true);
     m_table->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     layout->addWidget(m_summary);
     layout->addWidget(m_warning);

@@ -9,6 +9,7 @@
 #include <QtCore/QLoggingCategory>
 
 #include <algorithm>
+#include <utility>
 
 namespace Monitor {
 
@@ -89,21 +90,53 @@ bool HistoryStore::fromJson(const QJsonObject &o, Conclave::Handover *h)
 
 void HistoryStore::load(int hours)
 {
-    m_handovers.clear();
-    m_byElection.clear();
+    QList<std::pair<Conclave::Handover, quint64>> read;
     const QDateTime since = QDateTime::currentDateTimeUtc().addSecs(-qint64(hours) * 3600);
-    m_skipped = JsonLines::read(m_file, lcHistory(), [this, &since](const QJsonObject &o) {
+    m_skipped = JsonLines::read(m_file, lcHistory(), [&read, &since](const QJsonObject &o) {
         Conclave::Handover h;
         if (!fromJson(o, &h))
             return false;
         if (h.at >= since)
-            m_handovers.append(h);
+            read.append({h, o.value(QLatin1String("cluster")).toString().toULongLong(nullptr, 16)});
         return true;
     });
-    std::stable_sort(m_handovers.begin(), m_handovers.end(),
-                     [](const Conclave::Handover &a, const Conclave::Handover &b) { return a.at < b.at; });
+    std::stable_sort(read.begin(), read.end(), [](const auto &a, const auto &b) { return a.first.at < b.first.at; });
+    m_handovers.clear();
+    m_clusters.clear();
+    for (const auto &[h, cluster] : std::as_const(read)) {
+        m_handovers.append(h);
+        m_clusters.append(cluster);
+    }
+    index();
+    if (m_clusterId)
+        setClusterId(std::exchange(m_clusterId, 0));
+}
+
+void HistoryStore::index()
+{
+    m_byElection.clear();
     for (const Conclave::Handover &h : std::as_const(m_handovers))
         m_byElection[h.election].append(h);
+}
+
+void HistoryStore::setClusterId(quint64 clusterId)
+{
+    if (clusterId == m_clusterId)
+        return;
+    m_clusterId = clusterId;
+    qsizetype dropped = 0;
+    for (qsizetype i = m_handovers.size() - 1; i >= 0; --i) {
+        if (m_clusters.at(i) != 0 && clusterId != 0 && m_clusters.at(i) != clusterId) {
+            m_handovers.removeAt(i);
+            m_clusters.removeAt(i);
+            ++dropped;
+        }
+    }
+    if (dropped == 0)
+        return;
+    qCInfo(lcHistory) << "dropped" << dropped << "handovers recorded in another etcd cluster at these endpoints";
+    index();
+    Q_EMIT reloaded();
 }
 
 void HistoryStore::record(Conclave::ElectionDirectory *directory)
@@ -120,10 +153,14 @@ void HistoryStore::append(const Conclave::Handover &h)
         && mine.last().next.key() == h.next.key() && mine.last().next.fencingToken() == h.next.fencingToken())
         return;
     m_handovers.append(h);
+    m_clusters.append(m_clusterId);
     mine.append(h);
     Q_EMIT appended(h);
+    QJsonObject line = toJson(h);
+    if (m_clusterId)
+        line.insert(QStringLiteral("cluster"), QString::number(m_clusterId, 16));
     QString error;
-    if (!JsonLines::append(m_file, toJson(h), &error))
+    if (!JsonLines::append(m_file, line, &error))
         qCWarning(lcHistory).noquote() << error << "; history not kept";
 }
 

@@ -3,7 +3,8 @@
 // Handovers outlive the monitor: each one the directory records is appended to a JSON-lines
 // file per cluster (endpoints and prefix) under QStandardPaths::AppDataLocation, and the last
 // 24 h of it are loaded at start. A line that cannot be read is skipped with a warning; the
-// rest is kept.
+// rest is kept. Each line names etcd's cluster id: a new cluster at the same endpoints (same
+// lease ids, same revisions) does not inherit the old one's history.
 
 #include <conclave/electiondirectory.h>
 
@@ -32,6 +33,13 @@ public:
     //! One election's handovers, oldest first.
     QList<Conclave::Handover> handovers(const QString &election) const { return m_byElection.value(election); }
     int skippedLines() const { return m_skipped; }
+    /*!
+     * The etcd cluster id the monitor talks to (ClusterStatus::clusterId()), once known:
+     * handovers recorded in another cluster are dropped (emitting reloaded()), new ones are
+     * written with it. Lines from before ids were kept stay.
+     */
+    void setClusterId(quint64 clusterId);
+    quint64 clusterId() const { return m_clusterId; }
     QString file() const { return m_file; }
 
     static QJsonObject toJson(const Conclave::Handover &handover);
@@ -39,12 +47,18 @@ public:
 
 Q_SIGNALS:
     void appended(const Conclave::Handover &handover);
+    //! Handovers were dropped (another cluster's): whoever shows them reads them again.
+    void reloaded();
 
 private:
     void append(const Conclave::Handover &handover);
 
     QString m_file;
+    void index();
+
     QList<Conclave::Handover> m_handovers;
+    QList<quint64> m_clusters; // the cluster each of m_handovers was recorded in (0: not known)
+    quint64 m_clusterId = 0;
     QHash<QString, QList<Conclave::Handover>> m_byElection; // the same, by election
     int m_skipped = 0;
 };

@@ -88,9 +88,10 @@ void LeadershipChart::setSources(Conclave::ElectionDirectory *directory, History
         if (h.election == m_election)
             refresh();
     };
-    if (history)
+    if (history) {
         connect(history, &HistoryStore::appended, this, mine);
-    else if (directory)
+        connect(history, &HistoryStore::reloaded, this, &LeadershipChart::refresh);
+    } else if (directory)
         connect(directory, &Conclave::ElectionDirectory::handoverRecorded, this, mine);
     if (directory)
         connect(directory, &Conclave::ElectionDirectory::electionChanged, this, [this](const QString &e) {

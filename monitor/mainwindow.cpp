@@ -1,5 +1,6 @@
 #include "mainwindow.h"
 
+#include "historypane.h"
 #include "historystore.h"
 
 #include "adminactions.h"
@@ -16,6 +17,7 @@
 #include "leadershipstripdelegate.h"
 #include "monitorsettings.h"
 #include "statusstyle.h"
+#include "tables.h"
 #include "timelinemodel.h"
 #include "ttlbardelegate.h"
 
@@ -26,7 +28,6 @@
 
 #include <QtCore/QSortFilterProxyModel>
 #include <QtGui/QAction>
-#include <QtWidgets/QComboBox>
 #include <QtWidgets/QDockWidget>
 #include <QtWidgets/QHBoxLayout>
 #include <QtWidgets/QHeaderView>
@@ -35,7 +36,6 @@
 #include <QtWidgets/QMenu>
 #include <QtWidgets/QSplitter>
 #include <QtWidgets/QStatusBar>
-#include <QtWidgets/QTabWidget>
 #include <QtWidgets/QTableView>
 #include <QtWidgets/QToolBar>
 #include <QtWidgets/QVBoxLayout>
@@ -43,18 +43,6 @@
 namespace Monitor {
 
 namespace {
-
-QTableView *makeTable(QWidget *parent)
-{
-    auto *view = new QTableView(parent);
-    view->setSelectionBehavior(QAbstractItemView::SelectRows);
-    view->setSelectionMode(QAbstractItemView::SingleSelection);
-    view->verticalHeader()->hide();
-    view->horizontalHeader()->setStretchLastSection(true);
-    view->setAlternatingRowColors(true);
-    view->setWordWrap(false);
-    return view;
-}
 
 // Error text that reads on light and dark palettes.
 QString errorColor(const QPalette &palette)
@@ -66,8 +54,6 @@ QString statusBadge(Status status, int size)
 {
     return QStringLiteral("<img src=\"%1\" width=\"%2\" height=\"%2\">").arg(statusIconPath(status)).arg(size);
 }
-
-constexpr int SpanChoices[] = {60, 5 * 60, 15 * 60, 3600, 6 * 3600, 24 * 3600};
 
 } // namespace
 
@@ -185,52 +171,6 @@ QWidget *MainWindow::buildElectionPane(QWidget *parent)
     return pane;
 }
 
-// The selected election over time: the leadership chart (with its time span) and the
-// handovers as a table.
-QWidget *MainWindow::buildHistoryPane(QWidget *parent)
-{
-    m_historyTabs = new QTabWidget(parent);
-    auto *chartPage = new QWidget(m_historyTabs);
-    auto *layout = new QVBoxLayout(chartPage);
-    layout->setContentsMargins(2, 2, 2, 2);
-    auto *controls = new QHBoxLayout;
-    m_span = new QComboBox(chartPage);
-    m_span->setObjectName(QStringLiteral("span"));
-    for (const int seconds : SpanChoices)
-        m_span->addItem(tr("last %1").arg(spanName(std::chrono::seconds(seconds))), seconds);
-    m_chart = new LeadershipChart(chartPage);
-    m_chart->setSpan(m_options.chartSpan);
-    auto *hint = new QLabel(tr("Wheel over the chart to zoom; hover a marker for the handover, a bar for the term."), chartPage);
-    hint->setForegroundRole(QPalette::PlaceholderText);
-    controls->addWidget(m_span);
-    controls->addWidget(hint, 1);
-    layout->addLayout(controls);
-    layout->addWidget(m_chart, 1);
-    auto showSpan = [this](std::chrono::seconds span) {
-        m_strip->setSpan(span);
-        m_electionView->viewport()->update();
-        const int at = m_span->findData(int(span.count()));
-        const QSignalBlocker quiet(m_span);
-        if (at >= 0) {
-            m_span->setCurrentIndex(at);
-        } else {
-            m_span->setCurrentIndex(-1);
-            m_span->setPlaceholderText(tr("last %1").arg(spanName(span)));
-        }
-    };
-    connect(m_chart, &LeadershipChart::spanChanged, this, showSpan);
-    connect(m_span, &QComboBox::currentIndexChanged, this, [this](int index) {
-        if (index >= 0)
-            m_chart->setSpan(std::chrono::seconds(m_span->itemData(index).toInt()));
-    });
-    showSpan(m_chart->span());
-    m_historyTabs->addTab(chartPage, tr("Leadership"));
-    m_timelineView = makeTable(m_historyTabs);
-    m_timelineView->setObjectName(QStringLiteral("timeline"));
-    m_historyTabs->addTab(m_timelineView, tr("Handovers"));
-    return m_historyTabs;
-}
-
 // Elections on the left, the selected election's queue on the right, the timeline below.
 void MainWindow::buildViews()
 {
@@ -258,7 +198,12 @@ void MainWindow::buildViews()
     detailLayout->addWidget(m_anomalies);
     detailLayout->addWidget(m_candidateView, 1);
     detailLayout->addWidget(m_feedback);
-    buildHistoryPane(vertical);
+    m_historyPane = new HistoryPane(m_options.chartSpan, vertical);
+    m_chart = m_historyPane->chart();
+    connect(m_historyPane, &HistoryPane::spanChanged, this, [this](std::chrono::seconds span) {
+        m_strip->setSpan(span);
+        m_electionView->viewport()->update();
+    });
     // The elections list (with its strips) gets most of the width; the queue's last column
     // (attributes or raw value) is the one that can be cut.
     horizontal->setStretchFactor(0, 3);
@@ -322,6 +267,9 @@ void MainWindow::connectTo(const Conclave::ConnectionSettings &settings)
     m_history = new HistoryStore(HistoryStore::fileFor(settings.endpoints(), m_options.prefix), this);
     m_history->load();
     m_history->record(m_directory);
+    // A new etcd at the same endpoints does not inherit the old one's history.
+    connect(m_cluster, &Conclave::ClusterStatus::updated, m_history, [this] { m_history->setClusterId(m_cluster->clusterId()); });
+    connect(m_history, &HistoryStore::reloaded, m_electionView->viewport(), qOverload<>(&QWidget::update));
     m_admin->setDirectory(m_directory);
     m_admin->setAuditLog(m_audit, settings.endpoints());
     m_chart->setSources(m_directory, m_history);
@@ -345,7 +293,7 @@ void MainWindow::setModels()
     m_timelineModel = new TimelineModel(m_directory, m_history, this);
     m_electionProxy->setSourceModel(m_electionModel);
     m_candidateView->setModel(m_candidateModel);
-    m_timelineView->setModel(m_timelineModel);
+    m_historyPane->setTimelineModel(m_timelineModel);
     // Which actions apply (and "Make leader"'s preview) depend on the selected candidate.
     connect(m_candidateView->selectionModel(), &QItemSelectionModel::currentRowChanged, this, &MainWindow::updateActions);
     m_electionView->horizontalHeader()->setSectionResizeMode(ElectionListModel::NameColumn, QHeaderView::Interactive);
@@ -362,8 +310,6 @@ void MainWindow::setModels()
     fit(ElectionListModel::LeaderTtlColumn, fm.horizontalAdvance(QStringLiteral("10.0 s of 10 s")) + 16);
     fit(ElectionListModel::InOfficeColumn, fm.horizontalAdvance(QStringLiteral("≥ 59 min 59 s")) + 12);
     m_candidateView->setColumnWidth(CandidateModel::TtlColumn, 120);
-    m_timelineView->setColumnWidth(TimelineModel::TimeColumn, 190);
-    m_timelineView->setColumnWidth(TimelineModel::ElectionColumn, 220);
     connect(m_candidateModel, &QAbstractItemModel::modelReset, this, [this] {
         if (m_candidateModel->rowCount() > 0)
             m_candidateView->selectRow(0);

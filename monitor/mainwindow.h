@@ -16,13 +16,11 @@
 
 QT_BEGIN_NAMESPACE
 class QAction;
-class QComboBox;
 class QDockWidget;
 class QLabel;
 class QLineEdit;
 class QSortFilterProxyModel;
 class QTableView;
-class QTabWidget;
 QT_END_NAMESPACE
 
 namespace Conclave {
@@ -39,6 +37,7 @@ class AuditView;
 class CandidateModel;
 class ElectionListModel;
 class EtcdMembersView;
+class HistoryPane;
 class HistoryStore;
 class LeadershipChart;
 class LeadershipStripDelegate;
@@ -119,7 +118,6 @@ private:
     void buildToolbar();
     void buildViews();
     QWidget *buildElectionPane(QWidget *parent);
-    QWidget *buildHistoryPane(QWidget *parent);
     void buildAuditDock();
     void showCandidateMenu(const QPoint &pos);
     void connectTo(const Conclave::ConnectionSettings &settings);
@@ -151,14 +149,12 @@ private:
     QDockWidget *m_auditDock = nullptr;
     LeadershipChart *m_chart = nullptr;
     LeadershipStripDelegate *m_strip = nullptr;
-    QComboBox *m_span = nullptr;
     QLineEdit *m_filter = nullptr;
-    QTabWidget *m_historyTabs = nullptr;
+    HistoryPane *m_historyPane = nullptr;
     QLabel *m_counts = nullptr;
     QAction *m_makeLeader = nullptr;
     QTableView *m_electionView = nullptr;
     QTableView *m_candidateView = nullptr;
-    QTableView *m_timelineView = nullptr;
     QLabel *m_title = nullptr;
     QLabel *m_anomalies = nullptr;
     QLabel *m_feedback = nullptr;

@@ -19,8 +19,10 @@ TimelineModel::TimelineModel(Conclave::ElectionDirectory *directory, HistoryStor
     , m_history(history)
 {
     // The store records what the directory reports (and keeps what earlier runs saw).
-    if (history)
+    if (history) {
         connect(history, &HistoryStore::appended, this, &TimelineModel::onRecorded);
+        connect(history, &HistoryStore::reloaded, this, [this] { setElection(m_election); });
+    }
     else
         connect(directory, &Conclave::ElectionDirectory::handoverRecorded, this, &TimelineModel::onRecorded);
     setElection({});

@@ -7,6 +7,7 @@
 #include "candidatemodel.h"
 #include "electionhealth.h"
 #include "electionlistmodel.h"
+#include "historystore.h"
 #include "leadershippicture.h"
 #include "snapshot.h"
 #include "timelinemodel.h"
@@ -14,7 +15,10 @@
 #include "electorgroup.h"
 #include "etcdtestenv.h"
 
+#include <QtCore/QFile>
 #include <QtCore/QJsonArray>
+#include <QtCore/QJsonDocument>
+#include <QtCore/QTemporaryDir>
 #include <QtTest/QAbstractItemModelTester>
 #include <QtTest/QSignalSpy>
 #include <QtTest/QTest>
@@ -34,6 +38,7 @@ private Q_SLOTS:
     void flappingIsAStatusAndAnAnomaly();
     void notReadyLeaderIsShownAndFlagged();
     void leadershipPictureRules();
+    void historyOfAnotherClusterIsDropped();
 
 private:
     //! Why the candidate model differs from etcd's queue for \a election (empty: it matches).
@@ -361,6 +366,56 @@ void tst_MonitorModels::leadershipPictureRules()
     // Colours: stable, and one letter apart is not the same colour.
     QCOMPARE(laneColor(u"billing-1"_s), laneColor(u"billing-1"_s));
     QVERIFY(laneColor(u"billing-1"_s) != laneColor(u"billing-2"_s));
+}
+
+// A history file kept for endpoints where a new etcd cluster now runs (same lease ids, same
+// revisions): once the cluster id is known, the old cluster's handovers go; lines from before
+// ids were kept stay; the timeline follows.
+void tst_MonitorModels::historyOfAnotherClusterIsDropped()
+{
+    QTemporaryDir dir;
+    const QString file = dir.filePath(u"history.jsonl"_s);
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    auto line = [&](const QString &election, int secondsAgo, const QString &cluster) {
+        Conclave::Handover h;
+        h.election = election;
+        h.at = now.addSecs(-secondsAgo);
+        h.cause = Conclave::Handover::Cause::Resigned;
+        h.revision = 100 - secondsAgo;
+        QJsonObject o = HistoryStore::toJson(h);
+        if (!cluster.isEmpty())
+            o.insert(u"cluster"_s, cluster);
+        return QJsonDocument(o).toJson(QJsonDocument::Compact) + '\n';
+    };
+    QFile f(file);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(line(u"old/one"_s, 50, u"aaa1"_s) + line(u"kept/unknown"_s, 40, {}) + line(u"new/one"_s, 30, u"bbb2"_s)
+            + line(u"old/one"_s, 20, u"aaa1"_s));
+    f.close();
+
+    HistoryStore store(file);
+    store.load();
+    QCOMPARE(store.handovers().size(), 4);
+    TimelineModel timeline(nullptr, &store);
+    QAbstractItemModelTester tester(&timeline);
+    QCOMPARE(timeline.rowCount(), 4);
+    QSignalSpy reloaded(&store, &HistoryStore::reloaded);
+    store.setClusterId(0xbbb2);
+    QCOMPARE(reloaded.count(), 1);
+    QStringList left;
+    for (const Conclave::Handover &h : store.handovers())
+        left << h.election;
+    QCOMPARE(left, (QStringList{u"kept/unknown"_s, u"new/one"_s}));
+    QVERIFY(store.handovers(u"old/one"_s).isEmpty());
+    QCOMPARE(timeline.rowCount(), 2);
+    store.setClusterId(0xbbb2); // the same again: nothing to do
+    QCOMPARE(reloaded.count(), 1);
+
+    // A later run: the id known before the file is read gives the same picture.
+    HistoryStore again(file);
+    again.setClusterId(0xbbb2);
+    again.load();
+    QCOMPARE(again.handovers().size(), 2);
 }
 
 QTEST_MAIN(tst_MonitorModels)
