@@ -244,13 +244,15 @@ void AdminActions::confirmRevoke(qint64 lease, const QByteArrayList &keys)
             firstElection = election;
         lines << (known ? tr("%1 (election %2)").arg(QString::fromUtf8(key), election) : QString::fromUtf8(key));
     }
-    if (!confirm(tr("Revoke lease"),
-                 tr("Revoke lease %1?\n\nThese %n key(s) are deleted with it:\n%2", nullptr, int(lines.size()))
-                         .arg(leaseHex(lease), lines.join(QLatin1Char('\n')))))
+    const QString listed = lines.join(QLatin1Char('\n'));
+    const QString question = lines.size() == 1
+            ? tr("Revoke lease %1?\n\nThis key is deleted with it:\n%2").arg(leaseHex(lease), listed)
+            : tr("Revoke lease %1?\n\nThese %2 keys are deleted with it:\n%3").arg(leaseHex(lease), QString::number(lines.size()), listed);
+    if (!confirm(tr("Revoke lease"), question))
         return;
     const AuditEntry audit = auditEntry(QStringLiteral("revoke"), firstElection, leaseHex(lease));
     follow(m_directory->revokeLease(lease), tr("Revoking lease %1…").arg(leaseHex(lease)), audit, [this, lease, audit, keys] {
-        record(audit, true, tr("%n key(s) deleted with it", nullptr, int(keys.size())));
+        record(audit, true, keys.size() == 1 ? tr("1 key deleted with it") : tr("%1 keys deleted with it").arg(keys.size()));
         Q_EMIT feedback(tr("Lease %1 was revoked.").arg(leaseHex(lease)), false);
     });
 }

@@ -71,6 +71,21 @@ private:
         r.err = p.readAllStandardError();
         return r;
     }
+    // Starts conclave-monitor --serve-metrics 127.0.0.1:0 with \a args, its history under
+    // \a dataDir: the port it serves on, 0 if it did not say so in time.
+    static quint16 startExporter(QProcess &mon, const QStringList &args, const QString &dataDir)
+    {
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.remove(u"ETCDCTL_ENDPOINTS"_s);
+        env.insert(u"XDG_DATA_HOME"_s, dataDir);
+        mon.setProcessEnvironment(env);
+        mon.start(QStringLiteral(CONCLAVE_MONITOR_BIN), args + QStringList{u"--serve-metrics"_s, u"127.0.0.1:0"_s});
+        QByteArray out;
+        if (!QTest::qWaitFor([&] { return (out += mon.readAllStandardOutput()).contains('\n'); }, TestWaitMs))
+            return 0;
+        const QRegularExpressionMatch m = QRegularExpression(u"serving metrics on http://127.0.0.1:(\\d+)/metrics"_s).match(QString::fromUtf8(out));
+        return m.hasMatch() ? quint16(m.captured(1).toUInt()) : 0;
+    }
     std::vector<std::unique_ptr<Client>> m_clients;
     std::vector<std::unique_ptr<Elector>> m_electors;
     void join(const QString &election, const QString &id, int port);
@@ -187,17 +202,11 @@ void tst_MonitorCli::membersOfAClusterWithOneDown()
 
     QProcess mon;
     QTemporaryDir data;
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.insert(u"XDG_DATA_HOME"_s, data.path()); // its history file
-    mon.setProcessEnvironment(env);
-    mon.start(QStringLiteral(CONCLAVE_MONITOR_BIN), where + QStringList{u"--serve-metrics"_s, u"127.0.0.1:0"_s});
-    QByteArray out;
-    QTRY_VERIFY_WITH_TIMEOUT((out += mon.readAllStandardOutput()).contains('\n'), TestWaitMs);
-    const QRegularExpressionMatch port = QRegularExpression(u"http://127.0.0.1:(\\d+)/metrics"_s).match(QString::fromUtf8(out));
-    QVERIFY2(port.hasMatch(), out.constData());
+    const quint16 port = startExporter(mon, where, data.path());
+    QVERIFY(port);
     QNetworkAccessManager nam;
     auto metrics = [&] {
-        std::unique_ptr<QNetworkReply> reply(nam.get(QNetworkRequest(QUrl(u"http://127.0.0.1:%1/metrics"_s.arg(port.captured(1))))));
+        std::unique_ptr<QNetworkReply> reply(nam.get(QNetworkRequest(QUrl(u"http://127.0.0.1:%1/metrics"_s.arg(port)))));
         return QTest::qWaitFor([&] { return reply->isFinished(); }, TestWaitMs) ? reply->readAll() : QByteArray();
     };
     const QByteArray down = "{member=\"" + cluster.memberName(2).toUtf8() + "\"}";
@@ -311,17 +320,10 @@ void tst_MonitorCli::serveMetrics()
     join(name, u"two"_s, 2);
     QProcess mon;
     QTemporaryDir data;
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.remove(u"ETCDCTL_ENDPOINTS"_s);
-    env.insert(u"XDG_DATA_HOME"_s, data.path());
-    mon.setProcessEnvironment(env);
-    mon.start(QStringLiteral(CONCLAVE_MONITOR_BIN), {u"--endpoints"_s, m_etcd.endpoints().first().toString(), u"--prefix"_s, p,
-                                                     u"--serve-metrics"_s, u"127.0.0.1:0"_s, u"--flap-threshold"_s, u"2/60"_s});
-    QByteArray out;
-    QTRY_VERIFY_WITH_TIMEOUT((out += mon.readAllStandardOutput()).contains('\n'), TestWaitMs);
-    const QRegularExpressionMatch m = QRegularExpression(u"serving metrics on http://127.0.0.1:(\\d+)/metrics"_s).match(QString::fromUtf8(out));
-    QVERIFY2(m.hasMatch(), out.constData());
-    const QUrl base(u"http://127.0.0.1:%1"_s.arg(m.captured(1)));
+    const quint16 port = startExporter(mon, {u"--endpoints"_s, m_etcd.endpoints().first().toString(), u"--prefix"_s, p,
+                                             u"--flap-threshold"_s, u"2/60"_s}, data.path());
+    QVERIFY(port);
+    const QUrl base(u"http://127.0.0.1:%1"_s.arg(port));
     QNetworkAccessManager nam;
     int status = 0;
     auto get = [&](const QString &path) {
@@ -365,17 +367,13 @@ void tst_MonitorCli::serveMetrics()
 
     // Against an etcd that does not answer, it serves all the same and says it is stale.
     QProcess away;
-    away.setProcessEnvironment(env);
-    away.start(QStringLiteral(CONCLAVE_MONITOR_BIN), {u"--endpoints"_s, u"http://127.0.0.1:1"_s, u"--serve-metrics"_s, u"127.0.0.1:0"_s});
-    QByteArray awayOut;
-    QTRY_VERIFY_WITH_TIMEOUT((awayOut += away.readAllStandardOutput()).contains('\n'), TestWaitMs);
-    const QRegularExpressionMatch am = QRegularExpression(u"http://127.0.0.1:(\\d+)/metrics"_s).match(QString::fromUtf8(awayOut));
-    QVERIFY2(am.hasMatch(), awayOut.constData());
-    std::unique_ptr<QNetworkReply> health(nam.get(QNetworkRequest(QUrl(u"http://127.0.0.1:%1/healthz"_s.arg(am.captured(1))))));
+    const quint16 awayPort = startExporter(away, {u"--endpoints"_s, u"http://127.0.0.1:1"_s}, data.path());
+    QVERIFY(awayPort);
+    std::unique_ptr<QNetworkReply> health(nam.get(QNetworkRequest(QUrl(u"http://127.0.0.1:%1/healthz"_s.arg(awayPort)))));
     QVERIFY(QTest::qWaitFor([&] { return health->isFinished(); }, TestWaitMs));
     QCOMPARE(health->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 503);
     QVERIFY(health->readAll().startsWith("stale: "));
-    std::unique_ptr<QNetworkReply> awayMetrics(nam.get(QNetworkRequest(QUrl(u"http://127.0.0.1:%1/metrics"_s.arg(am.captured(1))))));
+    std::unique_ptr<QNetworkReply> awayMetrics(nam.get(QNetworkRequest(QUrl(u"http://127.0.0.1:%1/metrics"_s.arg(awayPort)))));
     QVERIFY(QTest::qWaitFor([&] { return awayMetrics->isFinished(); }, TestWaitMs));
     QVERIFY(awayMetrics->readAll().contains("conclave_monitor_stale 1\n"));
     away.terminate();
@@ -397,14 +395,10 @@ void tst_MonitorCli::historySurvivesARestart()
     env.insert(u"XDG_DATA_HOME"_s, data.path());
     const QStringList where{u"--endpoints"_s, m_etcd.endpoints().first().toString(), u"--prefix"_s, p};
     QProcess mon;
-    mon.setProcessEnvironment(env);
-    mon.start(QStringLiteral(CONCLAVE_MONITOR_BIN), where + QStringList{u"--serve-metrics"_s, u"127.0.0.1:0"_s});
-    QByteArray out;
-    QTRY_VERIFY_WITH_TIMEOUT((out += mon.readAllStandardOutput()).contains('\n'), TestWaitMs);
-    const QRegularExpressionMatch m = QRegularExpression(u"http://127.0.0.1:(\\d+)/metrics"_s).match(QString::fromUtf8(out));
-    QVERIFY2(m.hasMatch(), out.constData());
+    const quint16 port = startExporter(mon, where, data.path());
+    QVERIFY(port);
     QNetworkAccessManager nam;
-    const QUrl health(u"http://127.0.0.1:%1/healthz"_s.arg(m.captured(1)));
+    const QUrl health(u"http://127.0.0.1:%1/healthz"_s.arg(port));
     QTRY_VERIFY_WITH_TIMEOUT([&] { // the monitor has listed the elections: it sees what follows
         std::unique_ptr<QNetworkReply> r(nam.get(QNetworkRequest(health)));
         return QTest::qWaitFor([&] { return r->isFinished(); }, TestWaitMs)
