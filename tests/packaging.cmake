@@ -30,6 +30,7 @@ foreach(f
         ${CMAKE_INSTALL_LIBDIR}/cmake/Conclave/ConclaveConfig.cmake
         ${CMAKE_INSTALL_LIBDIR}/cmake/Conclave/ConclaveConfigVersion.cmake
         ${CMAKE_INSTALL_LIBDIR}/cmake/Conclave/ConclaveTargets.cmake
+        ${CMAKE_INSTALL_LIBDIR}/pkgconfig/conclave.pc
         ${CMAKE_INSTALL_BINDIR}/conclave-monitor
         ${CMAKE_INSTALL_BINDIR}/conclave-candidate
         ${CMAKE_INSTALL_DATADIR}/applications/conclave-monitor.desktop
@@ -66,6 +67,33 @@ foreach(example minimal worker widgets candidate)
 endforeach()
 # A consumer's binary runs against the staged library.
 run("run the consumer-built conclave-candidate --help" ${WORK_DIR}/candidate/conclave-candidate --help)
+
+# pkg-config alone: examples/minimal compiled and linked with nothing but
+# `pkg-config --cflags --libs conclave` (and -fPIC, which Qt 6 requires of its users), then run
+# against the staged library: with a bad endpoint it must stop with the library's own message.
+find_program(PKG_CONFIG pkg-config)
+if(NOT PKG_CONFIG)
+    message(FATAL_ERROR "pkg-config not found (Debian package pkgconf; the scripts install it)")
+endif()
+set(ENV{PKG_CONFIG_PATH} ${stage}/${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+execute_process(COMMAND ${PKG_CONFIG} --cflags --libs conclave RESULT_VARIABLE rc OUTPUT_VARIABLE pcflags ERROR_VARIABLE pcerr
+    OUTPUT_STRIP_TRAILING_WHITESPACE)
+if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "pkg-config --cflags --libs conclave failed: ${pcerr}")
+endif()
+if(NOT pcflags MATCHES "-I${stage}/${CMAKE_INSTALL_INCLUDEDIR}" OR NOT pcflags MATCHES "-L${stage}/${CMAKE_INSTALL_LIBDIR} -lconclave")
+    message(FATAL_ERROR "conclave.pc does not name the staged install: ${pcflags}")
+endif()
+separate_arguments(pcflags UNIX_COMMAND "${pcflags}")
+file(MAKE_DIRECTORY ${WORK_DIR}/pkgconfig)
+run("build examples/minimal with pkg-config alone"
+    c++ -std=c++17 -fPIC -Werror ${SOURCE_DIR}/examples/minimal/main.cpp ${pcflags} -o ${WORK_DIR}/pkgconfig/conclave-minimal)
+execute_process(COMMAND ${CMAKE_COMMAND} -E env LD_LIBRARY_PATH=${stage}/${CMAKE_INSTALL_LIBDIR} ETCDCTL_ENDPOINTS=ftp://nowhere
+    ${WORK_DIR}/pkgconfig/conclave-minimal RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+if(rc EQUAL 0 OR NOT out MATCHES "ftp://nowhere")
+    message(FATAL_ERROR "the pkg-config-built minimal example did not refuse a bad endpoint (${rc}): ${out}")
+endif()
+message(STATUS "pkg-config consumer: ok (${out})")
 
 # The version file refuses an incompatible major version.
 file(WRITE ${WORK_DIR}/wants-v1/CMakeLists.txt

@@ -54,6 +54,7 @@ else
     ln -s "$src/examples" "$scratch/cwd/examples"
     if (cd "$scratch/cwd" && HOME=$scratch/home bash -euxo pipefail "$scratch/commands.sh") > "$scratch/run.log" 2>&1; then
         [ -x "$scratch/cwd/build/minimal/conclave-minimal" ] || fail "the README commands did not build conclave-minimal"
+        [ -x "$scratch/cwd/build/minimal-pc" ] || fail "the README's pkg-config line did not build minimal-pc"
         [ -f "$scratch/home/conclave/lib/cmake/Conclave/ConclaveConfig.cmake" ] \
             || [ -n "$(find "$scratch/home/conclave" -name ConclaveConfig.cmake)" ] || fail "nothing installed under \$HOME/conclave"
         echo "install commands: ran ($(wc -l < "$scratch/commands.sh") lines)"

@@ -12,8 +12,9 @@ fi
 # qt6-httpserver-dev (+ qt6-websockets-dev, which its CMake package needs but Debian does not
 # pull in): conclave-candidate's --metrics-address (never the library).
 # fonts-dejavu-core: text in offscreen screenshots;
-# make: README's build-against-the-install block uses CMake's default generator.
-CONCLAVE_PACKAGES=(cmake ninja-build make g++ qt6-base-dev qt6-base-dev-tools qt6-httpserver-dev qt6-websockets-dev libgl-dev
+# make: README's build-against-the-install block uses CMake's default generator; pkgconf: its
+# pkg-config line.
+CONCLAVE_PACKAGES=(cmake ninja-build make g++ pkgconf qt6-base-dev qt6-base-dev-tools qt6-httpserver-dev qt6-websockets-dev libgl-dev
                    "$CONCLAVE_SVG_PLUGINS" fonts-dejavu-core
                    etcd-server etcd-client openssl ca-certificates)
 # Only the test suite needs these: clang with libFuzzer for the targets of tests/fuzz;
