@@ -18,8 +18,9 @@ CONCLAVE_PACKAGES=(cmake ninja-build make g++ pkgconf qt6-base-dev qt6-base-dev-
                    "$CONCLAVE_SVG_PLUGINS" fonts-dejavu-core
                    etcd-server etcd-client openssl ca-certificates)
 # Only the test suite needs these: clang with libFuzzer for the targets of tests/fuzz;
-# prometheus (with promtool) for the alerting rules' tests and the Prometheus integration test.
-CONCLAVE_TEST_PACKAGES=(clang libclang-rt-dev prometheus) # the default clang of each release (14 on bookworm, 19 on trixie)
+# prometheus (with promtool) for the alerting rules' tests and the Prometheus integration test;
+# doxygen for the API reference (the apidocs test).
+CONCLAVE_TEST_PACKAGES=(clang libclang-rt-dev prometheus doxygen) # the default clang of each release (14 on bookworm, 19 on trixie)
 
 # conclave_install_missing [more packages…]
 conclave_install_missing() {

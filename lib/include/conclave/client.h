@@ -37,14 +37,19 @@ class ClientPrivate;
 class CONCLAVE_EXPORT Client : public QObject
 {
     Q_OBJECT
+    //! The property of endpoints(), setEndpoints(); changes are signalled by endpointsChanged().
     Q_PROPERTY(QList<QUrl> endpoints READ endpoints WRITE setEndpoints NOTIFY endpointsChanged)
+    //! The property of currentEndpoint(); changes are signalled by currentEndpointChanged().
     Q_PROPERTY(QUrl currentEndpoint READ currentEndpoint NOTIFY currentEndpointChanged)
+    //! The property of lastContact(); changes are signalled by lastContactChanged().
     Q_PROPERTY(QDateTime lastContact READ lastContact NOTIFY lastContactChanged)
 
 public:
+    //! A Client with no endpoints yet: setEndpoints() before the first Elector campaigns.
     explicit Client(QObject *parent = nullptr);
     ~Client() override;
 
+    //! The member URLs requests may go to, in order of preference.
     QList<QUrl> endpoints() const;
     /*!
      * Sets the client URLs of the cluster's members (http:// or https://, host and port, no
@@ -57,14 +62,17 @@ public:
 
     //! User and password for etcd auth; a token is fetched and renewed transparently.
     void setCredentials(const QString &user, const QString &password);
+    //! The etcd user (empty: no authentication).
     QString user() const;
 
     //! CA, client certificate and key for https:// endpoints; peer verification stays on.
     void setSslConfiguration(const QSslConfiguration &configuration);
+    //! The configuration given, or Qt's default one.
     QSslConfiguration sslConfiguration() const;
 
     //! How long one unary request may take before it fails with TimeoutError (default 5 s).
     void setRequestTimeout(std::chrono::milliseconds timeout);
+    //! See setRequestTimeout().
     std::chrono::milliseconds requestTimeout() const;
 
     /*!
@@ -73,6 +81,7 @@ public:
      * of QNetworkAccessManager's six connections per host.
      */
     void setNetworkAccessManager(QNetworkAccessManager *manager);
+    //! The manager unary requests use (the Client's own unless one was given).
     QNetworkAccessManager *networkAccessManager() const;
 
     //! Requests sent and not yet answered (e.g. the key deletion of a leaving Elector).
@@ -87,14 +96,19 @@ public:
 
     //! The last client-level error (configuration, authentication); sticky until the next one.
     Conclave::Error error() const;
+    //! The last error in words (empty without one).
     QString errorString() const;
 
 Q_SIGNALS:
+    //! setEndpoints() replaced the endpoints.
     void endpointsChanged(const QList<QUrl> &endpoints);
+    //! Requests go to another member now (failover, or new endpoints).
     void currentEndpointChanged(const QUrl &endpoint);
+    //! A client-level error: invalid configuration, authentication failed.
     void errorOccurred(Conclave::Error error, const QString &message);
     //! pendingRequests() dropped to zero: a clean moment to exit after Elector::leave().
     void idle();
+    //! See lastContact().
     void lastContactChanged(const QDateTime &lastContact);
 
 private:

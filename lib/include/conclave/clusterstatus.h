@@ -20,13 +20,21 @@ class ClusterStatusPrivate;
 struct CONCLAVE_EXPORT MemberStatus
 {
     Q_GADGET
+    //! name, as a property (QML, QVariant).
     Q_PROPERTY(QString name MEMBER name)
+    //! endpoint, as a property (QML, QVariant).
     Q_PROPERTY(QUrl endpoint MEMBER endpoint)
+    //! reachable, as a property (QML, QVariant).
     Q_PROPERTY(bool reachable MEMBER reachable)
+    //! version, as a property (QML, QVariant).
     Q_PROPERTY(QString version MEMBER version)
+    //! isLeader, as a property (QML, QVariant).
     Q_PROPERTY(bool isLeader MEMBER isLeader)
+    //! dbSize, as a property (QML, QVariant).
     Q_PROPERTY(qint64 dbSize MEMBER dbSize)
+    //! raftTerm, as a property (QML, QVariant).
     Q_PROPERTY(qint64 raftTerm MEMBER raftTerm)
+    //! problem, as a property (QML, QVariant).
     Q_PROPERTY(QString problem MEMBER problem)
 public:
     quint64 id = 0;          //!< etcd's member id (0: not listed, only configured)
@@ -59,10 +67,14 @@ public:
 class CONCLAVE_EXPORT ClusterStatus : public QObject
 {
     Q_OBJECT
+    //! The property of isRunning(); changes are signalled by runningChanged().
     Q_PROPERTY(bool running READ isRunning NOTIFY runningChanged)
+    //! The property of leaderState(); changes are signalled by updated().
     Q_PROPERTY(LeaderState leaderState READ leaderState NOTIFY updated)
+    //! The property of problem(); changes are signalled by updated().
     Q_PROPERTY(QString problem READ problem NOTIFY updated)
 public:
+    //! Whether the etcd cluster has a raft leader, as far as the last poll could tell.
     enum class LeaderState {
         Unknown,   //!< not read yet, no member answered, or the status may not be read
         HasLeader, //!< the members that answered agree on a raft leader
@@ -70,11 +82,13 @@ public:
     };
     Q_ENUM(LeaderState)
 
+    //! Reads the cluster \a client reaches (its endpoints, credentials and TLS); call start().
     explicit ClusterStatus(Conclave::Client *client, QObject *parent = nullptr);
     ~ClusterStatus() override;
 
     //! Members by name (before the first listing: the Client's endpoints).
     QList<Conclave::MemberStatus> members() const;
+    //! See LeaderState; Unknown before the first poll.
     LeaderState leaderState() const;
     //! The raft leader's member id (0 unless HasLeader).
     quint64 leaderId() const;
@@ -85,18 +99,22 @@ public:
     //! When the last poll finished (invalid before the first).
     QDateTime updatedAt() const;
 
+    //! How often everything is read again (default 5 s).
     std::chrono::milliseconds interval() const;
     //! How often to read everything again (at least 500 ms).
     void setInterval(std::chrono::milliseconds interval);
 
+    //! True between start() and stop().
     bool isRunning() const;
 
 public Q_SLOTS:
     //! Reads at once, then every interval().
     void start();
+    //! Stops polling; answers still on their way are dropped. The last reading stays readable.
     void stop();
 
 Q_SIGNALS:
+    //! start() or stop() was called.
     void runningChanged(bool running);
     //! A poll finished: members, leader or problems may have changed.
     void updated();

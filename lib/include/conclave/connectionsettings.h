@@ -39,23 +39,23 @@ class CONCLAVE_EXPORT ConnectionSettings
 {
 public:
     ConnectionSettings();
-    ConnectionSettings(const ConnectionSettings &other);
-    ConnectionSettings &operator=(const ConnectionSettings &other);
+    ConnectionSettings(const ConnectionSettings &other);            //!< copies (implicitly shared)
+    ConnectionSettings &operator=(const ConnectionSettings &other); //!< copies (implicitly shared)
     ~ConnectionSettings();
 
     //! Comma-separated URLs as typed (validated by applyTo()); defaultEndpoint() unless set.
     QString endpoints() const;
-    void setEndpoints(const QString &endpoints);
-    QString caCertificateFile() const;
-    void setCaCertificateFile(const QString &path);
-    QString certificateFile() const;
-    void setCertificateFile(const QString &path);
-    QString keyFile() const;
-    void setKeyFile(const QString &path);
-    QString user() const;
-    void setUser(const QString &user);
-    QString password() const;
-    void setPassword(const QString &password);
+    void setEndpoints(const QString &endpoints);    //!< `--endpoints`, `ETCDCTL_ENDPOINTS`
+    QString caCertificateFile() const;              //!< PEM file of the CA that signed the members' certificates
+    void setCaCertificateFile(const QString &path); //!< `--cacert`, `ETCDCTL_CACERT`
+    QString certificateFile() const;                //!< PEM client certificate (client-certificate auth)
+    void setCertificateFile(const QString &path);   //!< `--cert`, `ETCDCTL_CERT`
+    QString keyFile() const;                        //!< PEM key of the client certificate
+    void setKeyFile(const QString &path);           //!< `--key`, `ETCDCTL_KEY`
+    QString user() const;                           //!< etcd user (empty: no etcd auth)
+    void setUser(const QString &user);              //!< `--user USER[:PASSWORD]`, `ETCDCTL_USER`
+    QString password() const;                       //!< the user's password (never stored by Conclave)
+    void setPassword(const QString &password);      //!< from `--user USER:PASSWORD` or `ETCDCTL_PASSWORD`
 
     //! The endpoints parsed; an empty list and \a problem set when any is not http[s]://host:port.
     QList<QUrl> endpointUrls(QString *problem = nullptr) const;
@@ -69,6 +69,7 @@ public:
     static QList<QCommandLineOption> commandLineOptions();
     //! From a parser given commandLineOptions(); unset options fall back to the environment.
     static ConnectionSettings fromCommandLine(const QCommandLineParser &parser);
+    //! From etcdctl's variables (`ETCDCTL_ENDPOINTS`, `_CACERT`, `_CERT`, `_KEY`, `_USER`, `_PASSWORD`).
     static ConnectionSettings fromEnvironment();
 
 private:

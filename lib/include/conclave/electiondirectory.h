@@ -39,20 +39,26 @@ class ElectionDirectoryPrivate;
 class CONCLAVE_EXPORT ElectionDirectory : public QObject
 {
     Q_OBJECT
+    //! The property of isRunning(); changes are signalled by runningChanged().
     Q_PROPERTY(bool running READ isRunning NOTIFY runningChanged)
+    //! The property of isSynced(); changes are signalled by syncedChanged().
     Q_PROPERTY(bool synced READ isSynced NOTIFY syncedChanged)
+    //! The property of isConnected(); changes are signalled by connectedChanged().
     Q_PROPERTY(bool connected READ isConnected NOTIFY connectedChanged)
+    //! The property of error(); changes are signalled by errorChanged().
     Q_PROPERTY(Conclave::Error error READ error NOTIFY errorChanged)
+    //! The property of errorString(); changes are signalled by errorChanged().
     Q_PROPERTY(QString errorString READ errorString NOTIFY errorChanged)
 public:
+    //! Reads the elections \a client reaches; setPrefix(), then start().
     explicit ElectionDirectory(Conclave::Client *client, QObject *parent = nullptr);
     ~ElectionDirectory() override;
 
-    QString prefix() const;
+    QString prefix() const; //!< see setPrefix()
     //! Only keys under \a prefix are read and watched (empty: the whole keyspace). While stopped.
     void setPrefix(const QString &prefix);
 
-    bool isRunning() const;
+    bool isRunning() const; //!< true between start() and stop()
     //! True once the listing has arrived and the watch runs; false while re-listing.
     bool isSynced() const;
     //! True while etcd answers: every 2 s while running, a linearizable read of one key under
@@ -65,16 +71,16 @@ public:
     QString serverVersion() const;
     //! The last error while listing, watching or polling; NoError once a listing succeeds.
     Conclave::Error error() const;
-    QString errorString() const;
+    QString errorString() const; //!< the last error in words
     //! When etcd last answered anything (listing, event, status); invalid before the first.
     QDateTime lastUpdate() const;
 
     //! Names of every election seen, sorted.
     QStringList elections() const;
-    bool contains(const QString &election) const;
+    bool contains(const QString &election) const; //!< whether \a election has been seen
     //! Candidates (every direct child key) oldest (the leader) first.
     QList<Conclave::LeaderInfo> candidates(const QString &election) const;
-    Conclave::LeaderInfo leader(const QString &election) const;
+    Conclave::LeaderInfo leader(const QString &election) const; //!< the first candidate (invalid: none)
     //! The candidates on no lease, or named after a lease they are not attached to.
     QList<Conclave::LeaderInfo> strays(const QString &election) const;
     //! Handovers seen in this election, oldest first (the last 200 are kept).
@@ -82,7 +88,7 @@ public:
 
     //! Leases whose TTL is polled (replaces the previous set); the leases on screen, say.
     void setTrackedLeases(const QSet<qint64> &leases);
-    QSet<qint64> trackedLeases() const;
+    QSet<qint64> trackedLeases() const; //!< see setTrackedLeases()
     /*!
      * At most \a perSecond timetolive refreshes per second (default 50). Each tracked lease is
      * refreshed every second while that allows, less often beyond; remaining TTLs are
@@ -90,7 +96,8 @@ public:
      * rate-limited, only bounded (16 requests in flight), so that a new screen fills at once.
      */
     void setLeasePollRate(int perSecond);
-    int leasePollRate() const;
+    int leasePollRate() const; //!< see setLeasePollRate()
+    //! What was last learned of a tracked lease (Unknown for one not tracked or not read yet).
     Conclave::LeaseStatus leaseStatus(qint64 leaseId) const;
 
     /*!
@@ -135,14 +142,14 @@ public:
     Conclave::Operation *checkWriteAccess();
 
 public Q_SLOTS:
-    void start();
-    void stop();
+    void start(); //!< lists the prefix, then watches it and polls etcd's status
+    void stop();  //!< stops watching and polling; the last view stays readable
 
 Q_SIGNALS:
-    void runningChanged(bool running);
-    void syncedChanged(bool synced);
-    void connectedChanged(bool connected);
-    void electionAdded(const QString &election);
+    void runningChanged(bool running);           //!< start() or stop()
+    void syncedChanged(bool synced);             //!< see isSynced()
+    void connectedChanged(bool connected);       //!< see isConnected()
+    void electionAdded(const QString &election); //!< an election seen for the first time
     //! Candidates, leader or strays of \a election changed.
     void electionChanged(const QString &election);
     //! Emitted once the cause is known (it may need one lease lookup).
@@ -151,8 +158,8 @@ Q_SIGNALS:
     void leasesUpdated();
     //! Version, revision or freshness changed.
     void statusChanged();
-    void errorOccurred(Conclave::Error error, const QString &message);
-    void errorChanged();
+    void errorOccurred(Conclave::Error error, const QString &message); //!< a listing, watch or poll failed (retried)
+    void errorChanged();                                                //!< error() or errorString() changed
 
 private:
     Q_DISABLE_COPY_MOVE(ElectionDirectory)

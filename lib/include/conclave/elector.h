@@ -42,54 +42,78 @@ class ElectorPrivate;
 class CONCLAVE_EXPORT Elector : public QObject
 {
     Q_OBJECT
+    //! The property of electionName(), setElectionName(); changes are signalled by electionNameChanged().
     Q_PROPERTY(QString electionName READ electionName WRITE setElectionName NOTIFY electionNameChanged)
+    //! The property of candidateId(), setCandidateId(); changes are signalled by candidateIdChanged().
     Q_PROPERTY(QString candidateId READ candidateId WRITE setCandidateId NOTIFY candidateIdChanged)
+    //! The property of role(); changes are signalled by roleChanged().
     Q_PROPERTY(Conclave::Elector::Role role READ role NOTIFY roleChanged)
+    //! The property of leader(); changes are signalled by leaderChanged().
     Q_PROPERTY(Conclave::LeaderInfo leader READ leader NOTIFY leaderChanged)
+    //! The property of fencingToken(); changes are signalled by fencingTokenChanged().
     Q_PROPERTY(qint64 fencingToken READ fencingToken NOTIFY fencingTokenChanged)
+    //! The property of isCampaigning(); changes are signalled by campaigningChanged().
     Q_PROPERTY(bool campaigning READ isCampaigning NOTIFY campaigningChanged)
+    //! The property of ttl(), setTtl(); changes are signalled by ttlChanged().
     Q_PROPERTY(std::chrono::seconds ttl READ ttl WRITE setTtl NOTIFY ttlChanged)
+    //! The property of leaseId(); changes are signalled by leaseIdChanged().
     Q_PROPERTY(qint64 leaseId READ leaseId NOTIFY leaseIdChanged)
+    //! The property of priority(), setPriority(); changes are signalled by priorityChanged().
     Q_PROPERTY(int priority READ priority WRITE setPriority NOTIFY priorityChanged)
+    //! The property of isEligible(), setEligible(); changes are signalled by eligibleChanged().
     Q_PROPERTY(bool eligible READ isEligible WRITE setEligible NOTIFY eligibleChanged)
+    //! The property of isReleaseHeld(), setReleaseHeld(); changes are signalled by releaseHeldChanged().
     Q_PROPERTY(bool releaseHeld READ isReleaseHeld WRITE setReleaseHeld NOTIFY releaseHeldChanged)
+    //! The property of transitions(); changes are signalled by transitionsChanged().
     Q_PROPERTY(qint64 transitions READ transitions NOTIFY transitionsChanged)
+    //! The property of lastRenewal(); changes are signalled by lastRenewalChanged().
     Q_PROPERTY(QDateTime lastRenewal READ lastRenewal NOTIFY lastRenewalChanged)
+    //! The property of isReadinessRequired(), setReadinessRequired(); changes are signalled by readinessRequiredChanged().
     Q_PROPERTY(bool readinessRequired READ isReadinessRequired WRITE setReadinessRequired NOTIFY readinessRequiredChanged)
+    //! The property of isReady(), setReady(); changes are signalled by readyChanged().
     Q_PROPERTY(bool ready READ isReady WRITE setReady NOTIFY readyChanged)
+    //! The property of statusText(), setStatusText(); changes are signalled by statusTextChanged().
     Q_PROPERTY(QString statusText READ statusText WRITE setStatusText NOTIFY statusTextChanged)
+    //! The property of watchdogTimeout(), setWatchdogTimeout(); changes are signalled by watchdogTimeoutChanged().
     Q_PROPERTY(std::chrono::milliseconds watchdogTimeout READ watchdogTimeout WRITE setWatchdogTimeout NOTIFY watchdogTimeoutChanged)
+    //! The property of eventLoopLag(); changes are signalled by eventLoopLagChanged().
     Q_PROPERTY(std::chrono::milliseconds eventLoopLag READ eventLoopLag NOTIFY eventLoopLagChanged)
+    //! The property of lastContact(); changes are signalled by lastContactChanged().
     Q_PROPERTY(QDateTime lastContact READ lastContact NOTIFY lastContactChanged)
+    //! The property of error(); changes are signalled by errorChanged().
     Q_PROPERTY(Conclave::Error error READ error NOTIFY errorChanged)
+    //! The property of errorString(); changes are signalled by errorChanged().
     Q_PROPERTY(QString errorString READ errorString NOTIFY errorChanged)
 
 public:
+    //! NotAMember: not in the queue (not campaigning, or re-joining); Follower: in the queue,
+    //! another leads; Leader: this Elector leads (see isLeader() before acting).
     enum class Role { NotAMember, Follower, Leader };
     Q_ENUM(Role)
 
+    //! An Elector on \a client; give it an election name, then campaign().
     explicit Elector(Conclave::Client *client, QObject *parent = nullptr);
     ~Elector() override; //!< leaves the election (deletes its key) if still campaigning
 
-    QString electionName() const;
+    QString electionName() const; //!< see setElectionName()
     //! The election's key prefix, e.g. "billing/scheduler" (no trailing '/', not empty).
     void setElectionName(const QString &name);
-    QString candidateId() const;
+    QString candidateId() const; //!< see setCandidateId()
     //! This candidate's id, shown to followers and operators (default: hostname:pid).
     void setCandidateId(const QString &id);
-    QString advertisedHost() const;
-    int advertisedPort() const;
+    QString advertisedHost() const; //!< see setAdvertisedAddress()
+    int advertisedPort() const;     //!< see setAdvertisedAddress()
     //! Where followers reach this candidate when it leads.
     void setAdvertisedAddress(const QString &host, int port);
-    QVariantMap attributes() const;
+    QVariantMap attributes() const; //!< see setAttributes()
     //! Custom attributes followers see; while campaigning use proclaim().
     void setAttributes(const QVariantMap &attributes);
-    std::chrono::seconds ttl() const;
+    std::chrono::seconds ttl() const; //!< see setTtl()
     //! Lease TTL (default 10 s; less than 2 s is rejected). Electors with the same TTL on one
     //! Client share one lease.
     void setTtl(std::chrono::seconds ttl);
 
-    int priority() const;
+    int priority() const; //!< see setPriority()
     /*!
      * Preference for leading (default 0). While a Conclave candidate of higher priority waits
      * in the queue, the Conclave leader hands leadership to it (within one handover, never two
@@ -97,14 +121,14 @@ public:
      * are never asked to move, nor jumped over. May be changed while campaigning.
      */
     void setPriority(int priority);
-    bool isEligible() const;
+    bool isEligible() const; //!< see setEligible()
     /*!
      * Whether this candidate may lead (default true). False while campaigning: leaves the
      * queue (hands over first when leading) and keeps tracking leader(); true again: joins at
      * the back. Before campaign(): campaign() starts by only tracking the leader.
      */
     void setEligible(bool eligible);
-    bool isReleaseHeld() const;
+    bool isReleaseHeld() const; //!< see setReleaseHeld()
     /*!
      * While true, a leader that gives leadership up by itself (resign(), leave(),
      * setEligible(false), a transfer or a higher priority) stops acting at once (roleChanged)
@@ -115,7 +139,7 @@ public:
      */
     void setReleaseHeld(bool held);
 
-    bool isReadinessRequired() const;
+    bool isReadinessRequired() const; //!< see setReadinessRequired()
     /*!
      * When true (default false), every term of leadership starts not ready: the Elector leads
      * (roleChanged(Leader)) and tells the election "leader elected, not ready yet" in its
@@ -129,12 +153,12 @@ public:
      * put of our key); while not leading it is ignored (a term starts not ready).
      */
     bool isReady() const;
-    void setReady(bool ready);
-    QString statusText() const;
+    void setReady(bool ready); //!< see isReady()
+    QString statusText() const; //!< see setStatusText()
     //! A few words on this candidate's state (systemd's STATUS=), in its value: LeaderInfo::statusText().
     void setStatusText(const QString &text);
 
-    std::chrono::milliseconds watchdogTimeout() const;
+    std::chrono::milliseconds watchdogTimeout() const; //!< see setWatchdogTimeout()
     /*!
      * While leading, the application must call pingWatchdog() at least this often (0, the
      * default: no watchdog). A leader that misses it resigns at once (the next candidate
@@ -151,6 +175,7 @@ public:
     //! When etcd last answered this Elector's Client (Client::lastContact()).
     QDateTime lastContact() const;
 
+    //! The role as last changed on the event loop (roleChanged()); act on isLeader().
     Role role() const;
     /*!
      * True while Leader and leadershipDeadline() has not passed. Unlike role(), it is computed
@@ -164,6 +189,7 @@ public:
      * deadline otherwise. Check it (with the fencing token) right before a side effect.
      */
     QDeadlineTimer leadershipDeadline() const;
+    //! True from campaign() until leave() has finished (the key deleted, or the release lifted).
     bool isCampaigning() const;
     //! The current leader (also while this Elector is a follower); invalid if none is known.
     Conclave::LeaderInfo leader() const;
@@ -177,8 +203,9 @@ public:
     //! When the last acknowledged renewal of this Elector's lease was sent (invalid before one).
     QDateTime lastRenewal() const;
 
+    //! The last error; NoError after campaign() until something fails.
     Conclave::Error error() const;
-    QString errorString() const;
+    QString errorString() const; //!< the last error in words
 
 public Q_SLOTS:
     //! Joins the election; re-joins automatically after any loss until leave().
@@ -193,26 +220,29 @@ public Q_SLOTS:
     void pingWatchdog();
 
 Q_SIGNALS:
+    //! This Elector's role changed; from the event loop, in order, never two leaders at once.
     void roleChanged(Conclave::Elector::Role role);
-    void leaderChanged(const Conclave::LeaderInfo &leader);
-    void fencingTokenChanged(qint64 fencingToken);
-    void campaigningChanged(bool campaigning);
+    void leaderChanged(const Conclave::LeaderInfo &leader);             //!< see leader()
+    void fencingTokenChanged(qint64 fencingToken);                      //!< see fencingToken()
+    void campaigningChanged(bool campaigning);                          //!< see isCampaigning()
+    //! Something failed: permanent errors (PermissionDenied, AuthenticationError,
+    //! InvalidArgument) stop the campaign, the others are retried.
     void errorOccurred(Conclave::Error error, const QString &message);
-    void electionNameChanged(const QString &name);
-    void candidateIdChanged(const QString &id);
-    void ttlChanged(std::chrono::seconds ttl);
-    void leaseIdChanged(qint64 leaseId);
-    void priorityChanged(int priority);
-    void eligibleChanged(bool eligible);
-    void releaseHeldChanged(bool held);
-    void transitionsChanged(qint64 transitions);
-    void lastRenewalChanged(const QDateTime &lastRenewal);
-    void readinessRequiredChanged(bool required);
-    void readyChanged(bool ready);
-    void statusTextChanged(const QString &text);
-    void watchdogTimeoutChanged(std::chrono::milliseconds timeout);
-    void eventLoopLagChanged(std::chrono::milliseconds lag);
-    void lastContactChanged(const QDateTime &lastContact);
+    void electionNameChanged(const QString &name);                      //!< see setElectionName()
+    void candidateIdChanged(const QString &id);                         //!< see setCandidateId()
+    void ttlChanged(std::chrono::seconds ttl);                          //!< see setTtl()
+    void leaseIdChanged(qint64 leaseId);                                //!< see leaseId()
+    void priorityChanged(int priority);                                 //!< see setPriority()
+    void eligibleChanged(bool eligible);                                //!< see setEligible()
+    void releaseHeldChanged(bool held);                                 //!< see setReleaseHeld()
+    void transitionsChanged(qint64 transitions);                        //!< see transitions()
+    void lastRenewalChanged(const QDateTime &lastRenewal);              //!< see lastRenewal()
+    void readinessRequiredChanged(bool required);                       //!< see setReadinessRequired()
+    void readyChanged(bool ready);                                      //!< see isReady()
+    void statusTextChanged(const QString &text);                        //!< see setStatusText()
+    void watchdogTimeoutChanged(std::chrono::milliseconds timeout);     //!< see setWatchdogTimeout()
+    void eventLoopLagChanged(std::chrono::milliseconds lag);            //!< see eventLoopLag()
+    void lastContactChanged(const QDateTime &lastContact);              //!< see lastContact()
     //! error() or errorString() changed (set by a failure, cleared by campaign()).
     void errorChanged();
 

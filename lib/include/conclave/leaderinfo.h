@@ -26,25 +26,37 @@ class LeaderInfoData;
 class CONCLAVE_EXPORT LeaderInfo
 {
     Q_GADGET
+    //! The property of id() (constant).
     Q_PROPERTY(QString id READ id CONSTANT)
+    //! The property of host() (constant).
     Q_PROPERTY(QString host READ host CONSTANT)
+    //! The property of port() (constant).
     Q_PROPERTY(int port READ port CONSTANT)
+    //! The property of attributes() (constant).
     Q_PROPERTY(QVariantMap attributes READ attributes CONSTANT)
+    //! The property of value() (constant).
     Q_PROPERTY(QByteArray value READ value CONSTANT)
+    //! The property of key() (constant).
     Q_PROPERTY(QByteArray key READ key CONSTANT)
+    //! The property of leaseId() (constant).
     Q_PROPERTY(qint64 leaseId READ leaseId CONSTANT)
+    //! The property of fencingToken() (constant).
     Q_PROPERTY(qint64 fencingToken READ fencingToken CONSTANT)
+    //! The property of since() (constant).
     Q_PROPERTY(QDateTime since READ since CONSTANT)
+    //! The property of isValid() (constant).
     Q_PROPERTY(bool valid READ isValid CONSTANT)
+    //! The property of isReady() (constant).
     Q_PROPERTY(bool ready READ isReady CONSTANT)
+    //! The property of statusText() (constant).
     Q_PROPERTY(QString statusText READ statusText CONSTANT)
 
 public:
     LeaderInfo();
-    LeaderInfo(const LeaderInfo &other);
-    LeaderInfo(LeaderInfo &&other) noexcept;
-    LeaderInfo &operator=(const LeaderInfo &other);
-    LeaderInfo &operator=(LeaderInfo &&other) noexcept;
+    LeaderInfo(const LeaderInfo &other);                  //!< copies (implicitly shared)
+    LeaderInfo(LeaderInfo &&other) noexcept;              //!< moves
+    LeaderInfo &operator=(const LeaderInfo &other);       //!< copies (implicitly shared)
+    LeaderInfo &operator=(LeaderInfo &&other) noexcept;   //!< moves
     ~LeaderInfo();
 
     QString id() const;               //!< candidate id (the raw value for foreign candidates)
@@ -65,7 +77,9 @@ public:
     bool isReady() const;
     QString statusText() const;       //!< the candidate's own words on its state (Elector::setStatusText())
 
+    //! The same key, value, lease and fencing token (when it was seen does not count).
     bool operator==(const LeaderInfo &other) const;
+    //! Not operator==().
     bool operator!=(const LeaderInfo &other) const { return !(*this == other); }
 
     //! Builds a LeaderInfo from a candidate key as stored in etcd.

@@ -31,8 +31,11 @@ class CONCLAVE_EXPORT Operation : public QObject
 public:
     ~Operation() override;
 
+    //! True once finished() has been emitted.
     bool isFinished() const;
+    //! NoError when the action succeeded; valid once finished.
     Conclave::Error error() const;
+    //! The error in words (empty on success).
     QString errorString() const;
     //! The store revision the change happened at (0 when nothing changed).
     qint64 revision() const;
@@ -40,6 +43,7 @@ public:
     QByteArrayList keys() const;
 
 Q_SIGNALS:
+    //! Emitted exactly once, never from inside the call that created the operation.
     void finished();
 
 private:
