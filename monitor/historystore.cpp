@@ -139,6 +139,12 @@ void HistoryStore::setClusterId(quint64 clusterId)
     Q_EMIT reloaded();
 }
 
+void HistoryStore::followCluster(const Conclave::ClusterStatus *cluster)
+{
+    connect(cluster, &Conclave::ClusterStatus::updated, this, [this, cluster] { setClusterId(cluster->clusterId()); });
+    setClusterId(cluster->clusterId());
+}
+
 void HistoryStore::record(Conclave::ElectionDirectory *directory)
 {
     connect(directory, &Conclave::ElectionDirectory::handoverRecorded, this, &HistoryStore::append);

@@ -6,6 +6,7 @@
 // rest is kept. Each line names etcd's cluster id: a new cluster at the same endpoints (same
 // lease ids, same revisions) does not inherit the old one's history.
 
+#include <conclave/clusterstatus.h>
 #include <conclave/electiondirectory.h>
 
 #include <QtCore/QFile>
@@ -39,6 +40,8 @@ public:
      * written with it. Lines from before ids were kept stay.
      */
     void setClusterId(quint64 clusterId);
+    //! setClusterId() from \a cluster: now if it has read the id, and at each of its readings.
+    void followCluster(const Conclave::ClusterStatus *cluster);
     quint64 clusterId() const { return m_clusterId; }
     QString file() const { return m_file; }
 

@@ -209,7 +209,7 @@ int serveMetrics(QCoreApplication &app, Conclave::Client &client, Conclave::Elec
     history.load();
     history.record(&dir);
     Conclave::ClusterStatus cluster(&client);
-    QObject::connect(&cluster, &Conclave::ClusterStatus::updated, &history, [&] { history.setClusterId(cluster.clusterId()); });
+    history.followCluster(&cluster);
     Monitor::MetricsExporter exporter(&dir, o.rules, &cluster);
     QString problem;
     if (!exporter.listen(o.serveMetrics, &problem))
@@ -258,7 +258,7 @@ int runHeadless(int argc, char **argv, Options o)
         Monitor::Cli::loadCluster(cluster, o.timeoutS * 1000);
         Monitor::HistoryStore history(Monitor::HistoryStore::fileFor(o.connection.endpoints(), o.prefix));
         history.load();
-        history.setClusterId(cluster.clusterId());
+        history.followCluster(&cluster);
         return Monitor::Cli::runOnce(dir, o.json, history.handovers(), o.rules, &cluster);
     }
     Monitor::AuditLog audit(o.auditLog.isEmpty() ? Monitor::AuditLog::defaultFile() : o.auditLog);

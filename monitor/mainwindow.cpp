@@ -268,7 +268,7 @@ void MainWindow::connectTo(const Conclave::ConnectionSettings &settings)
     m_history->load();
     m_history->record(m_directory);
     // A new etcd at the same endpoints does not inherit the old one's history.
-    connect(m_cluster, &Conclave::ClusterStatus::updated, m_history, [this] { m_history->setClusterId(m_cluster->clusterId()); });
+    m_history->followCluster(m_cluster);
     connect(m_history, &HistoryStore::reloaded, m_electionView->viewport(), qOverload<>(&QWidget::update));
     m_admin->setDirectory(m_directory);
     m_admin->setAuditLog(m_audit, settings.endpoints());

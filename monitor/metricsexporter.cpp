@@ -34,6 +34,17 @@ QString number(double value)
     return value == double(qint64(value)) ? QString::number(qint64(value)) : QString::number(value, 'f', 3);
 }
 
+//! A gauge family with one series per item, labelled `key="…"`; an item whose value is not
+//! known (nullopt) is left out, never reported as 0.
+template <typename Items, typename LabelOf, typename Value>
+void gauges(QString &out, const char *name, const QString &help, const char *key, const Items &items, LabelOf labelOf, Value value)
+{
+    family(out, name, "gauge", help);
+    for (const auto &item : items)
+        if (const std::optional<double> v = value(item))
+            out += QStringLiteral("%1{%2=%3} %4\n").arg(QLatin1String(name), QLatin1String(key), label(labelOf(item)), number(*v));
+}
+
 } // namespace
 
 MetricsExporter::MetricsExporter(Conclave::ElectionDirectory *directory, const HealthRules &rules, Conclave::ClusterStatus *cluster,
@@ -116,43 +127,40 @@ QByteArray MetricsExporter::metrics() const
 {
     const QStringList elections = m_directory->elections();
     QString out;
-    auto perElection = [&](const char *name, const char *type, const QString &help, auto value) {
-        family(out, name, type, help);
-        for (const QString &election : elections)
-            if (const std::optional<double> v = value(election))
-                out += QStringLiteral("%1{election=%2} %3\n").arg(QLatin1String(name), label(election), number(*v));
+    auto perElection = [&](const char *name, const QString &help, auto value) {
+        gauges(out, name, help, "election", elections, [](const QString &e) { return e; }, value);
     };
     auto leaderOf = [this](const QString &election) { return m_directory->leader(election); };
     auto leaseOf = [this, leaderOf](const QString &election) {
         const Conclave::LeaderInfo leader = leaderOf(election);
         return leader.isValid() ? m_directory->leaseStatus(leader.leaseId()) : Conclave::LeaseStatus();
     };
-    perElection("conclave_election_has_leader", "gauge", QStringLiteral("1 while the election has a leader, else 0."),
+    perElection("conclave_election_has_leader", QStringLiteral("1 while the election has a leader, else 0."),
                 [&](const QString &e) -> std::optional<double> { return leaderOf(e).isValid() ? 1 : 0; });
-    perElection("conclave_election_leader_ready", "gauge",
+    perElection("conclave_election_leader_ready",
                 QStringLiteral("1 while the election's leader serves (it said it is ready, or does not use readiness), else 0."),
                 [&](const QString &e) -> std::optional<double> { return leaderOf(e).isValid() && leaderOf(e).isReady() ? 1 : 0; });
-    perElection("conclave_election_candidates", "gauge", QStringLiteral("Candidates in the queue, the leader included."),
+    perElection("conclave_election_candidates", QStringLiteral("Candidates in the queue, the leader included."),
                 [&](const QString &e) -> std::optional<double> { return double(m_directory->candidates(e).size()); });
-    perElection("conclave_election_leader_fencing_token", "gauge",
+    perElection("conclave_election_leader_fencing_token",
                 QStringLiteral("The leader's fencing token (create revision of its key); absent without a leader."),
                 [&](const QString &e) -> std::optional<double> {
                     const Conclave::LeaderInfo leader = leaderOf(e);
                     return leader.isValid() ? std::optional<double>(double(leader.fencingToken())) : std::nullopt;
                 });
-    perElection("conclave_election_leader_lease_remaining_seconds", "gauge",
+    perElection("conclave_election_leader_lease_remaining_seconds",
                 QStringLiteral("Time left on the leader's lease as last read (counted down between reads); absent until read."),
                 [&](const QString &e) -> std::optional<double> {
                     const Conclave::LeaseStatus lease = leaseOf(e);
                     return lease.state == Conclave::LeaseStatus::State::Alive ? std::optional<double>(double(lease.remaining.count()) / 1000.0) : std::nullopt;
                 });
-    perElection("conclave_election_leader_lease_ttl_seconds", "gauge",
+    perElection("conclave_election_leader_lease_ttl_seconds",
                 QStringLiteral("The TTL the leader's lease was granted with; absent until read."),
                 [&](const QString &e) -> std::optional<double> {
                     const Conclave::LeaseStatus lease = leaseOf(e);
                     return lease.state == Conclave::LeaseStatus::State::Alive ? std::optional<double>(double(lease.grantedTtl.count())) : std::nullopt;
                 });
-    perElection("conclave_election_flapping", "gauge",
+    perElection("conclave_election_flapping",
                 QStringLiteral("1 while the election had %1 or more handovers within %2 s.").arg(m_rules.flap.handovers).arg(m_rules.flap.seconds),
                 [&](const QString &e) -> std::optional<double> { return Monitor::isFlapping(*m_directory, e, m_rules.flap) ? 1 : 0; });
     family(out, "conclave_election_handovers_total", "counter", QStringLiteral("Changes of leader seen since this exporter started, by cause."));
@@ -179,25 +187,22 @@ void MetricsExporter::addMembers(QString &out) const
 {
     const QList<Conclave::MemberStatus> members = m_cluster->members();
     const Conclave::ClusterStatus::LeaderState state = m_cluster->leaderState();
-    auto perMember = [&](const char *name, const char *type, const QString &help, auto value) {
-        family(out, name, type, help);
-        for (const Conclave::MemberStatus &m : members)
-            if (const std::optional<double> v = value(m))
-                out += QStringLiteral("%1{member=%2} %3\n").arg(QLatin1String(name), label(memberLabel(m)), number(*v));
+    auto perMember = [&](const char *name, const QString &help, auto value) {
+        gauges(out, name, help, "member", members, memberLabel, value);
     };
     family(out, "conclave_etcd_member_info", "gauge", QStringLiteral("An etcd member, its client endpoint and version (value 1)."));
     for (const Conclave::MemberStatus &m : members)
         out += QStringLiteral("conclave_etcd_member_info{member=%1,endpoint=%2,version=%3} 1\n")
                        .arg(label(memberLabel(m)), label(m.endpoint.toString()), label(m.version));
-    perMember("conclave_etcd_member_up", "gauge", QStringLiteral("1 while the member answers at its client endpoint, else 0."),
+    perMember("conclave_etcd_member_up", QStringLiteral("1 while the member answers at its client endpoint, else 0."),
               [](const Conclave::MemberStatus &m) -> std::optional<double> { return m.reachable ? 1 : 0; });
-    perMember("conclave_etcd_member_is_leader", "gauge", QStringLiteral("1 for the raft leader, else 0; absent while unknown."),
+    perMember("conclave_etcd_member_is_leader", QStringLiteral("1 for the raft leader, else 0; absent while unknown."),
               [&](const Conclave::MemberStatus &m) -> std::optional<double> {
                   return state == Conclave::ClusterStatus::LeaderState::Unknown ? std::nullopt : std::optional<double>(m.isLeader ? 1 : 0);
               });
-    perMember("conclave_etcd_member_db_size_bytes", "gauge", QStringLiteral("Size of the member's backend database file; absent while unknown."),
+    perMember("conclave_etcd_member_db_size_bytes", QStringLiteral("Size of the member's backend database file; absent while unknown."),
               [](const Conclave::MemberStatus &m) { return m.dbSize >= 0 ? std::optional<double>(double(m.dbSize)) : std::nullopt; });
-    perMember("conclave_etcd_member_raft_term", "gauge", QStringLiteral("The member's raft term; absent while unknown."),
+    perMember("conclave_etcd_member_raft_term", QStringLiteral("The member's raft term; absent while unknown."),
               [](const Conclave::MemberStatus &m) { return m.raftTerm >= 0 ? std::optional<double>(double(m.raftTerm)) : std::nullopt; });
     family(out, "conclave_etcd_has_leader", "gauge",
            QStringLiteral("1 while the etcd cluster has a raft leader, 0 while it has none; absent while unknown."));
