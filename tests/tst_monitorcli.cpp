@@ -34,6 +34,7 @@ private Q_SLOTS:
     void transferHeadless();
     void serveMetrics();
     void historySurvivesARestart();
+    void historyOfAnotherClusterIsForgotten();
     void screenshotOfSelectedElection();
     void badInput_data();
     void badInput();
@@ -437,6 +438,65 @@ void tst_MonitorCli::historySurvivesARestart()
     QCOMPARE(last.value(u"previous"_s).toObject().value(u"id"_s).toString(), u"one"_s);
     QCOMPARE(last.value(u"next"_s).toObject().value(u"id"_s).toString(), u"two"_s);
     QVERIFY(QDateTime::fromString(last.value(u"at"_s).toString(), Qt::ISODateWithMs).isValid());
+}
+
+// The exporter writes etcd's cluster id into each history line; a line of another cluster at
+// the same endpoints (a new etcd at the old URL) is left out of --once --json's history.
+void tst_MonitorCli::historyOfAnotherClusterIsForgotten()
+{
+    QTemporaryDir data;
+    const QString p = QString::fromUtf8(EtcdTestEnv::uniquePrefix());
+    const QString name = p + u"svc"_s;
+    join(name, u"one"_s, 1);
+    join(name, u"two"_s, 2);
+    const QRegularExpressionMatch id = QRegularExpression(u"\"ClusterID\" : (\\d+)"_s)
+            .match(m_etcd.etcdctl({u"endpoint"_s, u"status"_s, u"-w"_s, u"fields"_s}));
+    QVERIFY(id.hasMatch());
+    const QByteArray clusterId = QByteArray::number(id.captured(1).toULongLong(), 16);
+    const QStringList where{u"--endpoints"_s, m_etcd.endpoints().first().toString(), u"--prefix"_s, p};
+    QProcess mon;
+    const quint16 port = startExporter(mon, where, data.path());
+    QVERIFY(port);
+    // Once the exporter has read the cluster (its members are exported), a handover is written
+    // with the cluster's id.
+    QNetworkAccessManager nam;
+    QTRY_VERIFY_WITH_TIMEOUT([&] {
+        std::unique_ptr<QNetworkReply> r(nam.get(QNetworkRequest(QUrl(u"http://127.0.0.1:%1/metrics"_s.arg(port)))));
+        return QTest::qWaitFor([&] { return r->isFinished(); }, TestWaitMs) && r->readAll().contains("conclave_etcd_has_leader 1");
+    }(), TestWaitMs);
+    m_electors[0]->resign();
+    const QDir dir(QDir(data.path()).filePath(u"Conclave/conclave-monitor"_s));
+    QString history;
+    QTRY_VERIFY_WITH_TIMEOUT([&] {
+        const QStringList files = dir.entryList({u"history-*.jsonl"_s});
+        if (files.isEmpty())
+            return false;
+        history = dir.filePath(files.first());
+        QFile f(history);
+        const QByteArray written = f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+        return written.contains("\"cause\":\"Resigned\"") && written.contains("\"cluster\":\"" + clusterId + "\"");
+    }(), TestWaitMs);
+    mon.terminate();
+    QVERIFY(QTest::qWaitFor([&] { return mon.state() == QProcess::NotRunning; }, TestWaitMs));
+    {
+        QFile f(history);
+        QVERIFY(f.open(QIODevice::Append));
+        f.write("{\"election\":\"" + name.toUtf8() + "\",\"at\":\"" + QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs).toUtf8()
+                + "\",\"cause\":\"Evicted\",\"revision\":\"1\",\"previous\":null,\"next\":null,\"cluster\":\"abc123\"}\n");
+    }
+    QProcess once;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(u"XDG_DATA_HOME"_s, data.path());
+    once.setProcessEnvironment(env);
+    once.start(QStringLiteral(CONCLAVE_MONITOR_BIN), where + QStringList{u"--once"_s, u"--json"_s});
+    QVERIFY(QTest::qWaitFor([&] { return once.state() == QProcess::NotRunning; }, 60000));
+    QCOMPARE(once.exitCode(), 0);
+    const QByteArray out = once.readAllStandardOutput();
+    QStringList causes;
+    for (const QJsonValue &v : QJsonDocument::fromJson(out).object().value(u"history"_s).toArray())
+        causes << v.toObject().value(u"cause"_s).toString();
+    QVERIFY2(causes.contains(u"Resigned"_s), out.constData());
+    QVERIFY2(!causes.contains(u"Evicted"_s), qPrintable(causes.join(u','))); // the other cluster's line
 }
 
 void tst_MonitorCli::screenshotOfSelectedElection()
