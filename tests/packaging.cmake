@@ -39,6 +39,14 @@ foreach(f
         message(FATAL_ERROR "not installed: ${f}")
     endif()
 endforeach()
+# The QML module, where the build put it (QML_DIR: CONCLAVE_INSTALL_QMLDIR; empty without one).
+if(QML_DIR)
+    foreach(f qmldir conclave_qml.qmltypes libconclave_qmlplugin.so)
+        if(NOT EXISTS ${stage}/${QML_DIR}/Conclave/${f})
+            message(FATAL_ERROR "not installed: ${QML_DIR}/Conclave/${f}")
+        endif()
+    endforeach()
+endif()
 # Private headers stay private.
 file(GLOB_RECURSE leaked ${stage}/${CMAKE_INSTALL_INCLUDEDIR}/*_p.h ${stage}/${CMAKE_INSTALL_INCLUDEDIR}/*/codec.h)
 if(leaked)

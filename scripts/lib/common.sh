@@ -13,14 +13,18 @@ fi
 # pull in): conclave-candidate's --metrics-address (never the library).
 # fonts-dejavu-core: text in offscreen screenshots;
 # make: README's build-against-the-install block uses CMake's default generator; pkgconf: its
-# pkg-config line.
+# pkg-config line; qt6-declarative-dev: the QML module (qml/).
 CONCLAVE_PACKAGES=(cmake ninja-build make g++ pkgconf qt6-base-dev qt6-base-dev-tools qt6-httpserver-dev qt6-websockets-dev libgl-dev
+                   qt6-declarative-dev
                    "$CONCLAVE_SVG_PLUGINS" fonts-dejavu-core
                    etcd-server etcd-client openssl ca-certificates)
 # Only the test suite needs these: clang with libFuzzer for the targets of tests/fuzz;
 # prometheus (with promtool) for the alerting rules' tests and the Prometheus integration test;
-# doxygen for the API reference (the apidocs test).
-CONCLAVE_TEST_PACKAGES=(clang libclang-rt-dev prometheus doxygen) # the default clang of each release (14 on bookworm, 19 on trixie)
+# doxygen for the API reference (the apidocs test); Qt's qml tool and the QML modules the QML
+# tests and examples/qml import (QtQuick, its Window, QtTest and what they pull in).
+CONCLAVE_TEST_PACKAGES=(clang libclang-rt-dev prometheus doxygen # the default clang of each release (14 on bookworm, 19 on trixie)
+                        qml-qt6 qml6-module-qtquick qml6-module-qtquick-window qml6-module-qtqml
+                        qml6-module-qtqml-models qml6-module-qtqml-workerscript qml6-module-qttest)
 
 # conclave_install_missing [more packages…]
 conclave_install_missing() {
@@ -46,7 +50,9 @@ conclave_install_missing() {
 # conclave_build BUILD_DIR [extra cmake args…]
 conclave_build() {
     local dir=$1; shift
-    cmake -S "$CONCLAVE_ROOT" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+    # The QML module is required here (not AUTO): a missing Qt Qml fails the build, it does not
+    # quietly leave the QML tests out.
+    cmake -S "$CONCLAVE_ROOT" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONCLAVE_BUILD_QML=ON "$@" >/dev/null
     cmake --build "$dir" -j2
 }
 
