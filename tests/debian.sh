@@ -23,6 +23,11 @@ root=$WORK/root
 pids=()
 cleanup() {
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    # Whatever else still runs in the fresh system (its root is ours) goes too.
+    local proc
+    for proc in /proc/[0-9]*; do
+        [ "$(readlink "$proc/root" 2>/dev/null)" = "$root" ] && kill -9 "${proc#/proc/}" 2>/dev/null
+    done
     wait 2>/dev/null || true
     if mountpoint -q "$root/proc" 2>/dev/null; then
         umount "$root/proc" || umount -l "$root/proc" || true
@@ -35,10 +40,14 @@ cleanup
 mkdir -p "$WORK"
 
 step "dpkg-buildpackage -b -uc -us in a clean clone of $(git -C "$SRC" rev-parse --short HEAD)"
+if [ "${CONCLAVE_DEB_REUSE:-0}" = 1 ] && ls "$WORK"/conclave_*.changes >/dev/null 2>&1; then
+    echo "(CONCLAVE_DEB_REUSE=1: the packages built before)"
+else
 rm -rf "$WORK/src" "$WORK"/*.deb "$WORK"/*.changes "$WORK"/*.buildinfo
 git clone --quiet --no-hardlinks "$SRC" "$WORK/src"
 (cd "$WORK/src" && dpkg-buildpackage -b -uc -us) >"$WORK/build.log" 2>&1 \
     || { tail -40 "$WORK/build.log" >&2; fail "dpkg-buildpackage failed (log: $WORK/build.log)"; }
+fi
 ls "$WORK"/*.deb
 
 step "lintian: no error"
@@ -64,15 +73,18 @@ cp "$WORK"/libconclave0_*.deb "$WORK"/libconclave-dev_*.deb "$WORK"/qml6-module-
 cp "$SRC/examples/minimal/main.cpp" "$SRC/examples/minimal/CMakeLists.txt" "$root/tmp/minimal/"
 cp "$SRC/tests/qml-script/campaign.qml" "$root/tmp/"
 
-in_root() { chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
-    QT_QPA_PLATFORM=offscreen "$@"; }
+# A command in the fresh system (a plain command, so that `… &` gives its own PID).
+in_root=(chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 QT_QPA_PLATFORM=offscreen)
 
 step "apt-get install the packages (and etcd, a compiler, Qt's qml tool)"
-in_root apt-get update -qq
-in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    /tmp/debs/*.deb etcd-server etcd-client cmake make g++ qml-qt6 qml6-module-qtquick >"$WORK/apt.log" 2>&1 \
+debs=()
+for deb in "$root"/tmp/debs/*.deb; do debs+=("/tmp/debs/${deb##*/}"); done
+"${in_root[@]}" apt-get update -qq
+"${in_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    "${debs[@]}" etcd-server etcd-client cmake make g++ \
+    qml-qt6 qml6-module-qtquick qml6-module-qtquick-window qml6-module-qtqml-workerscript >"$WORK/apt.log" 2>&1 \
     || { tail -30 "$WORK/apt.log" >&2; fail "apt-get install of the packages failed"; }
-in_root dpkg-query -W libconclave0 libconclave-dev qml6-module-conclave conclave-tools
+"${in_root[@]}" dpkg-query -W libconclave0 libconclave-dev qml6-module-conclave conclave-tools
 
 # An etcd on a free loopback port (the chroot shares this machine's network).
 port=25379
@@ -85,10 +97,10 @@ chroot "$root" etcd --data-dir /tmp/etcd --listen-client-urls "$url" --advertise
     --initial-cluster "default=http://127.0.0.1:$((port + 1))" >"$WORK/etcd.log" 2>&1 &
 pids+=("$!")
 for _ in $(seq 100); do
-    in_root etcdctl --endpoints "$url" endpoint health >/dev/null 2>&1 && break
+    "${in_root[@]}" etcdctl --endpoints "$url" endpoint health >/dev/null 2>&1 && break
     sleep 0.1
 done
-in_root etcdctl --endpoints "$url" endpoint health >/dev/null 2>&1 || { tail "$WORK/etcd.log" >&2; fail "etcd did not start in the chroot"; }
+"${in_root[@]}" etcdctl --endpoints "$url" endpoint health >/dev/null 2>&1 || { tail "$WORK/etcd.log" >&2; fail "etcd did not start in the chroot"; }
 
 # wait_for FILE PATTERN: until FILE has a line matching PATTERN (30 s at most).
 wait_for() {
@@ -101,25 +113,26 @@ wait_for() {
 }
 
 step "conclave-candidate leads, conclave-monitor --once sees it"
-in_root conclave-candidate --help >/dev/null
-in_root conclave-candidate --endpoints "$url" --election deb/tools --id deb-candidate --ttl 5 >"$WORK/candidate.out" 2>&1 &
+"${in_root[@]}" conclave-candidate --help >/dev/null
+"${in_root[@]}" conclave-candidate --endpoints "$url" --election deb/tools --id deb-candidate --ttl 5 >"$WORK/candidate.out" 2>&1 &
 pids+=("$!")
-wait_for "$WORK/candidate.out" '"role":"Leader"'
-in_root conclave-monitor --endpoints "$url" --once --json >"$WORK/monitor.json" 2>"$WORK/monitor.err" \
+wait_for "$WORK/candidate.out" '"role":"leader"'
+"${in_root[@]}" conclave-monitor --endpoints "$url" --once --json >"$WORK/monitor.json" 2>"$WORK/monitor.err" \
     || { cat "$WORK/monitor.err" >&2; fail "conclave-monitor --once failed"; }
-grep -q '"deb-candidate"' "$WORK/monitor.json" || { cat "$WORK/monitor.json" >&2; fail "the monitor does not show deb-candidate"; }
-echo "monitor: $(grep -o '"leader":{[^}]*"id":"deb-candidate"' "$WORK/monitor.json" | head -1 || true)"
+grep -q '"leader": "deb-candidate",' "$WORK/monitor.json" && grep -q '"status": "healthy"' "$WORK/monitor.json" \
+    || { cat "$WORK/monitor.json" >&2; fail "the monitor does not show deb-candidate leading a healthy deb/tools"; }
+grep -E '"(leader|name|status|etcd_version)":' "$WORK/monitor.json"
 
 step "examples/minimal with find_package(Conclave) from libconclave-dev"
-in_root cmake -S /tmp/minimal -B /tmp/minimal/build -DCMAKE_BUILD_TYPE=Release >"$WORK/minimal.log" 2>&1 \
-    && in_root cmake --build /tmp/minimal/build >>"$WORK/minimal.log" 2>&1 \
+"${in_root[@]}" cmake -S /tmp/minimal -B /tmp/minimal/build -DCMAKE_BUILD_TYPE=Release >"$WORK/minimal.log" 2>&1 \
+    && "${in_root[@]}" cmake --build /tmp/minimal/build >>"$WORK/minimal.log" 2>&1 \
     || { tail -30 "$WORK/minimal.log" >&2; fail "building examples/minimal against the installed packages failed"; }
-chroot "$root" env ETCDCTL_ENDPOINTS="$url" /tmp/minimal/build/conclave-minimal >"$WORK/minimal.out" 2>&1 &
+"${in_root[@]}" ETCDCTL_ENDPOINTS="$url" /tmp/minimal/build/conclave-minimal >"$WORK/minimal.out" 2>&1 &
 pids+=("$!")
 wait_for "$WORK/minimal.out" 'role: .*Leader'
 
 step "a plain QML script imports the installed module"
-in_root timeout 60 /usr/lib/qt6/bin/qml /tmp/campaign.qml -- "$url" deb/qml >"$WORK/qml.out" 2>&1 \
+"${in_root[@]}" timeout 60 /usr/lib/qt6/bin/qml /tmp/campaign.qml -- "$url" deb/qml >"$WORK/qml.out" 2>&1 \
     || { cat "$WORK/qml.out" >&2; fail "the QML script failed"; }
 grep -E '^qml: leader: qml-script fencing token: [0-9]+$' "$WORK/qml.out"
 step "passed"

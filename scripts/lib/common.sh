@@ -24,7 +24,9 @@ CONCLAVE_PACKAGES=(cmake ninja-build make g++ pkgconf qt6-base-dev qt6-base-dev-
 # tests and examples/qml import (QtQuick, its Window, QtTest and what they pull in).
 CONCLAVE_TEST_PACKAGES=(clang libclang-rt-dev prometheus doxygen # the default clang of each release (14 on bookworm, 19 on trixie)
                         qml-qt6 qml6-module-qtquick qml6-module-qtquick-window qml6-module-qtqml
-                        qml6-module-qtqml-models qml6-module-qtqml-workerscript qml6-module-qttest)
+                        qml6-module-qtqml-models qml6-module-qtqml-workerscript qml6-module-qttest
+                        # the Debian packages' test (tests/debian.sh): build, lint, a fresh system
+                        dpkg-dev debhelper lintian debootstrap git)
 
 # conclave_install_missing [more packages…]
 conclave_install_missing() {
