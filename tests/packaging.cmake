@@ -34,7 +34,9 @@ foreach(f
         ${CMAKE_INSTALL_BINDIR}/conclave-monitor
         ${CMAKE_INSTALL_BINDIR}/conclave-candidate
         ${CMAKE_INSTALL_DATADIR}/applications/conclave-monitor.desktop
-        ${CMAKE_INSTALL_DATADIR}/icons/hicolor/scalable/apps/conclave-monitor.svg)
+        ${CMAKE_INSTALL_DATADIR}/icons/hicolor/scalable/apps/conclave-monitor.svg
+        ${CMAKE_INSTALL_MANDIR}/man1/conclave-monitor.1
+        ${CMAKE_INSTALL_MANDIR}/man1/conclave-candidate.1)
     if(NOT EXISTS ${stage}/${f})
         message(FATAL_ERROR "not installed: ${f}")
     endif()
