@@ -45,20 +45,11 @@ void ElectionObserver::setConnection(Connection *connection)
 {
     if (connection == m_source.connection())
         return;
-    if (Connection *old = m_source.connection())
-        disconnect(old, &QObject::destroyed, this, nullptr);
-    m_source.setConnection(connection);
-    if (connection) {
-        connect(connection, &QObject::destroyed, this, [this] {
-            m_source.setConnection(nullptr);
-            rebuild();
-            update();
-            Q_EMIT connectionChanged();
-        });
-    }
-    rebuild();
-    update();
-    Q_EMIT connectionChanged();
+    m_source.setConnection(connection, this, [this] {
+        rebuild();
+        update();
+        Q_EMIT connectionChanged();
+    });
 }
 
 void ElectionObserver::setElectionName(const QString &name)

@@ -81,20 +81,10 @@ void Elector::setConnection(Connection *connection)
         qmlWarning(this) << "connection cannot change while campaigning: leave() first";
         return;
     }
-    if (Connection *old = m_source.connection())
-        disconnect(old, &QObject::destroyed, this, nullptr);
-    m_source.setConnection(connection);
-    if (connection) {
-        // Its Client is a child of the Connection: still alive when destroyed() is emitted,
-        // so this Elector lets go of it (leaving its election) before it goes.
-        connect(connection, &QObject::destroyed, this, [this] {
-            m_source.setConnection(nullptr);
-            rebuild();
-            Q_EMIT connectionChanged();
-        });
-    }
-    rebuild();
-    Q_EMIT connectionChanged();
+    m_source.setConnection(connection, this, [this] {
+        rebuild();
+        Q_EMIT connectionChanged();
+    });
 }
 
 void Elector::setAttributes(const QVariantMap &attributes)

@@ -9,6 +9,8 @@
 #   tests/debian.sh SOURCE_DIR WORK_DIR        (as root: chroot, mount)
 set -euo pipefail
 SRC=$1 WORK=$2
+CONCLAVE_ROOT=$SRC
+source "$SRC/scripts/lib/common.sh"
 step() { echo "==> $*"; }
 fail() { echo "error: $*" >&2; exit 1; }
 
@@ -102,21 +104,11 @@ for _ in $(seq 100); do
 done
 "${in_root[@]}" etcdctl --endpoints "$url" endpoint health >/dev/null 2>&1 || { tail "$WORK/etcd.log" >&2; fail "etcd did not start in the chroot"; }
 
-# wait_for FILE PATTERN: until FILE has a line matching PATTERN (30 s at most).
-wait_for() {
-    for _ in $(seq 300); do
-        grep -Eq "$2" "$1" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    cat "$1" >&2
-    fail "no line matching '$2' in $1"
-}
-
 step "conclave-candidate leads, conclave-monitor --once sees it"
 "${in_root[@]}" conclave-candidate --help >/dev/null
 "${in_root[@]}" conclave-candidate --endpoints "$url" --election deb/tools --id deb-candidate --ttl 5 >"$WORK/candidate.out" 2>&1 &
 pids+=("$!")
-wait_for "$WORK/candidate.out" '"role":"leader"'
+conclave_wait_for "$WORK/candidate.out" '"role":"leader"'
 "${in_root[@]}" conclave-monitor --endpoints "$url" --once --json >"$WORK/monitor.json" 2>"$WORK/monitor.err" \
     || { cat "$WORK/monitor.err" >&2; fail "conclave-monitor --once failed"; }
 grep -q '"leader": "deb-candidate",' "$WORK/monitor.json" && grep -q '"status": "healthy"' "$WORK/monitor.json" \
@@ -129,7 +121,7 @@ step "examples/minimal with find_package(Conclave) from libconclave-dev"
     || { tail -30 "$WORK/minimal.log" >&2; fail "building examples/minimal against the installed packages failed"; }
 "${in_root[@]}" ETCDCTL_ENDPOINTS="$url" /tmp/minimal/build/conclave-minimal >"$WORK/minimal.out" 2>&1 &
 pids+=("$!")
-wait_for "$WORK/minimal.out" 'role: .*Leader'
+conclave_wait_for "$WORK/minimal.out" 'role: .*Leader'
 
 step "a plain QML script imports the installed module"
 "${in_root[@]}" timeout 60 /usr/lib/qt6/bin/qml /tmp/campaign.qml -- "$url" deb/qml >"$WORK/qml.out" 2>&1 \

@@ -38,25 +38,14 @@ cat "$work/script.out"
 grep -Eq '^qml: leader: qml-script fencing token: [0-9]+$' "$work/script.out" \
     || { echo "error: the script did not print its leadership" >&2; exit 1; }
 
-# wait_for FILE PATTERN: until FILE has a line matching PATTERN (30 s at most).
-wait_for() {
-    for _ in $(seq 300); do
-        grep -Eq "$2" "$1" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    echo "error: no line matching '$2' in $1:" >&2
-    cat "$1" >&2
-    return 1
-}
-
 echo "==> two copies of examples/qml: leader, follower, handover"
 "$QML" "$CONCLAVE_ROOT/examples/qml/main.qml" -- "$CONCLAVE_ETCD_URL" shop/cart copy-a >"$work/a.out" 2>&1 &
 a=$!; pids+=("$a")
-wait_for "$work/a.out" '^qml: role: leader leader: copy-a$'
+conclave_wait_for "$work/a.out" '^qml: role: leader leader: copy-a$'
 "$QML" "$CONCLAVE_ROOT/examples/qml/main.qml" -- "$CONCLAVE_ETCD_URL" shop/cart copy-b >"$work/b.out" 2>&1 &
 pids+=("$!")
-wait_for "$work/b.out" '^qml: role: follower leader: copy-a$'
+conclave_wait_for "$work/b.out" '^qml: role: follower leader: copy-a$'
 kill -TERM "$a"
-wait_for "$work/b.out" '^qml: role: leader leader: copy-b$'
+conclave_wait_for "$work/b.out" '^qml: role: leader leader: copy-b$'
 grep '^qml:' "$work/b.out"
 echo "==> passed"

@@ -89,6 +89,18 @@ conclave_start_etcd() {
     return 1
 }
 
+# conclave_wait_for FILE PATTERN: until FILE has a line matching the extended regex PATTERN
+# (30 s at most); else prints FILE and fails.
+conclave_wait_for() {
+    for _ in $(seq 300); do
+        grep -Eq "$2" "$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "error: no line matching '$2' in $1:" >&2
+    cat "$1" >&2
+    return 1
+}
+
 # conclave_install_interop BUILD_DIR: etcd3 for Node.js (an election client not written here,
 # for tests/tst_interop.cpp) into BUILD_DIR/interop, from the committed lock file. Node.js and
 # npm come from Debian unless the machine already has both commands.
