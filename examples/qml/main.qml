@@ -8,7 +8,7 @@ import Conclave
 Window {
     id: window
     width: 520
-    height: 360
+    height: 300
     visible: true
     title: "Conclave: " + elector.electionName
 
@@ -89,6 +89,7 @@ Window {
                 required property var modelData
                 required property int index
                 text: (index + 1) + ". " + modelData.id + (index === 0 ? "  ← leads" : "")
+                      + (modelData.id === elector.candidateId ? "  (this copy)" : "")
                       + "   lease " + modelData.leaseId
             }
         }
