@@ -26,7 +26,7 @@ CONCLAVE_TEST_PACKAGES=(clang libclang-rt-dev prometheus doxygen # the default c
                         qml-qt6 qml6-module-qtquick qml6-module-qtquick-window qml6-module-qtqml
                         qml6-module-qtqml-models qml6-module-qtqml-workerscript qml6-module-qttest
                         # the Debian packages' test (tests/debian.sh): build, lint, a fresh system
-                        dpkg-dev debhelper lintian debootstrap git)
+                        dpkg-dev debhelper build-essential lintian debootstrap git)
 
 # conclave_install_missing [more packages…]
 conclave_install_missing() {
