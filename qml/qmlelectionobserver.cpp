@@ -85,12 +85,12 @@ void ElectionObserver::update()
         m_observer->stop();
 }
 
-QVariantMap ElectionObserver::leader() const
+QVariant ElectionObserver::leader() const
 {
     return leaderMap(m_observer->leader());
 }
 
-QVariantList ElectionObserver::candidates() const
+QVariant ElectionObserver::candidates() const
 {
     return leaderMaps(m_observer->candidates());
 }

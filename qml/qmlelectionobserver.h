@@ -27,9 +27,9 @@ class ElectionObserver : public QObject, public QQmlParserStatus
     Q_PROPERTY(bool active READ isActive WRITE setActive NOTIFY activeChanged)
     Q_PROPERTY(bool running READ isRunning NOTIFY runningChanged)
     Q_PROPERTY(bool synced READ isSynced NOTIFY syncedChanged)
-    Q_PROPERTY(QVariantMap leader READ leader NOTIFY leaderChanged)
+    Q_PROPERTY(QVariant leader READ leader NOTIFY leaderChanged) // a JS object (leadermap.h)
     Q_PROPERTY(QString leaderId READ leaderId NOTIFY leaderChanged)
-    Q_PROPERTY(QVariantList candidates READ candidates NOTIFY candidatesChanged)
+    Q_PROPERTY(QVariant candidates READ candidates NOTIFY candidatesChanged) // JS objects
     Q_PROPERTY(Conclave::Error error READ error NOTIFY errorChanged)
     Q_PROPERTY(QString errorString READ errorString NOTIFY errorChanged)
 
@@ -48,9 +48,9 @@ public:
     void setActive(bool active);
     bool isRunning() const { return m_observer->isRunning(); }
     bool isSynced() const { return m_observer->isSynced(); }
-    QVariantMap leader() const;
+    QVariant leader() const;
     QString leaderId() const { return m_observer->leader().id(); }
-    QVariantList candidates() const;
+    QVariant candidates() const;
     Conclave::Error error() const { return m_observer->error(); }
     QString errorString() const { return m_observer->errorString(); }
 

@@ -121,7 +121,7 @@ void Elector::setAdvertisedPort(int port)
     Q_EMIT advertisedAddressChanged();
 }
 
-QVariantMap Elector::leader() const
+QVariant Elector::leader() const
 {
     return leaderMap(m_elector->leader());
 }

@@ -35,7 +35,7 @@ class Elector : public QObject
     Q_PROPERTY(Role role READ role NOTIFY roleChanged)
     Q_PROPERTY(bool isLeader READ isLeader NOTIFY roleChanged)
     Q_PROPERTY(bool campaigning READ isCampaigning NOTIFY campaigningChanged)
-    Q_PROPERTY(QVariantMap leader READ leader NOTIFY leaderChanged)
+    Q_PROPERTY(QVariant leader READ leader NOTIFY leaderChanged) // a JS object (leadermap.h)
     Q_PROPERTY(QString leaderId READ leaderId NOTIFY leaderChanged)
     Q_PROPERTY(qint64 fencingToken READ fencingToken NOTIFY fencingTokenChanged)
     Q_PROPERTY(Conclave::Error error READ error NOTIFY errorChanged)
@@ -79,7 +79,7 @@ public:
     Role role() const { return Role(m_elector->role()); }
     bool isLeader() const { return m_elector->isLeader(); }
     bool isCampaigning() const { return m_elector->isCampaigning(); }
-    QVariantMap leader() const;
+    QVariant leader() const;
     QString leaderId() const { return m_elector->leader().id(); }
     qint64 fencingToken() const { return m_elector->fencingToken(); }
     Conclave::Error error() const { return m_elector->error(); }

@@ -5,11 +5,12 @@ import QtQuick
 import Conclave
 
 Item {
+    id: script
     readonly property var args: Qt.application.arguments.slice(Qt.application.arguments.indexOf("--") + 1)
 
     Elector {
-        endpoints: args[0]
-        electionName: args[1]
+        endpoints: script.args[0]
+        electionName: script.args[1]
         candidateId: "qml-script"
         ttl: 5
         onRoleChanged: {
