@@ -30,18 +30,30 @@ QNetworkRequest ClientPrivate::makeRequest(const QUrl &endpoint, const QByteArra
     QUrl url = endpoint;
     url.setPath(QString::fromLatin1(path));
     QNetworkRequest request(url);
-    request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
-    // Fail in ~1 ms on a member without a leader instead of hanging ~7 s (docs/etcd-gateway.md §4).
-    request.setRawHeader("Grpc-Metadata-Hasleader", "true");
+    for (const auto &[name, value] : requestHeaders(token))
+        request.setRawHeader(name, value);
     // Qt 6.4's HTTP/2 adds ~45 ms per request over TLS; HTTP/1.1 keeps TLS as fast as plain
     // HTTP (bench/bench_transport). Watches get their own manager, so the 6-connection
     // limit of HTTP/1.1 never starves unary calls.
     request.setAttribute(QNetworkRequest::Http2AllowedAttribute, allowHttp2);
     if (hasSsl && url.scheme() == QLatin1String("https"))
         request.setSslConfiguration(ssl);
-    if (!token.isEmpty())
-        request.setRawHeader("Authorization", token);
     return request;
+}
+
+QList<QPair<QByteArray, QByteArray>> ClientPrivate::requestHeaders(const QByteArray &token) const
+{
+    QList<QPair<QByteArray, QByteArray>> headers{{"Content-Type", "application/json"},
+        // Fail in ~1 ms on a member without a leader instead of hanging ~7 s (docs/etcd-gateway.md §4).
+        {"Grpc-Metadata-Hasleader", "true"}};
+    if (!token.isEmpty())
+        headers.append({"Authorization", token});
+    return headers;
+}
+
+QSslConfiguration ClientPrivate::sslConfiguration() const
+{
+    return hasSsl ? ssl : QSslConfiguration::defaultConfiguration();
 }
 
 void ClientPrivate::markEndpointFailed(int index)
@@ -340,7 +352,7 @@ void Client::setSslConfiguration(const QSslConfiguration &configuration)
 QSslConfiguration Client::sslConfiguration() const
 {
     Q_D(const Client);
-    return d->hasSsl ? d->ssl : QSslConfiguration::defaultConfiguration();
+    return d->sslConfiguration();
 }
 
 void Client::setRequestTimeout(std::chrono::milliseconds timeout)

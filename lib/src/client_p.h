@@ -75,6 +75,10 @@ public:
     // Plumbing shared by GatewayReply and WatchHub.
     QNetworkRequest makeRequest(const QUrl &endpoint, const QByteArray &path,
                                 const QByteArray &token) const;
+    //! The headers every call sends (content type, the leader requirement, \a token).
+    QList<QPair<QByteArray, QByteArray>> requestHeaders(const QByteArray &token) const;
+    //! The TLS configuration for the Client's https endpoints.
+    QSslConfiguration sslConfiguration() const;
     QNetworkAccessManager *unaryNam() const;
     EndpointPool &endpoints() { return pool; }
     Authenticator &auth() { return authenticator; }

@@ -8,11 +8,9 @@
 
 #include <algorithm>
 
-#include <QtCore/QIODevice>
+#include <QtCore/QSet>
 #include <QtCore/QJsonArray>
 #include <QtCore/QJsonDocument>
-#include <QtNetwork/QNetworkAccessManager>
-#include <QtNetwork/QNetworkReply>
 
 namespace Conclave {
 
@@ -36,8 +34,6 @@ WatchHub::WatchHub(ClientPrivate *client)
 {
     m_retryTimer.setSingleShot(true);
     connect(&m_retryTimer, &QTimer::timeout, this, &WatchHub::assign);
-    m_mergeTimer.setSingleShot(true);
-    connect(&m_mergeTimer, &QTimer::timeout, this, &WatchHub::maybeMerge);
     connect(&m_auditTimer, &QTimer::timeout, this, &WatchHub::audit);
 }
 
@@ -96,9 +92,8 @@ void WatchHub::remove(qint64 id)
     m_unassigned.removeAll(id);
     if (WatchStream *s = m_owner.take(id)) {
         --s->owned;
-        ++s->dropped;
+        sendCancel(s, id); // one that is still being created is cancelled once confirmed
         releaseIfIdle(s);
-        maybeMerge();
     }
 }
 
@@ -107,27 +102,32 @@ void WatchHub::scheduleAssign()
     if (m_assignScheduled || m_retryTimer.isActive())
         return;
     m_assignScheduled = true;
-    // Watches added within a few milliseconds of each other go into one request. While streams
-    // pile up faster than merges fold them (hundreds of Electors joining at once), wait longer:
-    // every stream holds a connection and its buffers until the next merge.
-    if (!m_burstWindow.isValid() || m_burstWindow.elapsed() > BurstWindowMs) {
-        m_burstWindow.start();
-        m_windowOpenings = m_openings;
-    }
-    const bool burst = m_streams.size() > streamBudget() + BurstStreams
-            || m_openings - m_windowOpenings > BurstOpenings;
-    QTimer::singleShot(burst ? BurstCoalesceMs : CoalesceMs, this, &WatchHub::assign);
+    QTimer::singleShot(CoalesceMs, this, &WatchHub::assign);
 }
 
+// Whether new creates may be appended to \a s: it is not being replaced, and is at the endpoint
+// and with the token the Client uses now.
+bool WatchHub::canAppend(const WatchStream *s) const
+{
+    return !s->replacing && !s->connection->isFinished()
+            && s->endpoint == m_client->endpoints().current() && s->token == m_client->auth().token();
+}
+
+// Watches waiting for a stream are appended to the one the Client uses; a new stream (the first,
+// or one at another endpoint or with a new token) takes over the watches of the others, which
+// close once it has confirmed them: one stream, and one connection, however many watches.
 void WatchHub::assign()
 {
     m_assignScheduled = false;
     if (m_probe || m_retryTimer.isActive())
         return;
     QList<qint64> ids;
+    QSet<qint64> seen;
     for (qint64 id : std::as_const(m_unassigned))
-        if (m_watches.contains(id) && !ids.contains(id))
+        if (m_watches.contains(id) && !seen.contains(id)) {
+            seen.insert(id);
             ids.append(id);
+        }
     m_unassigned.clear();
     if (ids.isEmpty())
         return;
@@ -151,13 +151,16 @@ void WatchHub::assign()
         return;
     }
     m_unassigned.clear();
-    for (qsizetype i = 0; i < ids.size(); i += MaxCreatesPerStream)
-        openStream(ids.mid(i, MaxCreatesPerStream));
-    if (m_mergePending) {
-        m_mergePending = false;
-        m_merging = m_streams.last();
+    for (auto it = m_streams.crbegin(); it != m_streams.crend(); ++it) {
+        if (canAppend(*it)) {
+            sendCreates(*it, ids);
+            return;
+        }
     }
-    maybeMerge();
+    for (WatchStream *s : std::as_const(m_streams))
+        if (!s->replacing)
+            ids += takeOver(s, seen);
+    openStream(ids);
 }
 
 // A watch "from now" starts at the current revision + 1: starting at the current revision is
@@ -193,48 +196,28 @@ void WatchHub::probeRevision()
     });
 }
 
-// Streams only ever get added for new watches; when they pile up (or carry many cancelled
-// watches), move every confirmed watch onto one fresh stream, make-before-break. One merge at
-// a time: the next waits until the previous one's creates are all answered.
-int WatchHub::streamBudget() const
-{
-    return 2 + int(m_watches.size()) / MaxCreatesPerStream;
-}
-
-void WatchHub::maybeMerge()
-{
-    if (m_merging && m_streams.contains(m_merging) && !m_merging->awaiting.isEmpty())
-        return;
-    int dropped = 0;
-    for (const WatchStream *s : std::as_const(m_streams))
-        dropped += s->dropped;
-    const int budget = streamBudget();
-    if (m_streams.size() <= budget && dropped <= 16 + int(m_watches.size()))
-        return;
-    if (m_lastMerge.isValid() && m_lastMerge.elapsed() < MergeCooldownMs) {
-        if (!m_mergeTimer.isActive())
-            m_mergeTimer.start(int(MergeCooldownMs - m_lastMerge.elapsed()));
-        return;
-    }
-    m_lastMerge.start();
-    qCDebug(lcWatch) << "merging" << m_streams.size() << "watch streams";
-    for (WatchStream *s : std::as_const(m_streams))
-        s->dropped = 0;
-    for (auto it = m_owner.cbegin(); it != m_owner.cend(); ++it)
-        if (!m_unassigned.contains(it.key()))
-            m_unassigned.append(it.key());
-    m_mergePending = true;
-    scheduleAssign();
-}
-
 void WatchHub::checkSettled()
 {
     const bool now = isSettled();
     if (now && !m_wasSettled)
         Q_EMIT settled();
     m_wasSettled = now;
-    if (now)
-        maybeMerge();
+}
+
+qint64 WatchHub::bytesSent() const
+{
+    qint64 n = m_bytesSent;
+    for (const WatchStream *s : m_streams)
+        n += s->connection->bytesSent();
+    return n;
+}
+
+qint64 WatchHub::bytesReceived() const
+{
+    qint64 n = m_bytesReceived;
+    for (const WatchStream *s : m_streams)
+        n += s->connection->bytesReceived();
+    return n;
 }
 
 void WatchHub::setLive(const QList<qint64> &ids, bool live)

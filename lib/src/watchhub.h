@@ -6,14 +6,11 @@
 
 #include <QtCore/QElapsedTimer>
 #include <QtCore/QHash>
+#include <QtCore/QSet>
 #include <QtCore/QObject>
 #include <QtCore/QPointer>
 #include <QtCore/QTimer>
 
-QT_BEGIN_NAMESPACE
-class QNetworkAccessManager;
-class QNetworkReply;
-QT_END_NAMESPACE
 
 namespace Conclave {
 
@@ -83,21 +80,17 @@ private:
 struct WatchStream;
 
 /*!
- * Serves all watches of a Client with as few HTTP/1.1 streams as it can, on private
- * QNetworkAccessManagers (so watches never starve unary calls).
- *
- * Two facts shape it (docs/etcd-gateway.md §3 and docs/watch-multiplexing.md):
- * - QNAM sends a request body only once it has ended, so the watch set of one stream is fixed
- *   when it opens: new watches go to a new stream.
- * - etcd's gateway (Go net/http, HTTP/1.1) discards the unread rest of a request body when it
- *   writes its first reply, so a body with many create_requests may have its tail dropped.
- *   Every body therefore ends with a progress_request (its answer, when etcd sends one, proves
- *   the whole body was read; 3.5 may send it early or never, so it is no barrier) and creates
- *   not confirmed when a stream goes quiet are moved to a new stream. A stream is settled when
- *   every create of its body has been answered.
- * A watch belongs to the stream that confirmed it; when it moves (spill, merge, failure) it
- * resumes at its last delivered revision + 1 and revisions already delivered are dropped, so
- * no event is lost, duplicated or reordered.
+ * Serves all watches of a Client on one HTTP/1.1 stream of its own (a WatchConnection, not
+ * the Client's QNetworkAccessManager, so watches never starve unary calls): a new watch is a
+ * create appended to the stream's body, a watch deleted a cancel appended to it, so the
+ * stream's cost grows with the watches added, not with the square of them
+ * (docs/watch-multiplexing.md). Creates are answered in order; a stream is settled when every
+ * create it was sent has been answered.
+ * A second stream is opened only to replace the first, make-before-break: when it broke, when
+ * it may be half-dead (see replaceAllStreams()), when the Client moved to another endpoint or
+ * token. A watch belongs to the stream that confirmed it; when it moves it resumes at its last
+ * delivered revision + 1 and revisions already delivered are dropped, so no event is lost,
+ * duplicated or reordered.
  */
 class WatchHub : public QObject
 {
@@ -120,6 +113,10 @@ public:
     int streamCount() const { return int(m_streams.size()); }
     //! How many streams were opened so far (for tests and benchmarks).
     int streamOpenings() const { return m_openings; }
+    //! How many creates were sent so far, and the bytes sent and received on streams (benchmarks).
+    qint64 createsSent() const { return m_createsSent; }
+    qint64 bytesSent() const;
+    qint64 bytesReceived() const;
     //! How often anchored watches are audited, and how long an audit may take.
     static constexpr int AuditIntervalMs = 1000;
     static constexpr int AuditTimeoutMs = 1000;
@@ -148,12 +145,16 @@ private:
     void remove(qint64 id);
     void scheduleAssign();
     void assign();
+    bool canAppend(const WatchStream *stream) const;
+    QList<qint64> takeOver(WatchStream *stream, QSet<qint64> &unassigned);
     void probeRevision();
     void openStream(const QList<qint64> &ids);
+    void sendCreates(WatchStream *stream, const QList<qint64> &ids);
+    void sendCancel(WatchStream *stream, qint64 id);
     void closeStream(WatchStream *stream);
     void onReadyRead(WatchStream *stream);
     void onStreamFinished(WatchStream *stream);
-    void onSettleTimeout(WatchStream *stream);
+    void onQuiet(WatchStream *stream);
     //! False when the stream is gone (broken by a message, or closed by a receiver).
     bool handleMessages(WatchStream *stream, const QList<WatchMessage> &messages);
     void handleCreated(WatchStream *stream, const WatchMessage &message);
@@ -161,20 +162,15 @@ private:
     void handleEvents(WatchStream *stream, const WatchMessage &message);
     void endWatch(Watch *watch);
     void releaseIfIdle(WatchStream *stream);
-    void maybeMerge();
-    //! How many streams the watches need at most; beyond it, maybeMerge() folds them.
-    int streamBudget() const;
     void checkSettled();
     void streamBroken(WatchStream *stream, Error error, const QString &message);
     void audit();
     void onAudited(WatchStream *stream, GatewayReply *reply, const QList<qint64> &ids);
     static bool missed(const Watch *watch, qint64 modified, qint64 revision);
     void setLive(const QList<qint64> &ids, bool live);
-    QNetworkAccessManager *namForNewStream();
     QString where(const WatchStream *stream) const;
 
     ClientPrivate *m_client;
-    QList<QNetworkAccessManager *> m_nams;
     QHash<qint64, Watch *> m_watches;
     QHash<qint64, WatchStream *> m_owner;  // the stream that delivers a watch's events
     QList<qint64> m_unassigned;            // watches waiting for a stream
@@ -186,14 +182,12 @@ private:
     bool m_assignScheduled = false;
     bool m_authRetried = false;
     bool m_wasSettled = true;
-    bool m_mergePending = false;
-    WatchStream *m_merging = nullptr;
-    QElapsedTimer m_lastMerge;
-    QTimer m_mergeTimer;
     int m_openings = 0;
-    QElapsedTimer m_burstWindow; // streams opened since it started: m_openings - m_windowOpenings
-    int m_windowOpenings = 0;
+    quint64 m_streamSerial = 0;
     int m_replacements = 0;
+    qint64 m_createsSent = 0;
+    qint64 m_bytesSent = 0;     // of closed streams
+    qint64 m_bytesReceived = 0; // of closed streams
     QTimer m_auditTimer;
 };
 

@@ -11,8 +11,7 @@
 
 #include <QtCore/QJsonArray>
 #include <QtCore/QJsonDocument>
-#include <QtNetwork/QNetworkAccessManager>
-#include <QtNetwork/QNetworkReply>
+#include <QtCore/QSet>
 
 #include <algorithm>
 
@@ -23,7 +22,28 @@ using namespace WatchTuning;
 void WatchHub::openStream(const QList<qint64> &ids)
 {
     auto *s = new WatchStream;
-    QByteArray body;
+    s->serial = ++m_streamSerial;
+    s->endpoint = m_client->endpoints().current();
+    s->token = m_client->auth().token();
+    s->connection = new WatchConnection(this);
+    s->connection->open(m_client->endpoints().at(s->endpoint), "/v3/watch",
+                        m_client->requestHeaders(s->token), m_client->sslConfiguration());
+    ++m_openings;
+    m_streams.append(s);
+    qCDebug(lcWatch) << "opening watch stream with" << ids.size() << "watches at" << where(s);
+    connect(s->connection, &WatchConnection::readyRead, this, [this, s] { onReadyRead(s); });
+    connect(s->connection, &WatchConnection::finished, this, [this, s] { onStreamFinished(s); });
+    s->quiet.setSingleShot(true);
+    connect(&s->quiet, &QTimer::timeout, this, [this, s] { onQuiet(s); });
+    s->quiet.start(FirstReplyMs);
+    sendCreates(s, ids);
+}
+
+// Appends creates to a stream's body: etcd answers them in order, on the same stream.
+void WatchHub::sendCreates(WatchStream *s, const QList<qint64> &ids)
+{
+    QByteArray chunk;
+    int inChunk = 0;
     for (qint64 id : ids) {
         const Watch *w = m_watches.value(id);
         QJsonObject create{{QStringLiteral("key"), Codec::encodeBytes(w->m_key)},
@@ -36,50 +56,39 @@ void WatchHub::openStream(const QList<qint64> &ids)
             create.insert(QStringLiteral("prev_kv"), true);
         if (w->m_filter == Watch::Filter::NoDelete) // etcd drops the deletes: nothing is sent
             create.insert(QStringLiteral("filters"), QJsonArray{QStringLiteral("NODELETE")});
-        body += QJsonDocument(QJsonObject{{QStringLiteral("create_request"), create}})
-                        .toJson(QJsonDocument::Compact);
-        body += '\n';
+        chunk += QJsonDocument(QJsonObject{{QStringLiteral("create_request"), create}})
+                         .toJson(QJsonDocument::Compact);
+        chunk += '\n';
         s->awaiting.append(id);
+        if (++inChunk == CreatesPerChunk) {
+            s->connection->send(std::exchange(chunk, {}));
+            inChunk = 0;
+        }
     }
-    // If answered, proof that the whole body was read (the gateway reads it in order). Not a
-    // barrier: 3.5 may answer it before some of the creates' answers, drops it while any watch
-    // replays history, and 3.5.22+ while any starts in the future (ours do); so streams settle
-    // on the creates' own answers, and the quiet timer re-sends any the gateway dropped.
-    body += "{\"progress_request\":{}}\n";
-    s->endpoint = m_client->endpoints().current();
-    s->token = m_client->auth().token();
-    s->nam = namForNewStream();
-    const QNetworkRequest request = m_client->makeRequest(m_client->endpoints().at(s->endpoint),
-                                                          "/v3/watch", s->token);
-    ++m_openings;
-    m_streams.append(s);
-    qCDebug(lcWatch) << "opening watch stream with" << ids.size() << "watches at" << where(s);
-    if (ids.size() > PadAboveCreates) {
-        auto *padded = new PaddedBody(body, GoDiscardLimit + 1024, nullptr);
-        s->reply = s->nam->post(request, padded);
-        padded->setParent(s->reply);
-    } else {
-        s->reply = s->nam->post(request, body);
-    }
-    connect(s->reply, &QNetworkReply::readyRead, this, [this, s] { onReadyRead(s); });
-    connect(s->reply, &QNetworkReply::finished, this, [this, s] { onStreamFinished(s); });
-    s->quiet.setSingleShot(true);
-    connect(&s->quiet, &QTimer::timeout, this, [this, s] { onSettleTimeout(s); });
-    s->quiet.start(FirstReplyMs);
+    s->connection->send(chunk);
+    m_createsSent += ids.size();
+    if (!s->quiet.isActive())
+        s->quiet.start(QuietMs);
+}
+
+// A watch of ours that etcd holds on \a s, no longer wanted.
+void WatchHub::sendCancel(WatchStream *s, qint64 id)
+{
+    if (s->replacing)
+        return; // the whole stream goes soon
+    s->connection->send("{\"cancel_request\":{\"watch_id\":\"" + QByteArray::number(id) + "\"}}\n");
 }
 
 void WatchHub::closeStream(WatchStream *s)
 {
-    if (m_merging == s)
-        m_merging = nullptr;
     m_streams.removeAll(s);
     for (auto it = m_owner.begin(); it != m_owner.end();)
         it = it.value() == s ? m_owner.erase(it) : std::next(it);
-    if (QNetworkReply *reply = s->reply) {
-        reply->disconnect(this);
-        reply->abort();
-        reply->deleteLater();
-    }
+    m_bytesSent += s->connection->bytesSent();
+    m_bytesReceived += s->connection->bytesReceived();
+    s->connection->disconnect(this);
+    s->connection->abort();
+    s->connection->deleteLater();
     for (const QPointer<GatewayReply> &audit : std::as_const(s->audits)) {
         if (audit) {
             audit->disconnect(this);
@@ -91,14 +100,14 @@ void WatchHub::closeStream(WatchStream *s)
 
 void WatchHub::onReadyRead(WatchStream *s)
 {
-    handleMessages(s, s->parser.feed(s->reply->readAll()));
+    handleMessages(s, s->parser.feed(s->connection->readAll()));
 }
 
 void WatchHub::onStreamFinished(WatchStream *s)
 {
-    QNetworkReply *reply = s->reply;
-    const QByteArray tail = reply->readAll();
-    const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    WatchConnection *connection = s->connection;
+    const QByteArray tail = connection->readAll();
+    const int status = connection->statusCode();
     if (status != 0 && status != 200) { // a unary-shaped error before the first message
         const GatewayFailure failure = GatewayErrors::fromReply(status, s->parser.pending() + tail);
         streamBroken(s, failure.error, QStringLiteral("HTTP %1: %2").arg(status).arg(failure.message));
@@ -106,15 +115,18 @@ void WatchHub::onStreamFinished(WatchStream *s)
     }
     if (!handleMessages(s, s->parser.feed(tail) + s->parser.finish()))
         return; // the stream is gone
-    if (reply->error() == QNetworkReply::SslHandshakeFailedError)
-        streamBroken(s, Error::TlsError, reply->errorString());
+    if (connection->failure() == WatchConnection::Failure::Tls)
+        streamBroken(s, Error::TlsError, connection->errorString());
     else
-        streamBroken(s, Error::ConnectionError, reply->error() == QNetworkReply::NoError
+        streamBroken(s, Error::ConnectionError, connection->failure() == WatchConnection::Failure::None
                                                         ? QStringLiteral("stream ended")
-                                                        : reply->errorString());
+                                                        : connection->errorString());
 }
 
-void WatchHub::onSettleTimeout(WatchStream *s)
+// Creates that stay unanswered: on a stream that never answered, its connection is dead; on
+// one that did, it went half-dead (a NAT or proxy forgot it), and whatever did that has most
+// likely done it to the Client's other connections too.
+void WatchHub::onQuiet(WatchStream *s)
 {
     if (s->awaiting.isEmpty())
         return;
@@ -123,22 +135,18 @@ void WatchHub::onSettleTimeout(WatchStream *s)
         releaseIfIdle(s);
         return;
     }
-    if (s->owned == 0 && s->dropped == 0) {
+    if (s->owned == 0) {
         streamBroken(s, Error::TimeoutError, QStringLiteral("no answer to watch creation"));
         return;
     }
-    qCDebug(lcWatch) << s->awaiting.size() << "creates were dropped by the gateway; re-sending";
-    for (qint64 id : std::as_const(s->awaiting))
-        m_unassigned.append(id);
-    s->awaiting.clear();
-    releaseIfIdle(s);
-    scheduleAssign();
-    maybeMerge();
+    replaceAllStreams(QStringLiteral("%1 watch creates unanswered for %2 ms by %3")
+                              .arg(s->awaiting.size()).arg(QuietMs).arg(where(s)));
 }
 
 bool WatchHub::handleMessages(WatchStream *s, const QList<WatchMessage> &messages)
 {
-    const QPointer<QNetworkReply> alive = s->reply;
+    const quint64 serial = s->serial; // a stream closed meanwhile may have a successor at its address
+    const auto gone = [&] { return !m_streams.contains(s) || s->serial != serial; };
     for (const WatchMessage &m : messages) {
         switch (m.kind) {
         case WatchMessage::Kind::Error:
@@ -146,12 +154,12 @@ bool WatchHub::handleMessages(WatchStream *s, const QList<WatchMessage> &message
             return false;
         case WatchMessage::Kind::Created:
             // Only answers to our creates count as progress: a busy stream's events must not
-            // keep postponing the verdict on creates the gateway dropped.
+            // keep postponing the verdict on creates that go unanswered.
             handleCreated(s, m);
-            if (m_streams.contains(s) && !s->awaiting.isEmpty()) {
+            if (!gone() && !s->awaiting.isEmpty()) {
                 s->quiet.start(QuietMs);
-            } else if (m_streams.contains(s)) {
-                s->quiet.stop(); // every create answered: settled, whatever the progress answer does
+            } else if (!gone()) {
+                s->quiet.stop(); // every create answered: settled
                 checkSettled();
             }
             break;
@@ -159,16 +167,12 @@ bool WatchHub::handleMessages(WatchStream *s, const QList<WatchMessage> &message
             handleCanceled(s, m);
             break;
         case WatchMessage::Kind::Progress:
-            s->settled = true; // our trailing progress_request: the whole body was read
-            if (s->awaiting.isEmpty())
-                s->quiet.stop();
-            checkSettled();
-            break;
+            break; // an answer to a progress_request: we send none
         case WatchMessage::Kind::Events:
             handleEvents(s, m);
             break;
         }
-        if (!m_streams.contains(s) || !alive)
+        if (gone())
             return false;
     }
     return true;
@@ -183,15 +187,15 @@ void WatchHub::handleCreated(WatchStream *s, const WatchMessage &m)
     // Creates are answered in body order; a refused one says watch_id -1, so count them.
     const qint64 id = s->awaiting.takeFirst();
     const QPointer<Watch> w = m_watches.value(id);
-    if (!w) {
-        ++s->dropped;
+    if (!w || m_owner.value(id) == s) { // gone meanwhile, or a create sent twice (auth retry)
+        if (!m.canceled && !w)
+            sendCancel(s, id);
         releaseIfIdle(s);
         return;
     }
     if (s->replacing && !m.canceled) {
         // Placed again on a new stream when this one came under suspicion (replaceAllStreams):
         // a watch that settled here would never be audited or replaced again.
-        ++s->dropped;
         releaseIfIdle(s);
         return;
     }
@@ -209,8 +213,8 @@ void WatchHub::handleCreated(WatchStream *s, const WatchMessage &m)
         return;
     }
     if (WatchStream *previous = m_owner.value(id); previous && previous != s) {
-        --previous->owned; // moved here (merge): the old stream stops delivering it
-        ++previous->dropped;
+        --previous->owned; // moved here: the old stream stops delivering it
+        sendCancel(previous, id);
         releaseIfIdle(previous);
     }
     m_owner.insert(id, s);
@@ -312,17 +316,23 @@ void WatchHub::streamBroken(WatchStream *s, Error error, const QString &message)
     setLive(interrupted, false);
 }
 
-QNetworkAccessManager *WatchHub::namForNewStream()
+// Marks \a s as being replaced and returns the watches it carries or was asked to create that
+// are not in \a unassigned yet (they are added to it): placed on another stream, they leave it.
+QList<qint64> WatchHub::takeOver(WatchStream *s, QSet<qint64> &unassigned)
 {
-    for (QNetworkAccessManager *nam : std::as_const(m_nams)) {
-        int used = 0;
-        for (const WatchStream *s : std::as_const(m_streams))
-            used += s->nam == nam;
-        if (used < StreamsPerNam)
-            return nam;
-    }
-    m_nams.append(new QNetworkAccessManager(this));
-    return m_nams.last();
+    s->replacing = true;
+    QList<qint64> ids;
+    for (auto it = m_owner.cbegin(); it != m_owner.cend(); ++it)
+        if (it.value() == s && !unassigned.contains(it.key())) {
+            unassigned.insert(it.key());
+            ids.append(it.key());
+        }
+    for (qint64 id : std::as_const(s->awaiting)) // not confirmed yet: placed again too
+        if (!unassigned.contains(id)) {
+            unassigned.insert(id);
+            ids.append(id);
+        }
+    return ids;
 }
 
 // One stream found silent, or one call that hangs, means a connection went half-dead, and
@@ -336,20 +346,15 @@ QNetworkAccessManager *WatchHub::namForNewStream()
 void WatchHub::replaceAllStreams(const QString &why)
 {
     QList<qint64> moved;
+    QSet<qint64> unassigned(m_unassigned.cbegin(), m_unassigned.cend());
     for (WatchStream *s : std::as_const(m_streams)) {
         // A stream that carries no confirmed watch yet (one opened by the last replacement, say)
         // is left alone: its creates are answered, or time out and are placed again. Replacing
         // it again on every hung call would open a stream per call while etcd hangs.
         if (s->replacing || s->owned == 0)
             continue;
-        s->replacing = true;
         ++m_replacements;
-        for (auto it = m_owner.cbegin(); it != m_owner.cend(); ++it)
-            if (it.value() == s && !m_unassigned.contains(it.key()))
-                moved.append(it.key());
-        for (qint64 id : std::as_const(s->awaiting)) // not confirmed yet: placed again too
-            if (!m_unassigned.contains(id) && !moved.contains(id))
-                moved.append(id);
+        moved += takeOver(s, unassigned);
     }
     if (moved.isEmpty())
         return;
