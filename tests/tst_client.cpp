@@ -27,6 +27,8 @@ private Q_SLOTS:
     void deleteRangeWithPrevKv();
     void txnCreateIfAbsentHasOneWinner();
     void txnCompareTargets();
+    void concurrentTxnsTravelInBatches();
+    void clashingTxnsNeverShareABatch();
     void leaseLifecycle();
     void keysVanishOnLeaseExpiry();
     void keepAliveOnExpiredLeaseReportsLoss();
@@ -237,6 +239,82 @@ void tst_Client::txnCreateIfAbsentHasOneWinner()
             loser.responses.at(0).toObject().value(QLatin1String("response_range")).toObject());
     QCOMPARE(seen.kvs.size(), 1);
     QCOMPARE(seen.kvs[0].value, winner);
+}
+
+// Txns waiting for a place on the wire go out together as one etcd txn (txnbatch.h): each
+// caller gets its own answer, and a read-only txn of a batch sees every write of it, as the
+// header's revision says (what a watch from revision + 1 relies on).
+void tst_Client::concurrentTxnsTravelInBatches()
+{
+    const ClientPrivate::Traffic before = d->traffic();
+    QList<GatewayReply *> joins, reads;
+    for (int i = 0; i < 300; ++i) {
+        const QByteArray key = m_prefix + "b/" + QByteArray::number(i);
+        joins.append(d->txn({Compare::incarnation(key, 0)}, {Codec::opPut(Codec::putRequest(key, QByteArray::number(i)))},
+                            {Codec::opRange(Codec::rangeRequest(RangeOptions::ofKey(key)))}));
+        if (i % 10 == 0)
+            reads.append(d->readTxn({Codec::opRange(Codec::rangeRequest(RangeOptions::ofPrefix(m_prefix + "b/")))}));
+    }
+    QMap<QByteArray, qint64> created; // key -> create revision, from the joins' answers
+    for (int i = 0; i < joins.size(); ++i) {
+        GatewayReply *r = joins.at(i);
+        CONCLAVE_AWAIT_DONE_OK(r);
+        const TxnResult t = Codec::parseTxn(r->json());
+        QVERIFY2(t.succeeded, qPrintable(QStringLiteral("join %1 found its key taken").arg(i)));
+        QVERIFY(t.header.revision > 0);
+        created.insert(m_prefix + "b/" + QByteArray::number(i), t.header.revision);
+    }
+    for (GatewayReply *r : std::as_const(reads)) {
+        CONCLAVE_AWAIT_DONE_OK(r);
+        const TxnResult t = Codec::parseTxn(r->json());
+        const RangeResult seen = Codec::parseRange(
+                t.responses.at(0).toObject().value(QLatin1String("response_range")).toObject());
+        QSet<QByteArray> keys;
+        for (const KeyValue &kv : seen.kvs) {
+            QVERIFY(kv.createRevision <= t.header.revision);
+            keys.insert(kv.key);
+        }
+        for (auto it = created.cbegin(); it != created.cend(); ++it)
+            QVERIFY2(it.value() > t.header.revision || keys.contains(it.key()),
+                     qPrintable(QStringLiteral("a read at revision %1 misses %2, created at %3")
+                                        .arg(t.header.revision).arg(QString::fromUtf8(it.key())).arg(it.value())));
+    }
+    const ClientPrivate::Traffic &after = d->traffic();
+    const qint64 batches = after.callsByName.value(QStringLiteral("txn batch")) - before.callsByName.value(QStringLiteral("txn batch"));
+    const qint64 calls = after.calls - before.calls;
+    QVERIFY2(batches >= 1, "no batch formed");
+    QVERIFY2(calls < 330 / 2, qPrintable(QStringLiteral("330 txns took %1 calls").arg(calls)));
+    qInfo("330 txns in %lld calls, %lld of them batches", calls, batches);
+}
+
+// Txns that write a key another txn of the batch touches wait for the next batch: etcd would
+// refuse a batch that puts one key twice, and a txn would see another's write it did not ask
+// to see. Each of these goes alone, and all apply in the order they were made.
+void tst_Client::clashingTxnsNeverShareABatch()
+{
+    const QByteArray key = m_prefix + "same";
+    const ClientPrivate::Traffic before = d->traffic();
+    QList<GatewayReply *> puts;
+    for (int i = 0; i < 40; ++i) {
+        Compare any;
+        any.key = key;
+        any.target = Compare::Target::Version;
+        any.result = Compare::Result::Greater;
+        any.number = -1; // always true, and so guarded
+        puts.append(d->txn({any}, {Codec::opPut(Codec::putRequest(key, QByteArray::number(i)))}, {}));
+    }
+    for (GatewayReply *r : std::as_const(puts)) {
+        CONCLAVE_AWAIT_DONE_OK(r);
+        QVERIFY(Codec::parseTxn(r->json()).succeeded);
+    }
+    const ClientPrivate::Traffic &after = d->traffic();
+    QCOMPARE(after.callsByName.value(QStringLiteral("txn batch")), before.callsByName.value(QStringLiteral("txn batch")));
+    QCOMPARE(after.calls - before.calls, 40);
+    auto *get = d->range(RangeOptions::ofKey(key));
+    CONCLAVE_AWAIT_OK(get);
+    const RangeResult r = Codec::parseRange(get->json());
+    QCOMPARE(r.kvs.value(0).version, 40);
+    QCOMPARE(r.kvs.value(0).value, QByteArray("39"));
 }
 
 void tst_Client::txnCompareTargets()

@@ -129,14 +129,19 @@ GatewayReply *ClientPrivate::txn(const QList<Compare> &compares, const QJsonArra
 {
     // A guarded txn is safe to send again: if the first attempt applied, the compare fails
     // and the failure branch tells the caller what is there now.
-    return post(QStringLiteral("txn"), "/v3/kv/txn",
-                Codec::txnRequest(compares, success, failure),
-                compares.isEmpty() ? Retry::IfNotSent : Retry::Always);
+    GatewayReply *reply = post(QStringLiteral("txn"), "/v3/kv/txn",
+                               Codec::txnRequest(compares, success, failure),
+                               compares.isEmpty() ? Retry::IfNotSent : Retry::Always);
+    reply->setBatchable(!compares.isEmpty());
+    return reply;
 }
 
 GatewayReply *ClientPrivate::readTxn(const QJsonArray &ranges)
 {
-    return post(QStringLiteral("txn"), "/v3/kv/txn", Codec::txnRequest({}, ranges, {}), Retry::Always);
+    GatewayReply *reply = post(QStringLiteral("txn"), "/v3/kv/txn", Codec::txnRequest({}, ranges, {}),
+                               Retry::Always);
+    reply->setBatchable(true);
+    return reply;
 }
 
 GatewayReply *ClientPrivate::leaseGrant(qint64 ttlSeconds)
@@ -163,8 +168,7 @@ bool ClientPrivate::hasRoomFor(const GatewayReply *reply) const
 void ClientPrivate::admit(GatewayReply *reply)
 {
     if (hasRoomFor(reply)) {
-        ++onWire;
-        reply->transmit();
+        dispatch(reply);
         return;
     }
     if (reply->isUrgent()) {
@@ -185,10 +189,8 @@ void ClientPrivate::release()
         if (next && !next->isFinished() && !hasRoomFor(next))
             return;
         waiting.removeFirst();
-        if (next && !next->isFinished()) {
-            ++onWire;
-            next->transmit();
-        }
+        if (next && !next->isFinished())
+            dispatch(next); // with the txns behind it that may share its batch
     }
 }
 

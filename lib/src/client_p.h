@@ -99,6 +99,23 @@ public:
     //! Counts unary calls in flight; Client::idle() when the last one finishes.
     void requestStarted() { ++pending; }
     void requestFinished();
+    //! What the Client's unary calls cost so far (benchmarks): calls put on the wire (retries
+    //! included), per call name, and the bytes of their request and answer bodies.
+    struct Traffic
+    {
+        qint64 calls = 0;
+        qint64 bodyBytesSent = 0;
+        qint64 bodyBytesReceived = 0;
+        QHash<QString, qint64> callsByName;
+    };
+    const Traffic &traffic() const { return unaryTraffic; }
+    void countSent(const QString &call, qint64 bodyBytes)
+    {
+        ++unaryTraffic.calls;
+        ++unaryTraffic.callsByName[call];
+        unaryTraffic.bodyBytesSent += bodyBytes;
+    }
+    void countReceived(qint64 bodyBytes) { unaryTraffic.bodyBytesReceived += bodyBytes; }
     //! etcd answered successfully: lastContact moves (and is told) at most once a second.
     void contacted();
     bool isDestroying() const { return destroying; }
@@ -121,7 +138,11 @@ private:
     QList<QPointer<QObject>> dependents;
     int pending = 0;
     bool hasRoomFor(const GatewayReply *reply) const;
+    // txnbatch.cpp: \a first goes on the wire, with the txns waiting that may share its batch.
+    void dispatch(GatewayReply *first);
+    void batchFinished(GatewayReply *batch, const QList<QPointer<GatewayReply>> &members);
     int onWire = 0;
+    Traffic unaryTraffic;
     QList<QPointer<GatewayReply>> waiting; // for a place on the wire
     bool destroying = false;
     Error error = Error::NoError;

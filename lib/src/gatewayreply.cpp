@@ -18,6 +18,7 @@ GatewayReply::GatewayReply(ClientPrivate *client, const QString &call, const QBy
     , m_call(call)
     , m_path(path)
     , m_body(QJsonDocument(body).toJson(QJsonDocument::Compact))
+    , m_request(path == "/v3/kv/txn" ? body : QJsonObject())
     , m_retry(retry)
     , m_useToken(useToken)
     , m_endpointIndex(client->endpoints().current())
@@ -80,9 +81,52 @@ void GatewayReply::send()
 
 void GatewayReply::sendWithToken()
 {
+    if (m_finished || m_carried)
+        return;
+    if (std::exchange(m_reserved, false)) {
+        transmit();
+        return;
+    }
+    m_client->admit(this);
+}
+
+void GatewayReply::reserveSlot()
+{
+    m_holdsSlot = true;
+    m_reserved = true;
+}
+
+void GatewayReply::finishCarried(const GatewayReply *batch, const QJsonObject &part)
+{
     if (m_finished)
         return;
-    m_client->admit(this);
+    m_carried = false;
+    m_endpoint = batch->m_endpoint;
+    m_endpointIndex = batch->m_endpointIndex;
+    m_httpStatus = batch->m_httpStatus;
+    m_json = part;
+    finish(Error::NoError, QString());
+}
+
+void GatewayReply::failCarried(const GatewayReply *batch, Error error, const QString &detail)
+{
+    if (m_finished)
+        return;
+    m_carried = false;
+    m_endpoint = batch->m_endpoint;
+    m_endpointIndex = batch->m_endpointIndex;
+    m_httpStatus = batch->m_httpStatus;
+    m_grpcCode = batch->m_grpcCode;
+    finish(error, detail);
+}
+
+void GatewayReply::sendAlone()
+{
+    if (m_finished)
+        return;
+    m_carried = false;
+    m_alone = true;
+    sendWithToken();
 }
 
 void GatewayReply::releaseSlot()
@@ -103,6 +147,7 @@ void GatewayReply::transmit()
     m_sslErrors.clear();
     m_timedOut = false;
     m_reply = m_plainGet ? m_client->unaryNam()->get(request) : m_client->unaryNam()->post(request, m_body);
+    m_client->countSent(m_call, m_plainGet ? 0 : m_body.size());
     connect(m_reply, &QNetworkReply::finished, this, &GatewayReply::onNetworkFinished);
     connect(m_reply, &QNetworkReply::sslErrors, this, [this](const QList<QSslError> &errors) {
         for (const QSslError &e : errors)
@@ -129,6 +174,7 @@ void GatewayReply::onNetworkFinished()
         return;
     reply->deleteLater();
     const QByteArray body = reply->isOpen() ? reply->readAll() : QByteArray(); // closed if aborted
+    m_client->countReceived(body.size());
     m_httpStatus = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
     const auto netError = reply->error();
     if (m_timedOut) {
@@ -264,6 +310,7 @@ void GatewayReply::finish(Error error, const QString &detail)
     if (error == Error::NoError)
         m_client->contacted();
     if (error != Error::NoError) {
+        m_errorDetail = detail;
         m_errorString = describe(detail);
         if (error != Error::Cancelled)
             qCDebug(lcGateway) << m_errorString;

@@ -50,6 +50,17 @@ public:
     //! A GET of a plain JSON document outside the gateway (/version): no body, no header in
     //! the answer (set before it starts).
     void setPlainGet(bool plainGet) { m_plainGet = plainGet; }
+    /*!
+     * A txn that may travel in a batch with other txns of the Client (set before it starts):
+     * guarded or read-only, so that sending it again is safe (see txnbatch.h).
+     */
+    void setBatchable(bool batchable) { m_batchable = batchable; }
+    bool isBatchable() const { return m_batchable && !m_alone && m_timeout.count() == 0; }
+    //! The call's request body as sent (a txn's, for a batch).
+    QJsonObject request() const { return m_request; }
+    qsizetype requestSize() const { return m_body.size(); }
+    //! The error without the call and endpoint describe() puts before it.
+    QString errorDetail() const { return m_errorDetail; }
 
 Q_SIGNALS:
     void finished();
@@ -60,6 +71,13 @@ private:
     friend class ClientPrivate;
     void transmit(); // ClientPrivate::admit() says when: a connection's worth of room is free
     void releaseSlot();
+    // A batch's part (ClientPrivate::dispatch, txnbatch.cpp): a member travels in \a batch;
+    // the batch takes the place its dispatch reserved.
+    void setCarried(bool carried) { m_carried = carried; }
+    void reserveSlot();
+    void finishCarried(const GatewayReply *batch, const QJsonObject &part);
+    void failCarried(const GatewayReply *batch, Error error, const QString &detail);
+    void sendAlone();
     void onNetworkFinished();
     void onTimeout();
     void handleTransportError(int networkError, const QString &text);
@@ -73,6 +91,7 @@ private:
     QString m_call;
     QByteArray m_path;
     QByteArray m_body;
+    QJsonObject m_request; // a txn's body, for a batch
     ClientPrivate::Retry m_retry;
     bool m_useToken;
     bool m_authRetried = false;
@@ -81,6 +100,11 @@ private:
     bool m_urgent = false;
     bool m_plainGet = false;
     bool m_holdsSlot = false; // counted in ClientPrivate's calls on the wire
+    bool m_reserved = false;  // a batch whose place was taken for it: it transmits at once
+    bool m_batchable = false;
+    bool m_carried = false; // in a batch now
+    bool m_alone = false;   // its batch was refused: never batched again
+    QString m_errorDetail;
     int m_endpointIndex = 0;
     int m_attempts = 0;
     QByteArray m_usedToken;

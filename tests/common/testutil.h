@@ -21,6 +21,15 @@
                  qPrintable((reply)->errorString()));                                          \
     } while (false)
 
+// The same for one of many replies waited for in turn (it may have finished meanwhile).
+#define CONCLAVE_AWAIT_DONE_OK(reply)                                                          \
+    do {                                                                                       \
+        if (!(reply)->isFinished())                                                            \
+            CONCLAVE_AWAIT(reply, 20000);                                                      \
+        QVERIFY2((reply)->error() == Conclave::Error::NoError,                                 \
+                 qPrintable((reply)->errorString()));                                          \
+    } while (false)
+
 #include <QtCore/QMutex>
 #include <QtCore/QStringList>
 
