@@ -47,10 +47,22 @@ void WatchHub::audit()
             ids.clear();
             ops = QJsonArray();
         };
+        QList<Watch *> anchored;
         for (auto it = m_owner.cbegin(); it != m_owner.cend(); ++it) {
-            const Watch *w = it.value() == s ? m_watches.value(it.key()) : nullptr;
-            if (!w || !w->m_anchored)
-                continue;
+            Watch *w = it.value() == s ? m_watches.value(it.key()) : nullptr;
+            if (w && w->m_anchored)
+                anchored.append(w);
+        }
+        // Thousands of watches on one stream: those read longest ago, 1024 a round (a
+        // half-dead connection silences them all, so any change among them gives it away).
+        if (anchored.size() > MaxAuditedPerRound) {
+            std::nth_element(anchored.begin(), anchored.begin() + MaxAuditedPerRound, anchored.end(),
+                             [](const Watch *a, const Watch *b) { return a->m_auditedRound < b->m_auditedRound; });
+            anchored.resize(MaxAuditedPerRound);
+        }
+        ++m_auditRound;
+        for (Watch *w : std::as_const(anchored)) {
+            w->m_auditedRound = m_auditRound;
             RangeOptions o = RangeOptions::ofKey(w->m_key);
             o.keysOnly = true;
             ops.append(Codec::opRange(Codec::rangeRequest(o)));
@@ -91,13 +103,31 @@ void WatchHub::onAudited(WatchStream *s, GatewayReply *reply, const QList<qint64
         // The change may be on its way: give the stream a moment to deliver it.
         const QPointer<Watch> watch = w;
         QTimer::singleShot(MissGraceMs, this, [this, watch, modified, revision] {
-            if (watch && watch->m_active && missed(watch, modified, revision))
-                replaceAllStreams(QStringLiteral("a stream has not delivered a change of %1 that "
-                                                 "etcd showed at revision %2")
-                                          .arg(QString::fromUtf8(watch->m_key)).arg(revision));
+            judgeMiss(watch, modified, revision, 1);
         });
         return;
     }
+}
+
+// A change still not delivered \a graces × MissGraceMs after the audit saw it. A half-dead
+// connection delivers nothing at all; a stream that is still receiving (etcd sending the
+// 30,000 events of 10,000 keys deleted at one revision, say) is alive and behind, and is given
+// more time while bytes keep arriving, up to MaxMissGraces (a stream that delivers others'
+// changes but never this one has lost the watch).
+void WatchHub::judgeMiss(const QPointer<Watch> &watch, qint64 modified, qint64 revision, int graces)
+{
+    if (!watch || !watch->m_active || !missed(watch, modified, revision))
+        return;
+    const WatchStream *s = m_owner.value(watch->m_id);
+    if (s && s->lastRead.isValid() && s->lastRead.elapsed() < MissGraceMs && graces < MaxMissGraces) {
+        QTimer::singleShot(MissGraceMs, this, [this, watch, modified, revision, graces] {
+            judgeMiss(watch, modified, revision, graces + 1);
+        });
+        return;
+    }
+    replaceAllStreams(QStringLiteral("a stream has not delivered a change of %1 that etcd showed at "
+                                     "revision %2")
+                              .arg(QString::fromUtf8(watch->m_key)).arg(revision));
 }
 
 // Whether \a w has not delivered what a read at \a revision showed of its key: a modification

@@ -75,6 +75,7 @@ private:
     bool m_live = false;
     bool m_suspect = false; // its stream is being replaced as possibly half-dead
     bool m_lastWasDelete = false;
+    quint64 m_auditedRound = 0; // the audit round that last read its key
 };
 
 struct WatchStream;
@@ -122,6 +123,11 @@ public:
     static constexpr int AuditTimeoutMs = 1000;
     //! How long a change an audit saw may take to arrive on its stream before it counts as missed.
     static constexpr int MissGraceMs = 200;
+    //! How many graces a stream that is still receiving gets before a change counts as missed.
+    static constexpr int MaxMissGraces = 25;
+    //! At most this many anchored watches of a stream are read per audit round (8 txns), those
+    //! read longest ago first: beyond it, each is read every watches/1024 rounds.
+    static constexpr int MaxAuditedPerRound = 1024;
     //! How many streams were replaced because one was found silent or a call hung.
     int streamReplacements() const { return m_replacements; }
     /*!
@@ -167,6 +173,7 @@ private:
     void audit();
     void onAudited(WatchStream *stream, GatewayReply *reply, const QList<qint64> &ids);
     static bool missed(const Watch *watch, qint64 modified, qint64 revision);
+    void judgeMiss(const QPointer<Watch> &watch, qint64 modified, qint64 revision, int graces);
     void setLive(const QList<qint64> &ids, bool live);
     QString where(const WatchStream *stream) const;
 
@@ -189,6 +196,7 @@ private:
     qint64 m_bytesSent = 0;     // of closed streams
     qint64 m_bytesReceived = 0; // of closed streams
     QTimer m_auditTimer;
+    quint64 m_auditRound = 0;
 };
 
 } // namespace Conclave

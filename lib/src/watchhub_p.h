@@ -8,6 +8,7 @@
 #include "watchhub.h"
 #include "watchstreamparser.h"
 
+#include <QtCore/QElapsedTimer>
 #include <QtCore/QPointer>
 #include <QtCore/QTimer>
 
@@ -40,6 +41,7 @@ struct WatchStream
     bool replacing = false; // its watches are being moved to a new stream
     QList<QPointer<GatewayReply>> audits; // one txn per MaxOpsPerTxn anchored watches
     QTimer quiet;
+    QElapsedTimer lastRead; // since bytes last arrived
 };
 
 } // namespace Conclave

@@ -100,6 +100,7 @@ void WatchHub::closeStream(WatchStream *s)
 
 void WatchHub::onReadyRead(WatchStream *s)
 {
+    s->lastRead.start();
     handleMessages(s, s->parser.feed(s->connection->readAll()));
 }
 
@@ -181,6 +182,8 @@ bool WatchHub::handleMessages(WatchStream *s, const QList<WatchMessage> &message
 void WatchHub::handleCreated(WatchStream *s, const WatchMessage &m)
 {
     if (s->awaiting.isEmpty()) {
+        if (s->replacing)
+            return; // a late answer to a create onQuiet() gave up on: placed elsewhere already
         streamBroken(s, Error::ProtocolError, QStringLiteral("unexpected 'created' message"));
         return;
     }
