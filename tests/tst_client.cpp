@@ -313,8 +313,8 @@ void tst_Client::clashingTxnsNeverShareABatch()
     auto *get = d->range(RangeOptions::ofKey(key));
     CONCLAVE_AWAIT_OK(get);
     const RangeResult r = Codec::parseRange(get->json());
-    QCOMPARE(r.kvs.value(0).version, 40);
-    QCOMPARE(r.kvs.value(0).value, QByteArray("39"));
+    QCOMPARE(r.kvs.value(0).version, 40); // each applied once (calls on different connections
+                                          // have no order, so which came last is not asked)
 }
 
 void tst_Client::txnCompareTargets()

@@ -58,6 +58,24 @@ private:
 
 const QByteArray ChunkedHead = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
 
+// A WatchConnection opened to a CannedServer: what it read, and whether it finished.
+struct Exchange
+{
+    CannedServer server;
+    WatchConnection connection;
+    QSignalSpy finished{&connection, &WatchConnection::finished};
+    QByteArray got;
+
+    Exchange()
+    {
+        QObject::connect(&connection, &WatchConnection::readyRead, &connection,
+                         [this] { got += connection.readAll(); });
+        connection.open(server.url(), "/v3/watch", {}, {});
+    }
+    //! Whether the server listens and the connection reached it (bounded wait).
+    bool connected() { return server.isListening() && server.peer(); }
+};
+
 } // namespace
 
 class tst_WatchConnection : public QObject
@@ -93,59 +111,43 @@ private Q_SLOTS:
         const QByteArray answer = ChunkedHead + "1c;ext=1\r\n" + body.left(28) + "\r\n"
                 + QByteArray::number(body.size() - 28, 16) + "\r\n" + body.mid(28) + "\r\n0\r\nX-Trailer: y\r\n\r\n";
         for (int piece : {1, 2, 7, 1000}) {
-            CannedServer server;
-            QVERIFY(server.isListening());
-            WatchConnection c;
-            QSignalSpy finished(&c, &WatchConnection::finished);
-            QByteArray got;
-            connect(&c, &WatchConnection::readyRead, this, [&] { got += c.readAll(); });
-            c.open(server.url(), "/v3/watch", {}, {});
-            QVERIFY(server.peer());
+            Exchange x;
+            QVERIFY(x.connected());
             for (qsizetype at = 0; at < answer.size(); at += piece) {
-                server.answer(answer.mid(at, piece));
+                x.server.answer(answer.mid(at, piece));
                 QTest::qWait(0); // let the client read this piece alone
             }
-            QTRY_COMPARE(finished.size(), 1);
-            QCOMPARE(got, body);
-            QCOMPARE(c.statusCode(), 200);
-            QCOMPARE(c.failure(), Failure::None);
-            QVERIFY(c.isFinished());
+            QTRY_COMPARE(x.finished.size(), 1);
+            QCOMPARE(x.got, body);
+            QCOMPARE(x.connection.statusCode(), 200);
+            QCOMPARE(x.connection.failure(), Failure::None);
+            QVERIFY(x.connection.isFinished());
         }
     }
 
     void readsASizedAnswer()
     {
-        CannedServer server;
-        QVERIFY(server.isListening());
-        WatchConnection c;
-        QSignalSpy finished(&c, &WatchConnection::finished);
-        c.open(server.url(), "/v3/watch", {}, {});
-        QVERIFY(server.peer());
-        server.answer("HTTP/1.1 401 Unauthorized\r\nContent-Length: 10\r\n\r\n0123456789trailing garbage");
-        QTRY_COMPARE(finished.size(), 1);
-        QCOMPARE(c.statusCode(), 401);
-        QCOMPARE(c.readAll(), QByteArray("0123456789"));
-        QCOMPARE(c.failure(), Failure::None);
+        Exchange x;
+        QVERIFY(x.connected());
+        x.server.answer("HTTP/1.1 401 Unauthorized\r\nContent-Length: 10\r\n\r\n0123456789trailing garbage");
+        QTRY_COMPARE(x.finished.size(), 1);
+        QCOMPARE(x.connection.statusCode(), 401);
+        QCOMPARE(x.got, QByteArray("0123456789"));
+        QCOMPARE(x.connection.failure(), Failure::None);
     }
 
     void readsAnAnswerThatEndsWithTheConnection()
     {
-        CannedServer server;
-        QVERIFY(server.isListening());
-        WatchConnection c;
-        QSignalSpy finished(&c, &WatchConnection::finished);
-        QByteArray got;
-        connect(&c, &WatchConnection::readyRead, this, [&] { got += c.readAll(); });
-        c.open(server.url(), "/v3/watch", {}, {});
-        QVERIFY(server.peer());
-        server.answer("HTTP/1.1 200 OK\r\n\r\nsome bytes");
-        QTRY_COMPARE(got, QByteArray("some bytes"));
-        QCOMPARE(finished.size(), 0);
-        server.answer(" and more");
-        server.peer()->disconnectFromHost();
-        QTRY_COMPARE(finished.size(), 1);
-        QCOMPARE(got, QByteArray("some bytes and more"));
-        QCOMPARE(c.failure(), Failure::None);
+        Exchange x;
+        QVERIFY(x.connected());
+        x.server.answer("HTTP/1.1 200 OK\r\n\r\nsome bytes");
+        QTRY_COMPARE(x.got, QByteArray("some bytes"));
+        QCOMPARE(x.finished.size(), 0);
+        x.server.answer(" and more");
+        x.server.peer()->disconnectFromHost();
+        QTRY_COMPARE(x.finished.size(), 1);
+        QCOMPARE(x.got, QByteArray("some bytes and more"));
+        QCOMPARE(x.connection.failure(), Failure::None);
     }
 
     void malformedAnswers_data()
@@ -168,46 +170,34 @@ private Q_SLOTS:
     {
         QFETCH(QByteArray, answer);
         QFETCH(QString, error);
-        CannedServer server;
-        QVERIFY(server.isListening());
-        WatchConnection c;
-        QSignalSpy finished(&c, &WatchConnection::finished);
-        c.open(server.url(), "/v3/watch", {}, {});
-        QVERIFY(server.peer());
-        server.answer(answer);
-        QTRY_COMPARE(finished.size(), 1);
-        QCOMPARE(c.failure(), Failure::Protocol);
-        QVERIFY2(c.errorString().startsWith(error), qPrintable(c.errorString()));
+        Exchange x;
+        QVERIFY(x.connected());
+        x.server.answer(answer);
+        QTRY_COMPARE(x.finished.size(), 1);
+        QCOMPARE(x.connection.failure(), Failure::Protocol);
+        QVERIFY2(x.connection.errorString().startsWith(error), qPrintable(x.connection.errorString()));
     }
 
     void closedBeforeOrDuringTheAnswer()
     {
         {
-            CannedServer server;
-            QVERIFY(server.isListening());
-            WatchConnection c;
-            QSignalSpy finished(&c, &WatchConnection::finished);
-            c.open(server.url(), "/v3/watch", {}, {});
-            QVERIFY(server.peer());
-            server.peer()->disconnectFromHost();
-            QTRY_COMPARE(finished.size(), 1);
-            QCOMPARE(c.failure(), Failure::Closed);
-            QVERIFY2(c.errorString().contains(QLatin1String("closed the connection before answering")),
-                     qPrintable(c.errorString()));
+            Exchange x;
+            QVERIFY(x.connected());
+            x.server.peer()->disconnectFromHost();
+            QTRY_COMPARE(x.finished.size(), 1);
+            QCOMPARE(x.connection.failure(), Failure::Closed);
+            QVERIFY2(x.connection.errorString().contains(QLatin1String("closed the connection before answering")),
+                     qPrintable(x.connection.errorString()));
         }
         {
-            CannedServer server;
-            QVERIFY(server.isListening());
-            WatchConnection c;
-            QSignalSpy finished(&c, &WatchConnection::finished);
-            c.open(server.url(), "/v3/watch", {}, {});
-            QVERIFY(server.peer());
-            server.answer(ChunkedHead + "5\r\nhel");
-            server.peer()->disconnectFromHost();
-            QTRY_COMPARE(finished.size(), 1);
-            QCOMPARE(c.failure(), Failure::Closed);
-            QVERIFY2(c.errorString().contains(QLatin1String("closed the stream")), qPrintable(c.errorString()));
-            QCOMPARE(c.readAll(), QByteArray("hel")); // what came before the end is kept
+            Exchange x;
+            QVERIFY(x.connected());
+            x.server.answer(ChunkedHead + "5\r\nhel");
+            x.server.peer()->disconnectFromHost();
+            QTRY_COMPARE(x.finished.size(), 1);
+            QCOMPARE(x.connection.failure(), Failure::Closed);
+            QVERIFY2(x.connection.errorString().contains(QLatin1String("closed the stream")), qPrintable(x.connection.errorString()));
+            QCOMPARE(x.got, QByteArray("hel")); // what came before the end is kept
         }
     }
 

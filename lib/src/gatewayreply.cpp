@@ -100,10 +100,7 @@ void GatewayReply::finishCarried(const GatewayReply *batch, const QJsonObject &p
 {
     if (m_finished)
         return;
-    m_carried = false;
-    m_endpoint = batch->m_endpoint;
-    m_endpointIndex = batch->m_endpointIndex;
-    m_httpStatus = batch->m_httpStatus;
+    takeTransportOf(batch);
     m_json = part;
     finish(Error::NoError, QString());
 }
@@ -112,12 +109,18 @@ void GatewayReply::failCarried(const GatewayReply *batch, Error error, const QSt
 {
     if (m_finished)
         return;
+    takeTransportOf(batch);
+    m_grpcCode = batch->m_grpcCode;
+    finish(error, detail);
+}
+
+// A batch's member answered by \a batch: where and how it was answered.
+void GatewayReply::takeTransportOf(const GatewayReply *batch)
+{
     m_carried = false;
     m_endpoint = batch->m_endpoint;
     m_endpointIndex = batch->m_endpointIndex;
     m_httpStatus = batch->m_httpStatus;
-    m_grpcCode = batch->m_grpcCode;
-    finish(error, detail);
 }
 
 void GatewayReply::sendAlone()

@@ -78,6 +78,7 @@ private:
     void finishCarried(const GatewayReply *batch, const QJsonObject &part);
     void failCarried(const GatewayReply *batch, Error error, const QString &detail);
     void sendAlone();
+    void takeTransportOf(const GatewayReply *batch);
     void onNetworkFinished();
     void onTimeout();
     void handleTransportError(int networkError, const QString &text);

@@ -148,16 +148,11 @@ bool WatchConnection::parseBody()
         case Body::UntilClose:
             m_body += std::exchange(m_in, {});
             return true;
-        case Body::Fixed: {
-            const qsizetype n = qsizetype(qMin<qint64>(m_left, m_in.size()));
-            m_body += m_in.left(n);
-            m_in.remove(0, n);
-            m_left -= n;
-            if (m_left > 0)
+        case Body::Fixed:
+            if (!takeCounted())
                 return true;
             m_state = Body::Done;
             return false;
-        }
         case Body::ChunkSize: {
             const qsizetype eol = m_in.indexOf("\r\n");
             if (eol < 0) {
@@ -179,16 +174,11 @@ bool WatchConnection::parseBody()
             m_state = m_left == 0 ? Body::Trailer : Body::ChunkData;
             break;
         }
-        case Body::ChunkData: {
-            const qsizetype n = qsizetype(qMin<qint64>(m_left, m_in.size()));
-            m_body += m_in.left(n);
-            m_in.remove(0, n);
-            m_left -= n;
-            if (m_left > 0)
+        case Body::ChunkData:
+            if (!takeCounted())
                 return true;
             m_state = Body::ChunkEnd;
             break;
-        }
         case Body::ChunkEnd:
             if (m_in.size() < 2)
                 return true;
@@ -214,6 +204,16 @@ bool WatchConnection::parseBody()
             return false;
         }
     }
+}
+
+// Moves up to m_left received bytes into the body; true once all m_left have come.
+bool WatchConnection::takeCounted()
+{
+    const qsizetype n = qsizetype(qMin<qint64>(m_left, m_in.size()));
+    m_body += m_in.left(n);
+    m_in.remove(0, n);
+    m_left -= n;
+    return m_left == 0;
 }
 
 void WatchConnection::onSocketError()

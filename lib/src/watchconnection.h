@@ -69,6 +69,7 @@ private:
     void onSocketError();
     bool parseHead();
     bool parseBody();
+    bool takeCounted();
     void fail(Failure failure, const QString &message);
     void finish();
 
