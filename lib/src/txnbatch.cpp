@@ -198,9 +198,11 @@ void ClientPrivate::dispatch(GatewayReply *first)
             continue;
         }
         const TxnBatch::Shape shape = TxnBatch::shapeOf(next->request());
-        bool clash = !shape.valid
-                || TxnBatch::batchOps(members.size() + 1, checks + shape.checks.size(), std::max(mostOps, shape.ops))
-                        > TxnBatch::MaxOps;
+        if (shape.valid
+            && TxnBatch::batchOps(members.size() + 1, checks + shape.checks.size(), std::max(mostOps, shape.ops))
+                    > TxnBatch::MaxOps)
+            break; // the batch is full (scanning on would cost a walk of every txn waiting)
+        bool clash = !shape.valid;
         for (qsizetype w = 0; w < writers.size() && !clash; ++w)
             clash = TxnBatch::overlaps(writers.at(w), shape);
         if (clash) { // it waits for the next batch
