@@ -34,6 +34,14 @@ KeyRange rangeOf(const QJsonObject &object, bool *ok)
 
 int addOps(const QJsonArray &ops, Shape *shape);
 
+// A txn that compares a key, reads it when the compare fails and writes it when it holds needs
+// each check once: every check costs an op of the batch's budget.
+void addCheck(const QJsonObject &check, Shape *shape)
+{
+    if (!shape->checks.contains(check))
+        shape->checks.append(check);
+}
+
 // A check of read permission on the range \a object names (key, range_end).
 QJsonObject readCheck(const QJsonObject &object)
 {
@@ -65,7 +73,7 @@ int addTxn(const QJsonObject &txn, Shape *shape)
     const QJsonArray failure = txn.value(QLatin1String("failure")).toArray();
     for (const QJsonValue &c : compare) {
         shape->ranges.append(rangeOf(c.toObject(), &shape->valid));
-        shape->checks.append(readCheck(c.toObject()));
+        addCheck(readCheck(c.toObject()), shape);
     }
     const int inSuccess = addOps(success, shape); // in order: the checks follow the txn
     const int inFailure = addOps(failure, shape);
@@ -82,17 +90,17 @@ int addOps(const QJsonArray &ops, Shape *shape)
         if (op.contains(QLatin1String("request_range"))) {
             const QJsonObject range = op.value(QLatin1String("request_range")).toObject();
             shape->ranges.append(rangeOf(range, &shape->valid));
-            shape->checks.append(readCheck(range));
+            addCheck(readCheck(range), shape);
         } else if (op.contains(QLatin1String("request_put"))) {
             const QJsonObject put = op.value(QLatin1String("request_put")).toObject();
             shape->writes = true;
             shape->ranges.append(rangeOf(put, &shape->valid));
-            shape->checks.append(writeCheck(put));
+            addCheck(writeCheck(put), shape);
         } else if (op.contains(QLatin1String("request_delete_range"))) {
             const QJsonObject del = op.value(QLatin1String("request_delete_range")).toObject();
             shape->writes = true;
             shape->ranges.append(rangeOf(del, &shape->valid));
-            shape->checks.append(writeCheck(del));
+            addCheck(writeCheck(del), shape);
         } else if (op.contains(QLatin1String("request_txn"))) {
             nested = std::max(nested, addTxn(op.value(QLatin1String("request_txn")).toObject(), shape));
         } else {
