@@ -91,13 +91,17 @@ void HandoverTracker::record(const ElectionIndex::LeaderChange &change)
     const LeaseStatus known = m_leases->status(h.previous.leaseId());
     const bool wasAlive = known.state == LeaseStatus::State::Alive;
     const qint64 leftMs = wasAlive ? qint64(known.remaining.count()) : 0;
+    // etcd's reading was whole seconds rounded down: a lease gone while that reading still
+    // proves time left was revoked, whatever the estimate from the middle of the second says
+    // (TTL 3 s renewed every second reads "2" and counts down below the margin within a poll).
+    const bool surelyAlive = m_leases->provenRemainingMs(h.previous.leaseId()) > 0;
     onFinished(m_client->leaseTimeToLive(h.previous.leaseId()), this,
-               [this, h, wasAlive, leftMs](GatewayReply *reply) mutable {
+               [this, h, wasAlive, leftMs, surelyAlive](GatewayReply *reply) mutable {
         if (reply->error() == Error::NoError)
             h.cause = Handover::Cause::Resigned;
         else if (reply->error() == Error::LeaseLost && wasAlive)
-            h.cause = leftMs <= ExpiryMarginMs ? Handover::Cause::LeaseExpired
-                                               : Handover::Cause::LeaseRevoked;
+            h.cause = leftMs <= ExpiryMarginMs && !surelyAlive ? Handover::Cause::LeaseExpired
+                                                               : Handover::Cause::LeaseRevoked;
         else
             h.cause = Handover::Cause::Unknown;
         commit(h);

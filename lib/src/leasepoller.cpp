@@ -64,6 +64,14 @@ LeaseStatus LeasePoller::status(qint64 lease) const
     return s;
 }
 
+qint64 LeasePoller::provenRemainingMs(qint64 lease) const
+{
+    const auto it = m_leases.constFind(lease);
+    if (it == m_leases.constEnd() || !it->sinceCheck.isValid() || it->state != LeaseStatus::State::Alive)
+        return 0;
+    return qMax<qint64>(0, it->ttl * 1000 - ProvenSlackMs - it->sinceCheck.elapsed());
+}
+
 void LeasePoller::start()
 {
     m_running = true;

@@ -29,6 +29,13 @@ public:
     int rate() const { return m_rate; }
     //! The last reading, counted down to now.
     LeaseStatus status(qint64 lease) const;
+    /*!
+     * How long the lease was certain to live still, from its last reading: etcd's whole seconds
+     * (rounded down) less the time since, less ProvenSlackMs for the answer's way; 0 when that
+     * is spent or nothing is known. A lease gone before that ran out did not expire.
+     */
+    qint64 provenRemainingMs(qint64 lease) const;
+    static constexpr qint64 ProvenSlackMs = 100;
 
     void start();
     void stop();
