@@ -42,6 +42,14 @@ QJsonObject readPrefix(const QByteArray &prefix)
     return Codec::txnRequest({}, {Codec::opRange(Codec::rangeRequest(RangeOptions::ofPrefix(prefix)))}, {});
 }
 
+QJsonObject batchOf(const QList<QJsonObject> &txns)
+{
+    QList<TxnBatch::Shape> shapes;
+    for (const QJsonObject &txn : txns)
+        shapes.append(TxnBatch::shapeOf(txn));
+    return TxnBatch::request(txns, shapes);
+}
+
 } // namespace
 
 void tst_TxnBatch::shapeOfAGuardedJoin()
@@ -93,7 +101,7 @@ void tst_TxnBatch::opsCountedLevelByLevel()
             {createdAt("x", 0)}, {QJsonObject{{QStringLiteral("request_txn"), three}}}, {});
     QCOMPARE(TxnBatch::shapeOf(nested).ops, 1 + 3);
     // The batch: 2 nested txns, 4 + 3 checks in its failure branch, the larger nested needs 4.
-    QCOMPARE(TxnBatch::shapeOf(TxnBatch::request({nested, three})).ops, 7 + 4);
+    QCOMPARE(TxnBatch::shapeOf(batchOf({nested, three})).ops, 7 + 4);
     QCOMPARE(TxnBatch::batchOps(2, 7, 4), 7 + 4);
     QCOMPARE(TxnBatch::batchOps(100, 7, 4), 100 + 4);
 }
@@ -126,7 +134,7 @@ void tst_TxnBatch::overlaps()
 
 void tst_TxnBatch::requestNestsInOrder()
 {
-    const QJsonObject batch = TxnBatch::request({join("e/a/1"), readPrefix("e/")});
+    const QJsonObject batch = batchOf({join("e/a/1"), readPrefix("e/")});
     QVERIFY(!batch.contains(QLatin1String("compare")));
     const QJsonArray success = batch.value(QLatin1String("success")).toArray();
     QCOMPARE(success.size(), 2);

@@ -133,13 +133,14 @@ bool overlaps(const Shape &a, const Shape &b)
     return false;
 }
 
-QJsonObject request(const QList<QJsonObject> &txns)
+QJsonObject request(const QList<QJsonObject> &txns, const QList<Shape> &shapes)
 {
+    Q_ASSERT(txns.size() == shapes.size());
     QJsonArray success;
     QJsonArray checks; // the failure branch: never run, always checked (txnbatch.h)
-    for (const QJsonObject &txn : txns) {
-        success.append(QJsonObject{{QStringLiteral("request_txn"), txn}});
-        for (const QJsonValue &check : shapeOf(txn).checks)
+    for (qsizetype i = 0; i < txns.size(); ++i) {
+        success.append(QJsonObject{{QStringLiteral("request_txn"), txns.at(i)}});
+        for (const QJsonValue &check : shapes.at(i).checks)
             checks.append(check);
     }
     return {{QStringLiteral("success"), success}, {QStringLiteral("failure"), checks}};
@@ -182,19 +183,17 @@ bool split(const QJsonObject &answer, qsizetype count, QList<QJsonObject> *parts
 void ClientPrivate::dispatch(GatewayReply *first)
 {
     ++onWire;
-    if (!first->isBatchable()) {
+    const TxnBatch::Shape firstShape = first->isBatchable() ? TxnBatch::shapeOf(first->request()) : TxnBatch::Shape();
+    if (!first->isBatchable() || !firstShape.valid) {
         first->transmit();
         return;
     }
-    QList<QPointer<GatewayReply>> members{first};
-    QList<TxnBatch::Shape> writers;
-    QList<GatewayReply *> readers;
-    const TxnBatch::Shape firstShape = TxnBatch::shapeOf(first->request());
-    if (!firstShape.valid) {
-        first->transmit();
-        return;
-    }
-    (firstShape.writes ? writers.append(firstShape) : readers.append(first));
+    struct Member
+    {
+        QPointer<GatewayReply> reply;
+        TxnBatch::Shape shape;
+    };
+    QList<Member> members{{first, firstShape}};
     // Checks travel too (txnbatch.h): a batch's body is about twice its members'.
     qsizetype bytes = 2 * first->requestSize();
     int mostOps = firstShape.ops;
@@ -210,18 +209,18 @@ void ClientPrivate::dispatch(GatewayReply *first)
             && TxnBatch::batchOps(members.size() + 1, checks + shape.checks.size(), std::max(mostOps, shape.ops))
                     > TxnBatch::MaxOps)
             break; // the batch is full (scanning on would cost a walk of every txn waiting)
-        bool clash = !shape.valid;
-        for (qsizetype w = 0; w < writers.size() && !clash; ++w)
-            clash = TxnBatch::overlaps(writers.at(w), shape);
+        // Readers go last, so only a member that writes can clash with what comes after it.
+        const bool clash = !shape.valid || std::any_of(members.cbegin(), members.cend(), [&shape](const Member &m) {
+            return m.shape.writes && TxnBatch::overlaps(m.shape, shape);
+        });
         if (clash) { // it waits for the next batch
             ++i;
             continue;
         }
-        (shape.writes ? writers.append(shape) : readers.append(next));
         mostOps = std::max(mostOps, shape.ops);
         checks += shape.checks.size();
         waiting.removeAt(i);
-        members.append(next);
+        members.append({next, shape});
         bytes += 2 * next->requestSize();
     }
     if (members.size() == 1) {
@@ -229,21 +228,23 @@ void ClientPrivate::dispatch(GatewayReply *first)
         return;
     }
     // Writers first, in the order they were made; readers last (txnbatch.h says why).
-    std::stable_partition(members.begin(), members.end(), [&readers](const QPointer<GatewayReply> &m) {
-        return !readers.contains(m.data());
-    });
+    std::stable_partition(members.begin(), members.end(), [](const Member &m) { return m.shape.writes; });
+    QList<QPointer<GatewayReply>> ordered;
     QList<QJsonObject> requests;
-    for (const QPointer<GatewayReply> &m : std::as_const(members)) {
-        m->setCarried(true);
-        requests.append(m->request());
+    QList<TxnBatch::Shape> orderedShapes;
+    for (const Member &m : std::as_const(members)) {
+        m.reply->setCarried(true);
+        ordered.append(m.reply);
+        requests.append(m.reply->request());
+        orderedShapes.append(m.shape);
     }
     auto *batch = new GatewayReply(this, QStringLiteral("txn batch"), "/v3/kv/txn",
-                                   TxnBatch::request(requests), Retry::Always);
+                                   TxnBatch::request(requests, orderedShapes), Retry::Always);
     batch->reserveSlot(); // the place this dispatch took
-    qCDebug(lcGateway) << "sending" << members.size() << "txns as one";
-    QObject::connect(batch, &GatewayReply::finished, q_ptr, [this, batch, members] {
+    qCDebug(lcGateway) << "sending" << ordered.size() << "txns as one";
+    QObject::connect(batch, &GatewayReply::finished, q_ptr, [this, batch, ordered] {
         batch->deleteLater();
-        batchFinished(batch, members);
+        batchFinished(batch, ordered);
     });
 }
 

@@ -63,7 +63,8 @@ bool overlaps(const Shape &a, const Shape &b);
  * checks both branches of a txn before it runs either, and refuses the whole batch if one
  * member lacks a permission, as it would have refused that member alone.
  */
-QJsonObject request(const QList<QJsonObject> &txns);
+//! \a shapes: each txn's shapeOf() (the caller has them already).
+QJsonObject request(const QList<QJsonObject> &txns, const QList<Shape> &shapes);
 
 //! What etcd's --max-txn-ops counts for a batch of \a count txns with \a checks permission
 //! checks among them, the largest of which counts \a mostOps.

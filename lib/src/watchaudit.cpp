@@ -102,11 +102,17 @@ void WatchHub::onAudited(WatchStream *s, GatewayReply *reply, const QList<qint64
         }
         // The change may be on its way: give the stream a moment to deliver it.
         const QPointer<Watch> watch = w;
-        QTimer::singleShot(MissGraceMs, this, [this, watch, modified, revision] {
-            judgeMiss(watch, modified, revision, 1);
-        });
+        judgeMissLater(watch, modified, revision, 1);
         return;
     }
+}
+
+// Gives a change the audit saw \a graces-th MissGraceMs to arrive on its stream.
+void WatchHub::judgeMissLater(const QPointer<Watch> &watch, qint64 modified, qint64 revision, int graces)
+{
+    QTimer::singleShot(MissGraceMs, this, [this, watch, modified, revision, graces] {
+        judgeMiss(watch, modified, revision, graces);
+    });
 }
 
 // A change still not delivered \a graces × MissGraceMs after the audit saw it. A half-dead
@@ -120,9 +126,7 @@ void WatchHub::judgeMiss(const QPointer<Watch> &watch, qint64 modified, qint64 r
         return;
     const WatchStream *s = m_owner.value(watch->m_id);
     if (s && s->lastRead.isValid() && s->lastRead.elapsed() < MissGraceMs && graces < MaxMissGraces) {
-        QTimer::singleShot(MissGraceMs, this, [this, watch, modified, revision, graces] {
-            judgeMiss(watch, modified, revision, graces + 1);
-        });
+        judgeMissLater(watch, modified, revision, graces + 1);
         return;
     }
     replaceAllStreams(QStringLiteral("a stream has not delivered a change of %1 that etcd showed at "

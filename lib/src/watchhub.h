@@ -174,6 +174,7 @@ private:
     void onAudited(WatchStream *stream, GatewayReply *reply, const QList<qint64> &ids);
     static bool missed(const Watch *watch, qint64 modified, qint64 revision);
     void judgeMiss(const QPointer<Watch> &watch, qint64 modified, qint64 revision, int graces);
+    void judgeMissLater(const QPointer<Watch> &watch, qint64 modified, qint64 revision, int graces);
     void setLive(const QList<qint64> &ids, bool live);
     QString where(const WatchStream *stream) const;
 
