@@ -63,8 +63,16 @@ bool overlaps(const Shape &a, const Shape &b);
  * checks both branches of a txn before it runs either, and refuses the whole batch if one
  * member lacks a permission, as it would have refused that member alone.
  */
+//! Which permission checks a batch carries (see request()).
+enum class Checks {
+    Every, //!< every member's: the request carries a user's token
+    One, //!< the first member's first: the request carries no token. With auth enabled etcd
+         //!< refuses any check without a user (ErrUserEmpty) whatever its key, so one check
+         //!< refuses the batch as every member alone would have been refused.
+};
+
 //! \a shapes: each txn's shapeOf() (the caller has them already).
-QJsonObject request(const QList<QJsonObject> &txns, const QList<Shape> &shapes);
+QJsonObject request(const QList<QJsonObject> &txns, const QList<Shape> &shapes, Checks checks = Checks::Every);
 
 //! What etcd's --max-txn-ops counts for a batch of \a count txns with \a checks permission
 //! checks among them, the largest of which counts \a mostOps.
