@@ -37,6 +37,8 @@ struct Options
     QStringList kinds;       // empty: every kind that applies
     QString reportFile;      // JSON report, optional
     bool verbose = false;
+    int shards = 0;    // > 0: the run at scale (shardrunner.h), this many elections per process
+    int processes = 3; // with shards: conclave-shards processes
 };
 
 //! Every fault kind, and those that need a cluster or elections with children.

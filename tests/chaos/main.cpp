@@ -2,6 +2,7 @@
 // processes on a real etcd, one fault at a time, judged by what the processes printed.
 // See docs/chaos.md.
 #include "chaosrunner.h"
+#include "shardrunner.h"
 
 #include <QtCore/QCommandLineParser>
 #include <QtCore/QCoreApplication>
@@ -41,7 +42,11 @@ int main(int argc, char **argv)
                                                     + Chaos::allKinds(true).join(QLatin1Char(',')),
                    QStringLiteral("list")},
                   {QStringLiteral("report"), QStringLiteral("also write the result table to FILE"), QStringLiteral("file")},
-                  {QStringLiteral("verbose"), QStringLiteral("print etcdctl failures")}});
+                  {QStringLiteral("verbose"), QStringLiteral("print etcdctl failures")},
+                  {QStringLiteral("shards"), QStringLiteral("the run at scale: --processes conclave-shards processes, each joined to the same N elections on one Client, faults on whole processes and etcd: ")
+                                                     + Chaos::shardKinds(true).join(QLatin1Char(',')),
+                   QStringLiteral("n")},
+                  {QStringLiteral("processes"), QStringLiteral("with --shards: processes (default 3)"), QStringLiteral("n"), QStringLiteral("3")}});
     if (!p.parse(app.arguments()))
         return usage(p.errorText());
     if (p.isSet(QStringLiteral("help")))
@@ -54,7 +59,7 @@ int main(int argc, char **argv)
             {"faults", 0, 1000000, &o.faults},        {"elections", 1, 100, &o.elections},
             {"candidates", 2, 20, &o.candidates},     {"worker-elections", 0, 20, &o.workerElections},
             {"supervised-elections", 0, 20, &o.supervisedElections},
-            {"ttl", 2, 60, &o.ttl}};
+            {"ttl", 2, 60, &o.ttl}, {"processes", 2, 10, &o.processes}};
     for (const auto &n : numbers) {
         bool ok = false;
         *n.out = p.value(QLatin1String(n.name)).toInt(&ok);
@@ -71,10 +76,18 @@ int main(int argc, char **argv)
         o.seed = quint32(QDateTime::currentMSecsSinceEpoch());
     }
     o.cluster = p.isSet(QStringLiteral("cluster"));
+    if (p.isSet(QStringLiteral("shards"))) {
+        bool ok = false;
+        o.shards = p.value(QStringLiteral("shards")).toInt(&ok);
+        if (!ok || o.shards < 1 || o.shards > 10000)
+            return usage(QStringLiteral("--shards must be a whole number from 1 to 10000"));
+    }
     if (p.isSet(QStringLiteral("kinds"))) {
-        const QStringList known = Chaos::allKinds(o.cluster, o.supervisedElections > 0);
+        const QStringList known = o.shards ? Chaos::shardKinds(o.cluster) : Chaos::allKinds(o.cluster, o.supervisedElections > 0);
         for (const QString &k : p.value(QStringLiteral("kinds")).split(QLatin1Char(','), Qt::SkipEmptyParts)) {
-            const QString why = k == QLatin1String("kill-member") ? QStringLiteral(" without --cluster")
+            const QString why = (k == QLatin1String("kill-member") || (o.shards && k == QLatin1String("stop-etcd")))
+                    ? QStringLiteral(" without --cluster")
+                    : o.shards ? QStringLiteral(" with --shards")
                     : Chaos::allKinds(true).contains(k) ? QStringLiteral(" with --supervised-elections 0") : QString();
             if (!known.contains(k))
                 return usage(QStringLiteral("unknown fault kind \"%1\"%2; known: %3")
@@ -84,6 +97,21 @@ int main(int argc, char **argv)
     }
     o.reportFile = p.value(QStringLiteral("report"));
     o.verbose = p.isSet(QStringLiteral("verbose"));
+    if (o.shards) {
+        // Ctrl+C or SIGTERM: finish the fault in progress, judge, stop everything.
+        if (::pipe(signalPipe) != 0)
+            return 1;
+        auto onSignal = [](int) { const char c = 1; [[maybe_unused]] auto n = ::write(signalPipe[1], &c, 1); };
+        std::signal(SIGINT, onSignal);
+        std::signal(SIGTERM, onSignal);
+        bool interrupted = false;
+        QSocketNotifier notifier(signalPipe[0], QSocketNotifier::Read);
+        QObject::connect(&notifier, &QSocketNotifier::activated, &app, [&interrupted, &notifier] {
+            notifier.setEnabled(false);
+            interrupted = true;
+        });
+        return Chaos::runShards(o, [&interrupted] { return interrupted; });
+    }
     Chaos::Runner runner(o);
     // Ctrl+C or SIGTERM: stop cleanly, leaving no candidate or etcd process behind.
     if (::pipe(signalPipe) != 0)
