@@ -16,6 +16,13 @@
 #include <QtCore/QObject>
 #include <QtCore/QString>
 
+#include <functional>
+#include <utility>
+
+QT_BEGIN_NAMESPACE
+class QThread;
+QT_END_NAMESPACE
+
 namespace Monitor {
 
 class HistoryStore : public QObject
@@ -26,8 +33,19 @@ public:
     static QString fileFor(const QString &endpoints, const QString &prefix);
 
     explicit HistoryStore(const QString &file, QObject *parent = nullptr);
+    ~HistoryStore() override;
     //! Reads the file: the handovers of the last \a hours, oldest first.
     void load(int hours = 24);
+    /*!
+     * load() on a thread of its own, so that a window paints the elections while a long
+     * history (5,000 elections' day: 60 MiB, 2 s) is still being read; loaded() then
+     * reloaded() when it is in. Handovers recorded meanwhile are kept back and appended after
+     * it, as if it had been read first (a restarted monitor's "elected" of a leader the file
+     * already ends with is not news).
+     */
+    void loadInBackground(int hours = 24);
+    //! Whether loadInBackground() is still reading.
+    bool isLoading() const { return m_reader != nullptr; }
     //! Appends every handover \a directory records from now on.
     void record(Conclave::ElectionDirectory *directory);
     QList<Conclave::Handover> handovers() const { return m_handovers; }
@@ -50,10 +68,16 @@ public:
 
 Q_SIGNALS:
     void appended(const Conclave::Handover &handover);
+    //! loadInBackground() is done (followed by reloaded()).
+    void loaded();
     //! Handovers were dropped (another cluster's): whoever shows them reads them again.
     void reloaded();
 
 private:
+    using Read = QList<std::pair<Conclave::Handover, quint64>>; // each with the cluster it was recorded in
+    //! Reads \a file's handovers of the last \a hours (any thread); \a stop: give up.
+    static Read read(const QString &file, int hours, int *skipped, const std::function<bool()> &stop = {});
+    void adopt(Read read);
     void append(const Conclave::Handover &handover);
 
     QString m_file;
@@ -64,6 +88,8 @@ private:
     quint64 m_clusterId = 0;
     QHash<QString, QList<Conclave::Handover>> m_byElection; // the same, by election
     int m_skipped = 0;
+    QThread *m_reader = nullptr; // loadInBackground()'s, while it reads
+    QList<Conclave::Handover> m_heldBack; // recorded while it reads
 };
 
 } // namespace Monitor

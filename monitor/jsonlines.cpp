@@ -7,14 +7,15 @@
 
 namespace Monitor::JsonLines {
 
-int read(const QString &file, const QLoggingCategory &category, const std::function<bool(const QJsonObject &)> &take)
+int read(const QString &file, const QLoggingCategory &category, const std::function<bool(const QJsonObject &)> &take,
+         const std::function<bool()> &stop)
 {
     QFile f(file);
     if (!f.open(QIODevice::ReadOnly))
         return 0;
     int number = 0;
     int skipped = 0;
-    while (!f.atEnd()) {
+    while (!f.atEnd() && !(stop && stop())) {
         const QByteArray line = f.readLine().trimmed();
         ++number;
         if (line.isEmpty())

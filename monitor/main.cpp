@@ -206,7 +206,7 @@ int signalPipe[2];
 int serveMetrics(QCoreApplication &app, Conclave::Client &client, Conclave::ElectionDirectory &dir, const Options &o)
 {
     Monitor::HistoryStore history(Monitor::HistoryStore::fileFor(o.connection.endpoints(), o.prefix));
-    history.load();
+    history.loadInBackground(); // serving does not wait for a long history
     history.record(&dir);
     Conclave::ClusterStatus cluster(&client);
     history.followCluster(&cluster);

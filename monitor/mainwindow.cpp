@@ -265,7 +265,9 @@ void MainWindow::connectTo(const Conclave::ConnectionSettings &settings)
     connect(m_cluster, &Conclave::ClusterStatus::updated, this, &MainWindow::updateStatus);
     delete m_history;
     m_history = new HistoryStore(HistoryStore::fileFor(settings.endpoints(), m_options.prefix), this);
-    m_history->load();
+    // The elections are painted first; a long history follows (HistoryStore::loadInBackground).
+    m_history->loadInBackground();
+    connect(m_history, &HistoryStore::loaded, this, &MainWindow::updateStatus);
     m_history->record(m_directory);
     // A new etcd at the same endpoints does not inherit the old one's history.
     m_history->followCluster(m_cluster);
@@ -534,6 +536,8 @@ void MainWindow::updateStatus()
     parts << (elections == 1 ? tr("1 election") : tr("%1 elections").arg(elections));
     if (const QString warning = m_cluster ? clusterWarning(*m_cluster) : QString(); !warning.isEmpty())
         parts << QStringLiteral("⚠ ") + warning;
+    if (m_history && m_history->isLoading())
+        parts << tr("reading the history…");
     if (isReadOnly())
         parts << tr("read-only (%1)").arg(m_readOnlyReason);
     if (!live && !m_lastError.isEmpty() && m_directory->isRunning())

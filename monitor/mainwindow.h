@@ -74,6 +74,7 @@ public:
     ElectionListModel *electionModel() const { return m_electionModel; }
     CandidateModel *candidateModel() const { return m_candidateModel; }
     TimelineModel *timelineModel() const { return m_timelineModel; }
+    HistoryStore *history() const { return m_history; }
     QTableView *electionView() const { return m_electionView; }
     //! The sorted and filtered elections the list shows (source: electionModel()).
     QSortFilterProxyModel *electionProxy() const { return m_electionProxy; }

@@ -39,6 +39,7 @@ private Q_SLOTS:
     void notReadyLeaderIsShownAndFlagged();
     void leadershipPictureRules();
     void historyOfAnotherClusterIsDropped();
+    void historyReadInTheBackgroundLosesNothing();
 
 private:
     //! Why the candidate model differs from etcd's queue for \a election (empty: it matches).
@@ -416,6 +417,92 @@ void tst_MonitorModels::historyOfAnotherClusterIsDropped()
     again.setClusterId(0xbbb2);
     again.load();
     QCOMPARE(again.handovers().size(), 2);
+}
+
+// A long history is read on a thread while the monitor already lists the elections. What the
+// directory reports meanwhile waits for the file (a relisting's report of the leader the file
+// ends with is then not news): a handover during the read is kept, after the file's, and
+// written once.
+void tst_MonitorModels::historyReadInTheBackgroundLosesNothing()
+{
+    QTemporaryDir dir;
+    const QString file = dir.filePath(u"history.jsonl"_s);
+    const QString svc = QString::fromUtf8(EtcdTestEnv::uniquePrefix()) + u"svc"_s;
+    {
+        // Enough of other elections' history that reading it takes longer than a listing.
+        QFile f(file);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        const QDateTime now = QDateTime::currentDateTimeUtc();
+        for (int i = 0; i < 60000; ++i) {
+            Conclave::Handover h;
+            h.election = u"filler/e%1"_s.arg(i % 500);
+            h.at = now.addSecs(-3600 + i / 20);
+            h.cause = Conclave::Handover::Cause::Resigned;
+            h.revision = i + 1;
+            f.write(QJsonDocument(HistoryStore::toJson(h)).toJson(QJsonDocument::Compact) + '\n');
+        }
+    }
+    ElectorGroup g;
+    Elector *a = g.join(m_etcd.endpoints(), svc, u"a"_s, Elector::Role::Leader);
+    QVERIFY(a);
+    Elector *b = g.join(m_etcd.endpoints(), svc, u"b"_s, Elector::Role::Follower);
+    QVERIFY(b);
+    const QString prefix = svc.section(u'/', 0, -2) + u'/';
+    const auto linesOf = [&file](const QString &election) {
+        const QByteArray field = "\"election\":\"" + election.toUtf8() + '"';
+        QFile f(file);
+        int n = 0;
+        if (f.open(QIODevice::ReadOnly))
+            while (!f.atEnd())
+                n += f.readLine().contains(field) ? 1 : 0;
+        return n;
+    };
+    {
+        // An earlier monitor saw a hand over to b.
+        Client client;
+        client.setEndpoints(m_etcd.endpoints());
+        ElectionDirectory directory(&client);
+        directory.setPrefix(prefix);
+        HistoryStore store(file);
+        store.load();
+        QCOMPARE(store.handovers().size(), 60000);
+        store.record(&directory);
+        directory.start();
+        QTRY_VERIFY_WITH_TIMEOUT(directory.isSynced(), TestWaitMs);
+        a->resign();
+        QTRY_COMPARE_WITH_TIMEOUT(store.handovers(svc).size(), 1, TestWaitMs);
+    }
+    QCOMPARE(linesOf(svc), 1);
+
+    Client client;
+    client.setEndpoints(m_etcd.endpoints());
+    ElectionDirectory directory(&client);
+    directory.setPrefix(prefix);
+    HistoryStore store(file);
+    QSignalSpy loaded(&store, &HistoryStore::loaded);
+    QSignalSpy reloaded(&store, &HistoryStore::reloaded);
+    QSignalSpy appended(&store, &HistoryStore::appended);
+    store.loadInBackground();
+    QVERIFY(store.isLoading());
+    store.record(&directory);
+    directory.start();
+    QTRY_VERIFY_WITH_TIMEOUT(directory.isSynced() && directory.leader(svc).id() == u"b"_s, TestWaitMs);
+    b->resign();
+    QTRY_VERIFY_WITH_TIMEOUT(directory.leader(svc).isValid() && directory.leader(svc).id() != u"b"_s, TestWaitMs);
+    QVERIFY2(store.isLoading(), "the file was read before the handover: the test proves nothing");
+    QCOMPARE(appended.count(), 0); // held back
+    QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, TestWaitMs);
+    QCOMPARE(reloaded.count(), 1);
+    QCOMPARE(store.handovers().size(), 60000 + 2);
+    const QList<Handover> mine = store.handovers(svc);
+    QCOMPARE(mine.size(), 2);
+    QCOMPARE(mine.at(0).previous.id(), u"a"_s);
+    QCOMPARE(mine.at(0).next.id(), u"b"_s);
+    QCOMPARE(mine.at(1).previous.id(), u"b"_s);
+    QCOMPARE(mine.at(1).cause, Handover::Cause::Resigned);
+    QCOMPARE(store.handovers().last().previous.id(), u"b"_s); // after the file's
+    QCOMPARE(appended.count(), 1);
+    QCOMPARE(linesOf(svc), 2);
 }
 
 QTEST_MAIN(tst_MonitorModels)
