@@ -23,6 +23,7 @@
 #include <QtCore/QJsonDocument>
 #include <QtCore/QJsonObject>
 #include <QtCore/QElapsedTimer>
+#include <QtCore/QThread>
 #include <QtTest/QSignalSpy>
 #include <QtTest/QTest>
 
@@ -83,6 +84,7 @@ private Q_SLOTS:
     void eventLoopLagShowsABlockedLoop();
     void lastContactStopsWhileEtcdIsAway();
     void withdrawingLeaderWhoseKeyIsDeletedFollows();
+    void frozenLeaderStepsDownBeforeItsBacklog();
 
 private:
     //! The ids of the candidates in etcd, oldest first (etcdctl's view).
@@ -1376,6 +1378,57 @@ void tst_Elector::lastContactStopsWhileEtcdIsAway()
     QVERIFY(m_own->resume(0));
     QTRY_VERIFY_WITH_TIMEOUT(a->lastContact() > frozen, TestWaitMs);
     QTRY_COMPARE_WITH_TIMEOUT(a->role(), Role::Leader, 20000);
+}
+
+// A process frozen past its TTL (SIGSTOP, a paused VM, a long stall) wakes to a backlog: the
+// deletes of all its keys are already in its socket. Every Elector of the Client must stop
+// leading because the lease's right to lead ran out, before that backlog is handed out — not
+// one by one as each key's delete reaches it: with 1,000 Electors on one Client the last ones
+// led on a dead lease for 100 ms after waking (conclave-chaos --shards 1000, seed 2801).
+void tst_Elector::frozenLeaderStepsDownBeforeItsBacklog()
+{
+    const QString p = QString::fromUtf8(EtcdTestEnv::uniquePrefix());
+    Client client;
+    client.setEndpoints(m_etcd.endpoints());
+    constexpr int N = 200;
+    std::vector<std::unique_ptr<Elector>> electors;
+    for (int i = 0; i < N; ++i) {
+        electors.push_back(std::make_unique<Elector>(&client));
+        electors.back()->setElectionName(p + QStringLiteral("s%1").arg(i));
+        electors.back()->setCandidateId(QStringLiteral("a"));
+        electors.back()->setTtl(std::chrono::seconds(2));
+        electors.back()->campaign();
+    }
+    QTRY_VERIFY_WITH_TIMEOUT(std::all_of(electors.cbegin(), electors.cend(),
+                                         [](const auto &e) { return e->role() == Elector::Role::Leader; }),
+                             TestWaitMs);
+    QList<ElectorState> left(N, ElectorState::Leading); // the state each went to from Leading
+    QObject listening; // gone before left is, whatever the test's outcome
+    for (int i = 0; i < N; ++i)
+        connect(ElectorPrivate::get(electors[size_t(i)].get()), &ElectorPrivate::stateChanged, &listening,
+                [&left, i](ElectorState s) {
+                    if (left[i] == ElectorState::Leading)
+                        left[i] = s;
+                });
+    // The fault: nothing of this process's event loop runs for 3.5 s (TTL 2 s), and on until
+    // etcd has revoked the lease and deleted every key (etcdctl waits without the event loop).
+    QThread::msleep(3500);
+    QElapsedTimer frozen;
+    frozen.start();
+    QString keys;
+    while (!(keys = m_etcd.etcdctl({QStringLiteral("get"), p, QStringLiteral("--prefix"), QStringLiteral("--keys-only")})
+                            .trimmed()).isEmpty()
+           && frozen.elapsed() < 10000)
+        QThread::msleep(100);
+    QVERIFY2(keys.isEmpty(), qPrintable(QStringLiteral("etcd still holds keys: ") + keys.left(200)));
+    QThread::msleep(500); // and the watch events of those deletes reach the socket
+    QCOMPARE(std::count(left.cbegin(), left.cend(), ElectorState::Leading), N); // nothing ran yet
+    QTRY_VERIFY_WITH_TIMEOUT(std::none_of(left.cbegin(), left.cend(),
+                                          [](ElectorState s) { return s == ElectorState::Leading; }),
+                             TestWaitMs);
+    const auto byLease = std::count(left.cbegin(), left.cend(), ElectorState::Suspended);
+    QVERIFY2(byLease == N, qPrintable(QStringLiteral("%1 of %2 stepped down for the lease; the others on their key's delete")
+                                              .arg(byLease).arg(N)));
 }
 
 QTEST_GUILESS_MAIN(tst_Elector)

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <functional>
+
 #include <conclave/client.h>
 
 #include "authenticator.h"
@@ -71,6 +73,19 @@ public:
     //! \a dependent (an upper layer's object holding calls of this Client: the lease sessions)
     //! is deleted when the Client is, before the transport goes.
     void deleteBeforeTransport(QObject *dependent) { dependents.append(dependent); }
+
+    /*!
+     * Runs before any answer or watch event is handed on. The election layer sets it: a lease
+     * whose right to lead has run out (a process frozen past its TTL) is given up before the
+     * backlog that arrived meanwhile is handled, so that every Elector of a large Client steps
+     * down at once on waking, not one by one as its events come (tst_elector::frozenLeaderStepsDownBeforeItsBacklog).
+     */
+    std::function<void()> beforeDelivery;
+    void aboutToDeliver() const
+    {
+        if (beforeDelivery)
+            beforeDelivery();
+    }
 
     // Plumbing shared by GatewayReply and WatchHub.
     QNetworkRequest makeRequest(const QUrl &endpoint, const QByteArray &path,

@@ -169,6 +169,10 @@ void GatewayReply::onTimeout()
 
 void GatewayReply::onNetworkFinished()
 {
+    const QPointer<GatewayReply> self(this);
+    m_client->aboutToDeliver(); // may step Electors down, and they may cancel this call
+    if (!self || m_finished)
+        return;
     m_timer.stop();
     releaseSlot();
     QNetworkReply *reply = m_reply;

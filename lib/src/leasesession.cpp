@@ -145,6 +145,14 @@ void LeaseSession::onStepDown()
     Q_EMIT expiring();
 }
 
+void LeaseSession::stepDownIfDue()
+{
+    if (m_state == State::Alive && msUntilStepDown() <= 0) {
+        m_stepDownTimer.stop();
+        onStepDown();
+    }
+}
+
 void LeaseSession::checkNow()
 {
     if (m_state == State::Alive || m_state == State::Expiring)
@@ -195,6 +203,21 @@ LeaseSessions::LeaseSessions(ClientPrivate *client)
     : QObject(client->q_ptr)
     , m_client(client)
 {
+    // A frozen process's timers and sockets all wake at once, the sockets first: the lease's
+    // step-down must not wait behind the backlog of events (client_p.h, beforeDelivery).
+    client->beforeDelivery = [this] {
+        QList<QPointer<LeaseSession>> sessions; // a step-down may release one
+        for (const auto &entry : std::as_const(m_sessions))
+            sessions.append(entry.first);
+        for (const QPointer<LeaseSession> &session : std::as_const(sessions))
+            if (session)
+                session->stepDownIfDue();
+    };
+}
+
+LeaseSessions::~LeaseSessions()
+{
+    m_client->beforeDelivery = nullptr;
 }
 
 LeaseSession *LeaseSessions::acquire(qint64 ttlSeconds)

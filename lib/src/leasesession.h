@@ -46,6 +46,8 @@ public:
     QDateTime lastRenewal() const { return m_lastAckSentAt; }
     //! Asks etcd right away whether the lease still lives (e.g. after our key vanished).
     void checkNow();
+    //! expiring() now if the step-down instant has passed and its timer has not fired yet.
+    void stepDownIfDue();
     //! Revokes the lease now (last user gone); the session is deleted afterwards.
     void revokeAndDelete();
 
@@ -104,6 +106,8 @@ public:
     LeaseSession *acquire(qint64 ttlSeconds);
     void release(LeaseSession *session); //!< the last user's release revokes the lease
     int users(LeaseSession *session) const;
+
+    ~LeaseSessions() override;
 
 private:
     explicit LeaseSessions(ClientPrivate *client);

@@ -79,6 +79,7 @@ private:
 };
 
 struct WatchStream;
+class WatchConnection;
 
 /*!
  * Serves all watches of a Client on one HTTP/1.1 stream of its own (a WatchConnection, not
@@ -160,6 +161,7 @@ private:
     void closeStream(WatchStream *stream);
     void onReadyRead(WatchStream *stream);
     void onStreamFinished(WatchStream *stream);
+    bool stillOpen(WatchStream *stream, const QPointer<WatchConnection> &connection) const;
     void onQuiet(WatchStream *stream);
     //! False when the stream is gone (broken by a message, or closed by a receiver).
     bool handleMessages(WatchStream *stream, const QList<WatchMessage> &messages);

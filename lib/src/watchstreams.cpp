@@ -98,14 +98,29 @@ void WatchHub::closeStream(WatchStream *s)
     delete s;
 }
 
+// Whether \a s, whose \a connection was being served, is still open after aboutToDeliver()
+// (Electors that stepped down may have let go of its last watch: closed, maybe freed).
+bool WatchHub::stillOpen(WatchStream *s, const QPointer<WatchConnection> &connection) const
+{
+    return connection && m_streams.contains(s) && s->connection == connection;
+}
+
 void WatchHub::onReadyRead(WatchStream *s)
 {
+    const QPointer<WatchConnection> connection = s->connection;
+    m_client->aboutToDeliver();
+    if (!stillOpen(s, connection))
+        return;
     s->lastRead.start();
     handleMessages(s, s->parser.feed(s->connection->readAll()));
 }
 
 void WatchHub::onStreamFinished(WatchStream *s)
 {
+    const QPointer<WatchConnection> served = s->connection;
+    m_client->aboutToDeliver();
+    if (!stillOpen(s, served))
+        return;
     WatchConnection *connection = s->connection;
     const QByteArray tail = connection->readAll();
     const int status = connection->statusCode();

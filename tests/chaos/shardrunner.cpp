@@ -348,7 +348,8 @@ bool ShardRunner::settle(Fault &f)
     }
     f.missed = true;
     f.note = problem;
-    say(QStringLiteral("   MISS: not live %1 ms after the heal: %2").arg(budgetMs()).arg(problem));
+    say(QStringLiteral("#%1 %2 %3: MISS: not live %4 ms after the heal: %5")
+                .arg(f.index).arg(f.kind, f.target).arg(budgetMs()).arg(problem));
     const qint64 t = now();
     const bool recovered = waitUntil([&] { return localProblem().isEmpty() && etcdProblem().isEmpty(); }, 60000);
     say(recovered ? QStringLiteral("   recovered after %1 ms").arg((now() - t) / 1'000'000)
