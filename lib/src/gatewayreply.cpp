@@ -169,10 +169,15 @@ void GatewayReply::onTimeout()
 
 void GatewayReply::onNetworkFinished()
 {
-    const QPointer<GatewayReply> self(this);
-    m_client->aboutToDeliver(); // may step Electors down, and they may cancel this call
-    if (!self || m_finished)
-        return;
+    // Any answer may find the lease past its step-down instant (a frozen process): Electors
+    // step down first (client_p.h). Not before a lease's own calls: a renewal's answer that
+    // comes late proves the lease alive until its send time + TTL, and must be read first.
+    if (!m_urgent) {
+        const QPointer<GatewayReply> self(this);
+        m_client->aboutToDeliver(); // may step Electors down, and they may cancel this call
+        if (!self || m_finished)
+            return;
+    }
     m_timer.stop();
     releaseSlot();
     QNetworkReply *reply = m_reply;
