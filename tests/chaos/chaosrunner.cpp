@@ -78,20 +78,12 @@ QString Runner::electionName(int e) const
 
 void Runner::spin(int ms)
 {
-    QEventLoop loop;
-    QTimer::singleShot(ms, &loop, &QEventLoop::quit);
-    loop.exec();
+    Chaos::spin(ms);
 }
 
 bool Runner::waitUntil(const std::function<bool()> &condition, int ms)
 {
-    QDeadlineTimer deadline(ms);
-    while (!condition()) {
-        if (deadline.hasExpired())
-            return false;
-        spin(int(qMin<qint64>(20, qMax<qint64>(1, deadline.remainingTime()))));
-    }
-    return true;
+    return Chaos::waitUntil(condition, ms);
 }
 
 // etcdctl as an operator runs it, without blocking the event loop: the proxies live in it.
@@ -388,23 +380,11 @@ QString Runner::etcdProblem()
 
 bool Runner::settle(Fault &f)
 {
-    const int budgetMs = (m_options.ttl + 2) * 1000;
-    QDeadlineTimer deadline(budgetMs);
     QString problem;
-    for (;;) {
-        if (waitUntil([&] { return (problem = localProblem()).isEmpty(); },
-                      int(qMax<qint64>(0, deadline.remainingTime())))) {
-            const qint64 seen = now();
-            problem = etcdProblem();
-            if (problem.isEmpty()) {
-                f.settledAt = seen;
-                return true;
-            }
-        }
-        if (deadline.hasExpired())
-            break;
-        spin(50);
-    }
+    f.settledAt = awaitLiveness((m_options.ttl + 2) * 1000, [this] { return localProblem(); },
+                                [this] { return etcdProblem(); }, &problem);
+    if (f.settledAt)
+        return true;
     f.missed = true;
     f.note = problem;
     say(QStringLiteral("   MISS: not live %1 s after the heal: %2").arg(m_options.ttl + 2).arg(problem));

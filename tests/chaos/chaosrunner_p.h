@@ -8,7 +8,12 @@
 #include "candidateprocess.h"
 #include "tcpproxy.h"
 
+#include <QtCore/QDeadlineTimer>
+#include <QtCore/QEventLoop>
+#include <QtCore/QTimer>
+
 #include <chrono>
+#include <functional>
 #include <cstdio>
 #include <memory>
 #include <vector>
@@ -25,6 +30,47 @@ inline void say(const QString &line)
 {
     std::fprintf(stdout, "%s\n", qPrintable(line));
     std::fflush(stdout);
+}
+
+//! Runs the event loop for \a ms (the proxies and the processes' pipes live in it).
+inline void spin(int ms)
+{
+    QEventLoop loop;
+    QTimer::singleShot(ms, &loop, &QEventLoop::quit);
+    loop.exec();
+}
+
+//! Runs the event loop until \a condition holds (true) or \a ms have passed (false).
+inline bool waitUntil(const std::function<bool()> &condition, int ms)
+{
+    QDeadlineTimer deadline(ms);
+    while (!condition()) {
+        if (deadline.hasExpired())
+            return false;
+        spin(int(qMin<qint64>(20, qMax<qint64>(1, deadline.remainingTime()))));
+    }
+    return true;
+}
+
+/*!
+ * Waits up to \a budgetMs until what the processes say (\a local) and then what etcd says
+ * (\a remote) find no problem. Returns when liveness was seen (now()), or 0 with \a problem.
+ */
+inline qint64 awaitLiveness(int budgetMs, const std::function<QString()> &local,
+                            const std::function<QString()> &remote, QString *problem)
+{
+    QDeadlineTimer deadline(budgetMs);
+    for (;;) {
+        if (waitUntil([&] { return (*problem = local()).isEmpty(); }, int(qMax<qint64>(0, deadline.remainingTime())))) {
+            const qint64 seen = now();
+            *problem = remote();
+            if (problem->isEmpty())
+                return seen;
+        }
+        if (deadline.hasExpired())
+            return 0;
+        spin(50);
+    }
 }
 
 struct KeyInfo

@@ -11,6 +11,7 @@
 #include <QtCore/QSocketNotifier>
 
 #include <csignal>
+#include <functional>
 #include <cstdio>
 #include <unistd.h>
 
@@ -97,33 +98,24 @@ int main(int argc, char **argv)
     }
     o.reportFile = p.value(QStringLiteral("report"));
     o.verbose = p.isSet(QStringLiteral("verbose"));
-    if (o.shards) {
-        // Ctrl+C or SIGTERM: finish the fault in progress, judge, stop everything.
-        if (::pipe(signalPipe) != 0)
-            return 1;
-        auto onSignal = [](int) { const char c = 1; [[maybe_unused]] auto n = ::write(signalPipe[1], &c, 1); };
-        std::signal(SIGINT, onSignal);
-        std::signal(SIGTERM, onSignal);
-        bool interrupted = false;
-        QSocketNotifier notifier(signalPipe[0], QSocketNotifier::Read);
-        QObject::connect(&notifier, &QSocketNotifier::activated, &app, [&interrupted, &notifier] {
-            notifier.setEnabled(false);
-            interrupted = true;
-        });
-        return Chaos::runShards(o, [&interrupted] { return interrupted; });
-    }
-    Chaos::Runner runner(o);
-    // Ctrl+C or SIGTERM: stop cleanly, leaving no candidate or etcd process behind.
+    // Ctrl+C or SIGTERM: finish the fault in progress, judge what ran, stop everything (the
+    // one-election runner stops at once on a second one).
     if (::pipe(signalPipe) != 0)
         return 1;
     auto onSignal = [](int) { const char c = 1; [[maybe_unused]] auto n = ::write(signalPipe[1], &c, 1); };
     std::signal(SIGINT, onSignal);
     std::signal(SIGTERM, onSignal);
+    int interrupts = 0;
+    std::function<void()> interrupt = [&interrupts] { ++interrupts; };
     QSocketNotifier signalNotifier(signalPipe[0], QSocketNotifier::Read);
-    QObject::connect(&signalNotifier, &QSocketNotifier::activated, &runner, [&runner] {
+    QObject::connect(&signalNotifier, &QSocketNotifier::activated, &app, [&interrupt] {
         char c;
         [[maybe_unused]] auto n = ::read(signalPipe[0], &c, 1);
-        runner.interrupt();
+        interrupt();
     });
+    if (o.shards)
+        return Chaos::runShards(o, [&interrupts] { return interrupts > 0; });
+    Chaos::Runner runner(o);
+    interrupt = [&runner] { runner.interrupt(); };
     return runner.run();
 }

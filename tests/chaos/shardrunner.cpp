@@ -91,8 +91,8 @@ private:
     Shard *mostLeading() const; //!< the live process that leads the most elections
     Shard *target(Fault &f);    //!< mostly the most leading process, sometimes another
     int memberOf(const Shard *s) const;
-    void spin(int ms);
-    bool waitUntil(const std::function<bool()> &condition, int ms);
+    bool keysUnder(const QString &prefix, QList<Conclave::KeyValue> *kvs);
+    static QString idOf(const Conclave::KeyValue &kv);
     QList<ProcessLog> logs() const;
     int budgetMs() const { return (m_options.ttl + 2) * 1000 + 2 * m_options.shards; }
 
@@ -108,22 +108,26 @@ private:
     bool m_aborted = false;
 };
 
-void ShardRunner::spin(int ms)
+// The keys under \a prefix, oldest first; false if etcd did not answer.
+bool ShardRunner::keysUnder(const QString &prefix, QList<Conclave::KeyValue> *kvs)
 {
-    QEventLoop loop;
-    QTimer::singleShot(ms, &loop, &QEventLoop::quit);
-    loop.exec();
+    auto *c = Conclave::ClientPrivate::get(m_client.get());
+    QPointer<Conclave::GatewayReply> reply = c->range(Conclave::RangeOptions::ofPrefix(prefix.toUtf8()));
+    reply->setTimeout(std::chrono::milliseconds(5000));
+    waitUntil([&] { return !reply || reply->isFinished(); }, 8000);
+    const bool ok = reply && reply->isFinished() && reply->error() == Conclave::Error::NoError;
+    if (ok) {
+        *kvs = Conclave::Codec::parseRange(reply->json()).kvs;
+        std::sort(kvs->begin(), kvs->end(), [](const auto &a, const auto &b) { return a.createRevision < b.createRevision; });
+    }
+    if (reply)
+        reply->deleteLater();
+    return ok;
 }
 
-bool ShardRunner::waitUntil(const std::function<bool()> &condition, int ms)
+QString ShardRunner::idOf(const Conclave::KeyValue &kv)
 {
-    QDeadlineTimer deadline(ms);
-    while (!condition()) {
-        if (deadline.hasExpired())
-            return false;
-        spin(int(qMin<qint64>(20, qMax<qint64>(1, deadline.remainingTime()))));
-    }
-    return true;
+    return Conclave::LeaderInfo::fromKeyValue(kv.key, kv.value, kv.lease, kv.createRevision, {}).id();
 }
 
 void ShardRunner::read(Shard *s)
@@ -267,30 +271,20 @@ QString ShardRunner::localProblem() const
 // head key is the leader's and its create revision the leader's token, every lease is alive.
 QString ShardRunner::etcdProblem()
 {
-    auto *c = Conclave::ClientPrivate::get(m_client.get());
-    QPointer<Conclave::GatewayReply> reply = c->range(Conclave::RangeOptions::ofPrefix(Prefix.toUtf8()));
-    reply->setTimeout(std::chrono::milliseconds(5000));
-    waitUntil([&] { return !reply || reply->isFinished(); }, 8000);
-    if (!reply || !reply->isFinished() || reply->error() != Conclave::Error::NoError) {
-        if (reply)
-            reply->deleteLater();
+    QList<Conclave::KeyValue> kvs;
+    if (!keysUnder(Prefix, &kvs))
         return QStringLiteral("cannot read the elections");
-    }
-    reply->deleteLater();
-    const Conclave::RangeResult r = Conclave::Codec::parseRange(reply->json());
+    auto *c = Conclave::ClientPrivate::get(m_client.get());
     struct Key { QString id; qint64 created; qint64 lease; };
     std::map<int, QList<Key>> queues; // election → keys, by create revision
-    for (const Conclave::KeyValue &kv : r.kvs) {
+    for (const Conclave::KeyValue &kv : std::as_const(kvs)) {
         // chaos/shard0042/<lease hex>
         const QByteArray rest = kv.key.mid(Prefix.size());
-        const int e = rest.left(rest.indexOf('/')).toInt();
-        const auto info = Conclave::LeaderInfo::fromKeyValue(kv.key, kv.value, kv.lease, kv.createRevision, {});
-        queues[e].append({info.id(), kv.createRevision, kv.lease});
+        queues[rest.left(rest.indexOf('/')).toInt()].append({idOf(kv), kv.createRevision, kv.lease});
     }
     QHash<qint64, QString> leases; // lease → the process it belongs to
     for (int e = 0; e < m_options.shards; ++e) {
-        QList<Key> &queue = queues[e];
-        std::sort(queue.begin(), queue.end(), [](const Key &a, const Key &b) { return a.created < b.created; });
+        const QList<Key> &queue = queues[e]; // oldest first
         const Shard *leader = nullptr;
         for (const Shard *s : m_slots) {
             if (!s || !s->running())
@@ -330,22 +324,10 @@ QString ShardRunner::etcdProblem()
 
 bool ShardRunner::settle(Fault &f)
 {
-    QDeadlineTimer deadline(budgetMs());
     QString problem;
-    for (;;) {
-        if (waitUntil([&] { return (problem = localProblem()).isEmpty(); },
-                      int(qMax<qint64>(0, deadline.remainingTime())))) {
-            const qint64 seen = now();
-            problem = etcdProblem();
-            if (problem.isEmpty()) {
-                f.settledAt = seen;
-                return true;
-            }
-        }
-        if (deadline.hasExpired())
-            break;
-        spin(50);
-    }
+    f.settledAt = awaitLiveness(budgetMs(), [this] { return localProblem(); }, [this] { return etcdProblem(); }, &problem);
+    if (f.settledAt)
+        return true;
     f.missed = true;
     f.note = problem;
     say(QStringLiteral("#%1 %2 %3: MISS: not live %4 ms after the heal: %5")
@@ -427,17 +409,10 @@ bool ShardRunner::inject(Fault &f)
         s->frozen = true;
         spin(holdMs);
         // Its lease is gone if its keys are (one read of one election says it for all).
-        auto *c = Conclave::ClientPrivate::get(m_client.get());
-        QPointer<Conclave::GatewayReply> keys = c->range(Conclave::RangeOptions::ofPrefix((Prefix + QStringLiteral("0000/")).toUtf8()));
-        waitUntil([&] { return !keys || keys->isFinished(); }, 5000);
-        if (keys && keys->isFinished() && keys->error() == Conclave::Error::NoError) {
-            const auto kvs = Conclave::Codec::parseRange(keys->json()).kvs;
-            s->freezes.last().leaseGone = std::none_of(kvs.cbegin(), kvs.cend(), [s](const Conclave::KeyValue &kv) {
-                return Conclave::LeaderInfo::fromKeyValue(kv.key, kv.value, kv.lease, kv.createRevision, {}).id() == s->id;
-            });
-        }
-        if (keys)
-            keys->deleteLater();
+        QList<Conclave::KeyValue> kvs;
+        if (keysUnder(Prefix + QStringLiteral("0000/"), &kvs))
+            s->freezes.last().leaseGone = std::none_of(kvs.cbegin(), kvs.cend(),
+                                                       [s](const Conclave::KeyValue &kv) { return idOf(kv) == s->id; });
         s->freezes.last().continuedAt = now();
         ::kill(pid_t(s->process->processId()), SIGCONT);
         s->frozen = false;
@@ -486,19 +461,11 @@ bool ShardRunner::inject(Fault &f)
         Shard *s = mostLeading();
         if (!s)
             return false;
-        const auto key = Prefix + QStringLiteral("%1").arg(f.election, 4, 10, QLatin1Char('0')) + QLatin1Char('/');
+        QList<Conclave::KeyValue> kvs;
+        if (!keysUnder(Prefix + QStringLiteral("%1/").arg(f.election, 4, 10, QLatin1Char('0')), &kvs) || kvs.isEmpty())
+            return false;
+        f.target = idOf(kvs.first());
         auto *c = Conclave::ClientPrivate::get(m_client.get());
-        QPointer<Conclave::GatewayReply> keys = c->range(Conclave::RangeOptions::ofPrefix(key.toUtf8()));
-        waitUntil([&] { return !keys || keys->isFinished(); }, 5000);
-        if (!keys || !keys->isFinished() || keys->error() != Conclave::Error::NoError)
-            return false;
-        keys->deleteLater();
-        auto kvs = Conclave::Codec::parseRange(keys->json()).kvs;
-        if (kvs.isEmpty())
-            return false;
-        std::sort(kvs.begin(), kvs.end(), [](const auto &a, const auto &b) { return a.createRevision < b.createRevision; });
-        f.target = Conclave::LeaderInfo::fromKeyValue(kvs.first().key, kvs.first().value, kvs.first().lease,
-                                                      kvs.first().createRevision, {}).id();
         f.operatorAction = true;
         f.injectedAt = now();
         QPointer<Conclave::GatewayReply> del = c->deleteRange(kvs.first().key);
