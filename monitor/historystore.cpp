@@ -138,7 +138,6 @@ void HistoryStore::loadInBackground(int hours)
         m_reader = nullptr;
         m_skipped = into->second;
         adopt(std::move(into->first));
-        into->first = {};
 #if defined(__GLIBC__)
         // The reader's malloc arena keeps the pages of every line it parsed and dropped, among
         // the handovers kept (120,000 handovers: +120 MiB of RSS); give the free pages back.

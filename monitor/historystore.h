@@ -40,8 +40,8 @@ public:
      * load() on a thread of its own, so that a window paints the elections while a long
      * history (5,000 elections' day: 60 MiB, 2 s) is still being read; loaded() then
      * reloaded() when it is in. Handovers recorded meanwhile are kept back and appended after
-     * it, as if it had been read first (a restarted monitor's "elected" of a leader the file
-     * already ends with is not news).
+     * it, as if it had been read first (a relisting's report of the leader the file already ends
+     * with is not news).
      */
     void loadInBackground(int hours = 24);
     //! Whether loadInBackground() is still reading.

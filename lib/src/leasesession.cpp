@@ -4,6 +4,8 @@
 #include "backoff.h"
 #include "logging.h"
 
+#include <algorithm>
+
 
 namespace Conclave {
 
@@ -147,7 +149,7 @@ void LeaseSession::onStepDown()
 
 void LeaseSession::stepDownIfDue()
 {
-    if (m_state == State::Alive && msUntilStepDown() <= 0) {
+    if (isStepDownDue()) {
         m_stepDownTimer.stop();
         onStepDown();
     }
@@ -205,7 +207,11 @@ LeaseSessions::LeaseSessions(ClientPrivate *client)
 {
     // A frozen process's timers and sockets all wake at once, the sockets first: the lease's
     // step-down must not wait behind the backlog of events (client_p.h, beforeDelivery).
+    // It runs before every answer and stream read: nothing is copied unless a step-down is due.
     client->beforeDelivery = [this] {
+        if (std::none_of(m_sessions.cbegin(), m_sessions.cend(),
+                         [](const auto &entry) { return entry.first && entry.first->isStepDownDue(); }))
+            return;
         QList<QPointer<LeaseSession>> sessions; // a step-down may release one
         for (const auto &entry : std::as_const(m_sessions))
             sessions.append(entry.first);

@@ -46,7 +46,9 @@ public:
     QDateTime lastRenewal() const { return m_lastAckSentAt; }
     //! Asks etcd right away whether the lease still lives (e.g. after our key vanished).
     void checkNow();
-    //! expiring() now if the step-down instant has passed and its timer has not fired yet.
+    //! Whether the step-down instant has passed while the lease is still taken as alive.
+    bool isStepDownDue() const { return m_state == State::Alive && msUntilStepDown() <= 0; }
+    //! expiring() now if isStepDownDue() (its timer has not fired yet).
     void stepDownIfDue();
     //! Revokes the lease now (last user gone); the session is deleted afterwards.
     void revokeAndDelete();

@@ -189,14 +189,18 @@ qint64 Runner::tokenOf(const Proc *p) const
     return 0;
 }
 
+int busiestMember(const std::vector<std::unique_ptr<TcpProxy>> &proxies, int slot, int members)
+{
+    size_t best = 0;
+    for (size_t i = 1; i < proxies.size(); ++i)
+        if (proxies[i]->connectionCount() > proxies[best]->connectionCount())
+            best = i;
+    return (slot + int(best)) % members;
+}
+
 int Runner::memberOf(const Proc *p) const
 {
-    // The member it talks to now: the proxy carrying the most connections.
-    int best = 0;
-    for (size_t i = 1; i < p->proxies.size(); ++i)
-        if (p->proxies[i]->connectionCount() > p->proxies[size_t(best)]->connectionCount())
-            best = int(i);
-    return (p->slot + best) % m_etcd->size();
+    return busiestMember(p->proxies, p->slot, m_etcd->size());
 }
 
 void Runner::freeze(Proc *p)
@@ -255,17 +259,24 @@ Runner::Proc *Runner::spawn(int election, int slot, int priority)
     return m_procs.back().get();
 }
 
-bool Runner::setUp()
+bool startEtcd(bool cluster, std::unique_ptr<EtcdTestEnv> *etcd, std::unique_ptr<Conclave::Client> *client)
 {
     EtcdTestEnv::Options o;
-    o.members = m_options.cluster ? 3 : 1;
-    m_etcd = std::make_unique<EtcdTestEnv>(o);
-    if (!m_etcd->start()) {
-        say(QStringLiteral("error: %1").arg(m_etcd->errorString()));
+    o.members = cluster ? 3 : 1;
+    *etcd = std::make_unique<EtcdTestEnv>(o);
+    if (!(*etcd)->start()) {
+        say(QStringLiteral("error: %1").arg((*etcd)->errorString()));
         return false;
     }
-    m_client = std::make_unique<Conclave::Client>();
-    m_client->setEndpoints(m_etcd->endpoints());
+    *client = std::make_unique<Conclave::Client>();
+    (*client)->setEndpoints((*etcd)->endpoints());
+    return true;
+}
+
+bool Runner::setUp()
+{
+    if (!startEtcd(m_options.cluster, &m_etcd, &m_client))
+        return false;
     m_scratch = QDir::temp().filePath(QStringLiteral("conclave-chaos-%1").arg(QCoreApplication::applicationPid()));
     if (m_options.supervisedElections > 0 && !QDir().mkpath(m_scratch)) {
         say(QStringLiteral("error: cannot create %1").arg(m_scratch));

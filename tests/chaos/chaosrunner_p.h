@@ -73,6 +73,14 @@ inline qint64 awaitLiveness(int budgetMs, const std::function<QString()> &local,
     }
 }
 
+//! The run's throwaway etcd (one member, or three with \a cluster) and the runner's own Client
+//! on it; false, said why, when etcd does not start.
+bool startEtcd(bool cluster, std::unique_ptr<EtcdTestEnv> *etcd, std::unique_ptr<Conclave::Client> *client);
+
+//! The member a process talks to now: of its \a proxies (one per member, member \a slot's
+//! first), the one carrying the most connections.
+int busiestMember(const std::vector<std::unique_ptr<TcpProxy>> &proxies, int slot, int members);
+
 struct KeyInfo
 {
     QByteArray key;

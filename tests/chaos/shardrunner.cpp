@@ -12,15 +12,12 @@
 #include <conclave/client.h>
 #include <conclave/leaderinfo.h>
 
-#include <QtCore/QDeadlineTimer>
 #include <QtCore/QDir>
-#include <QtCore/QEventLoop>
 #include <QtCore/QFile>
 #include <QtCore/QHash>
 #include <QtCore/QJsonDocument>
 #include <QtCore/QPointer>
 #include <QtCore/QProcess>
-#include <QtCore/QTimer>
 
 #include <algorithm>
 #include <csignal>
@@ -90,7 +87,6 @@ private:
     bool inject(Fault &f);
     Shard *mostLeading() const; //!< the live process that leads the most elections
     Shard *target(Fault &f);    //!< mostly the most leading process, sometimes another
-    int memberOf(const Shard *s) const;
     bool keysUnder(const QString &prefix, QList<Conclave::KeyValue> *kvs);
     static QString idOf(const Conclave::KeyValue &kv);
     QList<ProcessLog> logs() const;
@@ -189,15 +185,8 @@ Shard *ShardRunner::spawn(int slot)
 
 bool ShardRunner::setUp()
 {
-    EtcdTestEnv::Options o;
-    o.members = m_options.cluster ? 3 : 1;
-    m_etcd = std::make_unique<EtcdTestEnv>(o);
-    if (!m_etcd->start()) {
-        say(QStringLiteral("error: %1").arg(m_etcd->errorString()));
+    if (!startEtcd(m_options.cluster, &m_etcd, &m_client))
         return false;
-    }
-    m_client = std::make_unique<Conclave::Client>();
-    m_client->setEndpoints(m_etcd->endpoints());
     m_slots.assign(size_t(m_options.processes), nullptr);
     for (int slot = 0; slot < m_options.processes; ++slot) {
         // One at a time: the first leads everything, the others queue behind it in slot order.
@@ -375,15 +364,6 @@ Shard *ShardRunner::target(Fault &f)
     return s;
 }
 
-int ShardRunner::memberOf(const Shard *s) const
-{
-    int best = 0;
-    for (size_t i = 1; i < s->proxies.size(); ++i)
-        if (s->proxies[i]->connectionCount() > s->proxies[size_t(best)]->connectionCount())
-            best = int(i);
-    return (s->slot + best) % m_etcd->size();
-}
-
 bool ShardRunner::inject(Fault &f)
 {
     const int holdMs = (m_options.ttl + 1) * 1000;
@@ -445,7 +425,7 @@ bool ShardRunner::inject(Fault &f)
     }
     if (f.kind == QLatin1String("stop-etcd") || f.kind == QLatin1String("kill-member")) {
         Shard *s = mostLeading();
-        const int member = s ? memberOf(s) : 0;
+        const int member = s ? busiestMember(s->proxies, s->slot, m_etcd->size()) : 0;
         f.target = QStringLiteral("member %1").arg(member);
         f.injectedAt = now();
         const bool stop = f.kind == QLatin1String("stop-etcd");
