@@ -823,33 +823,40 @@ int Runner::run()
     }
     const qint64 end = now();
     tearDown();
-    const Verdict verdict = judge(logs(), m_faults, end);
+    return judgeAndReport(logs(), m_faults, m_origin, end, m_options, m_aborted, m_interrupts > 0);
+}
+
+int judgeAndReport(const QList<ProcessLog> &logs, const QList<Fault> &faults, qint64 origin, qint64 end,
+                   const Options &options, bool aborted, bool interrupted, int mostTimelines)
+{
+    const Verdict verdict = judge(logs, faults, end);
     say(QString());
     say(table(verdict));
     say(QStringLiteral("leadership starts: %1; run time %2 s")
-                .arg(verdict.leadershipStarts).arg((end - m_origin) / 1'000'000'000));
+                .arg(verdict.leadershipStarts).arg((end - origin) / 1'000'000'000));
     for (const QString &v : verdict.violations)
         say(QStringLiteral("VIOLATION: ") + v);
     for (const QString &n : verdict.notes)
         say(QStringLiteral("  ") + n);
+    int shown = 0;
     for (const Overlap &o : verdict.overlaps) {
-        if (o.operatorWindow)
+        if (o.operatorWindow || shown++ >= mostTimelines)
             continue;
         say(QStringLiteral("---- timeline of election %1 around an overlap ----").arg(o.first.election));
-        say(timeline(logs(), m_faults, o.first.election, o.second.start - 3'000'000'000,
-                     o.second.start + 3'000'000'000, m_origin));
+        say(timeline(logs, faults, o.first.election, o.second.start - 3'000'000'000,
+                     o.second.start + 3'000'000'000, origin));
     }
-    if (!m_options.reportFile.isEmpty()) {
-        QFile file(m_options.reportFile);
+    if (!options.reportFile.isEmpty()) {
+        QFile file(options.reportFile);
         if (file.open(QIODevice::WriteOnly))
             file.write(table(verdict).toUtf8());
     }
-    const bool ok = verdict.ok() && !m_aborted;
-    say(ok ? QStringLiteral("chaos: %1 faults, no violation").arg(m_faults.size())
-           : QStringLiteral("chaos: %1 violation(s)").arg(verdict.violations.size() + (m_aborted ? 1 : 0)));
-    if (m_interrupts)
-        say(QStringLiteral("chaos: interrupted after %1 of %2 faults").arg(m_faults.size()).arg(m_options.faults));
-    return !ok ? 1 : m_interrupts ? 130 : 0;
+    const bool ok = verdict.ok() && !aborted;
+    say(ok ? QStringLiteral("chaos: %1 faults, no violation").arg(faults.size())
+           : QStringLiteral("chaos: %1 violation(s)").arg(verdict.violations.size() + (aborted ? 1 : 0)));
+    if (interrupted)
+        say(QStringLiteral("chaos: interrupted after %1 of %2 faults").arg(faults.size()).arg(options.faults));
+    return !ok ? 1 : interrupted ? 130 : 0;
 }
 
 } // namespace Chaos

@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <functional>
+#include <limits>
 #include <cstdio>
 #include <memory>
 #include <vector>
@@ -80,6 +81,15 @@ bool startEtcd(bool cluster, std::unique_ptr<EtcdTestEnv> *etcd, std::unique_ptr
 //! The member a process talks to now: of its \a proxies (one per member, member \a slot's
 //! first), the one carrying the most connections.
 int busiestMember(const std::vector<std::unique_ptr<TcpProxy>> &proxies, int slot, int members);
+
+/*!
+ * Judges a run and says the verdict: the table, violations and their notes, the timeline around
+ * each overlap (at most \a mostTimelines), the table to Options::reportFile. Returns the exit
+ * code: 1 on a violation or an abort, 130 when interrupted, else 0.
+ */
+int judgeAndReport(const QList<ProcessLog> &logs, const QList<Fault> &faults, qint64 origin, qint64 end,
+                   const Options &options, bool aborted, bool interrupted,
+                   int mostTimelines = std::numeric_limits<int>::max());
 
 struct KeyInfo
 {

@@ -534,34 +534,8 @@ int ShardRunner::run()
             s->process->kill();
     const QList<ProcessLog> perElection = logs();
     tearDown();
-    const Verdict verdict = judge(perElection, m_faults, end);
-    say(QString());
-    say(table(verdict));
-    say(QStringLiteral("leadership starts: %1; run time %2 s")
-                .arg(verdict.leadershipStarts).arg((end - m_origin) / 1'000'000'000));
-    for (const QString &v : verdict.violations)
-        say(QStringLiteral("VIOLATION: ") + v);
-    for (const QString &n : verdict.notes)
-        say(QStringLiteral("  ") + n);
-    int shown = 0;
-    for (const Overlap &o : verdict.overlaps) {
-        if (o.operatorWindow || ++shown > 5)
-            continue;
-        say(QStringLiteral("---- timeline of election %1 around an overlap ----").arg(o.first.election));
-        say(timeline(perElection, m_faults, o.first.election, o.second.start - 3'000'000'000,
-                     o.second.start + 3'000'000'000, m_origin));
-    }
-    if (!m_options.reportFile.isEmpty()) {
-        QFile file(m_options.reportFile);
-        if (file.open(QIODevice::WriteOnly))
-            file.write(table(verdict).toUtf8());
-    }
-    const bool ok = verdict.ok() && !m_aborted;
-    say(ok ? QStringLiteral("chaos: %1 faults, no violation").arg(m_faults.size())
-           : QStringLiteral("chaos: %1 violation(s)").arg(verdict.violations.size() + (m_aborted ? 1 : 0)));
-    if (m_interrupted())
-        say(QStringLiteral("chaos: interrupted after %1 of %2 faults").arg(m_faults.size()).arg(m_options.faults));
-    return !ok ? 1 : m_interrupted() ? 130 : 0;
+    return judgeAndReport(perElection, m_faults, m_origin, end, m_options, m_aborted, m_interrupted(),
+                          5); // of hundreds of elections overlapping at once, a few tell the story
 }
 
 } // namespace
