@@ -63,7 +63,7 @@ void WatchHub::audit()
         ++m_auditRound;
         for (Watch *w : std::as_const(anchored)) {
             w->m_auditedRound = m_auditRound;
-            RangeOptions o = RangeOptions::ofKey(w->m_key);
+            RangeOptions o = RangeOptions::ofKey(w->m_anchor);
             o.keysOnly = true;
             ops.append(Codec::opRange(Codec::rangeRequest(o)));
             ids.append(w->m_id);
@@ -96,8 +96,9 @@ void WatchHub::onAudited(WatchStream *s, GatewayReply *reply, const QList<qint64
             return;
         const qint64 modified = r.kvs.isEmpty() ? 0 : r.kvs.first().modRevision;
         if (!missed(w, modified, revision)) {
-            if (w->m_next <= revision)
-                w->m_next = revision + 1; // nothing happened to the key up to here
+            // Nothing happened to the key up to here; of a range, only the anchor is known.
+            if (w->m_rangeEnd.isEmpty() && w->m_next <= revision)
+                w->m_next = revision + 1;
             continue;
         }
         // The change may be on its way: give the stream a moment to deliver it.
@@ -131,7 +132,7 @@ void WatchHub::judgeMiss(const QPointer<Watch> &watch, qint64 modified, qint64 r
     }
     replaceAllStreams(QStringLiteral("a stream has not delivered a change of %1 that etcd showed at "
                                      "revision %2")
-                              .arg(QString::fromUtf8(watch->m_key)).arg(revision));
+                              .arg(QString::fromUtf8(watch->m_anchor)).arg(revision));
 }
 
 // Whether \a w has not delivered what a read at \a revision showed of its key: a modification
@@ -140,7 +141,7 @@ bool WatchHub::missed(const Watch *w, qint64 modified, qint64 revision)
 {
     if (modified)
         return modified >= w->m_next;
-    return !w->m_lastWasDelete && w->m_next <= revision;
+    return !w->m_anchorGone && w->m_next <= revision;
 }
 
 } // namespace Conclave

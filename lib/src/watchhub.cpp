@@ -68,8 +68,15 @@ Watch *WatchHub::watch(const QByteArray &key, const QByteArray &rangeEnd, qint64
 
 Watch *WatchHub::watchAnchored(const QByteArray &key, qint64 startRevision, QObject *parent)
 {
-    Watch *w = watch(key, {}, startRevision, false, parent);
+    return watchAnchoredRange(key, {}, key, startRevision, parent);
+}
+
+Watch *WatchHub::watchAnchoredRange(const QByteArray &key, const QByteArray &rangeEnd, const QByteArray &anchor,
+                                    qint64 startRevision, QObject *parent)
+{
+    Watch *w = watch(key, rangeEnd, startRevision, false, parent);
     w->m_anchored = true;
+    w->m_anchor = anchor;
     if (!m_auditTimer.isActive())
         m_auditTimer.start(AuditIntervalMs);
     return w;

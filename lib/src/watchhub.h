@@ -74,7 +74,8 @@ private:
     bool m_confirmed = false;
     bool m_live = false;
     bool m_suspect = false; // its stream is being replaced as possibly half-dead
-    bool m_lastWasDelete = false;
+    QByteArray m_anchor;       // anchored: the key the audit reads (the watched key, or one in its range)
+    bool m_anchorGone = false; // the last event of m_anchor delivered was its delete
     quint64 m_auditedRound = 0; // the audit round that last read its key
 };
 
@@ -109,6 +110,13 @@ public:
      * (see Watch).
      */
     Watch *watchAnchored(const QByteArray &key, qint64 startRevision, QObject *parent);
+    /*!
+     * Watches [key, rangeEnd), audited on \a anchor, one key in the range that existed at
+     * \a startRevision - 1. One watch delivers in revision order, so a change of the anchor
+     * that etcd shows and the watch has not delivered is a miss as for a one-key watch.
+     */
+    Watch *watchAnchoredRange(const QByteArray &key, const QByteArray &rangeEnd, const QByteArray &anchor,
+                              qint64 startRevision, QObject *parent);
     //! True when every watch is confirmed by a live stream.
     bool isSettled() const;
     int watchCount() const { return int(m_watches.size()); }

@@ -283,7 +283,10 @@ void WatchHub::handleEvents(WatchStream *s, const WatchMessage &m)
         return;
     }
     w->m_next = events.last().kv.modRevision + 1;
-    w->m_lastWasDelete = events.last().type == WatchEvent::Type::Delete;
+    if (w->m_anchored)
+        for (const WatchEvent &e : std::as_const(events))
+            if (e.kv.key == w->m_anchor)
+                w->m_anchorGone = e.type == WatchEvent::Type::Delete;
     Q_EMIT eventsDelivered(w->m_key, events);
     Q_EMIT w->eventsReceived(events);
 }
