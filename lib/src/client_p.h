@@ -75,6 +75,21 @@ public:
     void deleteBeforeTransport(QObject *dependent) { dependents.append(dependent); }
 
     /*!
+     * The upper layers' objects that exist once per Client (the lease sessions, the campaign
+     * registry, the lag meter), children of the Client, found by type in O(1). findChild()
+     * asked every child — with 10,000 Electors on a Client, each Elector's lookups cost
+     * O(n): 15% of a 10,000-election handover's CPU went to qt_metacast.
+     */
+    template<typename T, typename Make>
+    T *companion(Make make)
+    {
+        QPointer<QObject> &slot = companions[&T::staticMetaObject];
+        if (!slot)
+            slot = make();
+        return static_cast<T *>(slot.data());
+    }
+
+    /*!
      * Runs before any answer or watch event is handed on. The election layer sets it: a lease
      * whose right to lead has run out (a process frozen past its TTL) is given up before the
      * backlog that arrived meanwhile is handled, so that every Elector of a large Client steps
@@ -151,6 +166,7 @@ private:
     QPointer<QNetworkAccessManager> externalNam;
     WatchHub *hub = nullptr;
     QList<QPointer<QObject>> dependents;
+    QHash<const QMetaObject *, QPointer<QObject>> companions;
     int pending = 0;
     bool hasRoomFor(const GatewayReply *reply) const;
     // txnbatch.cpp: \a first goes on the wire, with the txns waiting that may share its batch.

@@ -41,8 +41,7 @@ constexpr int BlindGraceMs = 500;
 
 CampaignRegistry *CampaignRegistry::of(Client *client)
 {
-    auto *registry = client->findChild<CampaignRegistry *>(QString(), Qt::FindDirectChildrenOnly);
-    return registry ? registry : new CampaignRegistry(client);
+    return ClientPrivate::get(client)->companion<CampaignRegistry>([client] { return new CampaignRegistry(client); });
 }
 
 ElectorPrivate::ElectorPrivate(Elector *q, Client *client)

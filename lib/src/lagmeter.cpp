@@ -1,6 +1,8 @@
 // How late timers fire in a Client's thread: its event loop's lag.
 #include "lagmeter.h"
 
+#include "client_p.h"
+
 #include <conclave/client.h>
 
 #include <algorithm>
@@ -9,8 +11,7 @@ namespace Conclave {
 
 LagMeter *LagMeter::of(Client *client)
 {
-    auto *meter = client->findChild<LagMeter *>(QString(), Qt::FindDirectChildrenOnly);
-    return meter ? meter : new LagMeter(client);
+    return ClientPrivate::get(client)->companion<LagMeter>([client] { return new LagMeter(client); });
 }
 
 LagMeter::LagMeter(Client *client)

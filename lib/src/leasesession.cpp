@@ -245,12 +245,11 @@ void LeaseSession::revokeAndDelete()
 
 LeaseSessions *LeaseSessions::of(ClientPrivate *client)
 {
-    auto *sessions = client->q_ptr->findChild<LeaseSessions *>(QString(), Qt::FindDirectChildrenOnly);
-    if (!sessions) {
-        sessions = new LeaseSessions(client);
+    return client->companion<LeaseSessions>([client] {
+        auto *sessions = new LeaseSessions(client);
         client->deleteBeforeTransport(sessions); // its sessions' calls need the transport
-    }
-    return sessions;
+        return sessions;
+    });
 }
 
 LeaseSessions::LeaseSessions(ClientPrivate *client)
