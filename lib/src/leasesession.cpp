@@ -18,32 +18,21 @@ LeaseSession::LeaseSession(ClientPrivate *client, qint64 ttlSeconds, QObject *pa
     m_keepAliveTimer.setSingleShot(true);
     m_stepDownTimer.setSingleShot(true);
     m_grantTimer.setSingleShot(true);
-    m_checkTimer.setSingleShot(true);
     connect(&m_keepAliveTimer, &QTimer::timeout, this, &LeaseSession::sendKeepAlive);
     connect(&m_stepDownTimer, &QTimer::timeout, this, &LeaseSession::onStepDown);
     connect(&m_grantTimer, &QTimer::timeout, this, &LeaseSession::grant);
-    connect(&m_checkTimer, &QTimer::timeout, this, [this] {
-        if (m_state == State::Alive || m_state == State::Expiring)
-            sendKeepAlive();
-    });
     QMetaObject::invokeMethod(this, &LeaseSession::grant, Qt::QueuedConnection);
 }
 
 LeaseSession::~LeaseSession()
 {
-    if (m_granting)
-        m_granting->abort();
-    abortRenewals();
+    if (m_inflight)
+        m_inflight->abort();
 }
 
 qint64 LeaseSession::marginMs() const
 {
     return qMax<qint64>(1000, m_grantedTtl * 1000 / 5);
-}
-
-qint64 LeaseSession::paceMs() const
-{
-    return qMax<qint64>(PaceMinMs, (m_grantedTtl * 1000 - marginMs()) / 3);
 }
 
 qint64 LeaseSession::msUntilStepDown() const
@@ -60,20 +49,18 @@ QDeadlineTimer LeaseSession::stepDownDeadline() const
 
 void LeaseSession::grant()
 {
-    if (m_granting)
-        m_granting->abort();
-    abortRenewals();
+    if (m_inflight)
+        m_inflight->abort();
     m_state = State::Granting;
     m_keepAliveTimer.stop();
     m_stepDownTimer.stop();
-    m_checkTimer.stop();
     const SentAt sentAt = sentNow();
     GatewayReply *reply = m_client->leaseGrant(m_ttl);
-    m_granting = reply;
+    m_inflight = reply;
     onFinished(reply, this, [this, sentAt](GatewayReply *reply) {
         if (reply->error() == Error::Cancelled)
             return;
-        m_granting = nullptr;
+        m_inflight = nullptr;
         if (reply->error() != Error::NoError) {
             const int delay = nextBackoffMs(m_grantBackoffMs, 200, m_ttl * 1000);
             qCWarning(lcLease).noquote() << reply->errorString() << "- granting again in" << delay << "ms";
@@ -86,75 +73,41 @@ void LeaseSession::grant()
         m_grantedTtl = qMax<qint64>(1, Codec::decodeInt(reply->json().value(QLatin1String("TTL"))));
         qCInfo(lcLease) << "lease" << QByteArray::number(m_leaseId, 16) << "granted, TTL" << m_grantedTtl;
         confirmed(sentAt, m_grantedTtl);
-        m_keepAliveTimer.start(int(qMax<qint64>(0, sentAt.ms + paceMs() - m_clock.elapsed())));
     });
-}
-
-void LeaseSession::abortRenewals()
-{
-    const QList<Renewal> renewals = std::exchange(m_renewals, {});
-    for (const Renewal &r : renewals)
-        if (r.reply)
-            r.reply->abort();
-}
-
-// Renewals sent before \a sentBeforeMs got no answer: their connections are taken for
-// half-dead, and so are the streams (a later renewal may be answered on a fresh connection,
-// while the watches still hang on a dead one: chaos seed 2304).
-void LeaseSession::giveUpRenewals(qint64 sentBeforeMs, const QString &why)
-{
-    qint64 oldestMs = -1;
-    for (qsizetype i = 0; i < m_renewals.size();) {
-        if (m_renewals.at(i).sentMs >= sentBeforeMs) {
-            ++i;
-            continue;
-        }
-        const Renewal r = m_renewals.takeAt(i);
-        if (oldestMs < 0)
-            oldestMs = r.sentMs;
-        if (r.reply)
-            r.reply->abort();
-    }
-    if (oldestMs >= 0)
-        m_client->connectionsSuspect(why.arg(m_clock.elapsed() - oldestMs));
 }
 
 void LeaseSession::sendKeepAlive()
 {
     if (m_state == State::Granting || m_state == State::Lost)
         return;
-    // One sent two paces ago would prove at most one pace more, and holds a place on the wire.
+    if (m_inflight) { // a renewal hangs (etcd paused, its connection half-dead?): send a fresh one
+        m_inflight->abort();
+        const qint64 hungMs = m_clock.elapsed() - m_inflightSentMs;
+        if (hungMs >= RetryPaceMinMs) // not a renewal sent just before by checkNow()
+            m_client->connectionsSuspect(QStringLiteral("a lease renewal got no answer within %1 ms").arg(hungMs));
+    }
     const SentAt sentAt = sentNow();
-    giveUpRenewals(sentAt.ms - 2 * paceMs() + 1, QStringLiteral("a lease renewal got no answer within %1 ms"));
+    m_inflightSentMs = sentAt.ms;
     GatewayReply *reply = m_client->leaseKeepAlive(m_leaseId);
-    m_renewals.append({reply, sentAt.ms});
+    m_inflight = reply;
     onFinished(reply, this, [this, sentAt](GatewayReply *reply) { onKeepAliveFinished(reply, sentAt); });
-    m_keepAliveTimer.start(int(paceMs()));
+    // Next attempt at TTL/3 if this one succeeds; sooner (retry) if it fails or hangs.
+    m_keepAliveTimer.start(int(qMax<qint64>(RetryPaceMinMs, m_grantedTtl * 1000 / 6)));
 }
 
 void LeaseSession::onKeepAliveFinished(GatewayReply *reply, const SentAt &sentAt)
 {
     if (reply->error() == Error::Cancelled)
         return;
-    m_renewals.removeIf([reply](const Renewal &r) { return r.reply == reply || !r.reply; });
-    const bool answered = reply->error() == Error::NoError || reply->error() == Error::LeaseLost;
-    // etcd answered this one while one sent a pace or more before it hangs: that one's
-    // connection is dead, and the streams may be too. Replaced before this answer counts.
-    if (answered)
-        giveUpRenewals(sentAt.ms - paceMs() + 1,
-                       QStringLiteral("a lease renewal sent %1 ms ago got no answer while a later one did"));
+    if (m_inflight == reply)
+        m_inflight = nullptr;
     if (reply->error() == Error::LeaseLost) {
         setLost(Error::LeaseLost, reply->errorString());
         return;
     }
     if (reply->error() != Error::NoError) {
         qCWarning(lcLease).noquote() << "keepalive failed:" << reply->errorString();
-        // Again at the retry pace from this one's send, if the next is due later than that.
-        const qint64 retryAt = sentAt.ms + qMax<qint64>(PaceMinMs, m_grantedTtl * 1000 / 6);
-        const qint64 wait = qMax<qint64>(0, retryAt - m_clock.elapsed());
-        if (m_keepAliveTimer.isActive() && m_keepAliveTimer.remainingTime() > wait)
-            m_keepAliveTimer.start(int(wait));
-        return;
+        return; // the keepalive timer already runs at the retry pace
     }
     if (m_state == State::Granting || m_state == State::Lost)
         return;
@@ -169,6 +122,7 @@ void LeaseSession::confirmed(const SentAt &sentAt, qint64 ttl)
     }
     if (ttl > 0)
         m_grantedTtl = ttl;
+    m_keepAliveTimer.start(int(qMax<qint64>(200, m_grantedTtl * 1000 / 3)));
     scheduleStepDown();
     if (m_state != State::Alive) {
         m_state = State::Alive;
@@ -201,12 +155,10 @@ void LeaseSession::stepDownIfDue()
     }
 }
 
-// Many Electors learn of the same thing at once (their keys deleted with the lease): one
-// renewal, sent after all of them asked, answers them all.
 void LeaseSession::checkNow()
 {
     if (m_state == State::Alive || m_state == State::Expiring)
-        m_checkTimer.start(0);
+        sendKeepAlive();
 }
 
 void LeaseSession::setLost(Error error, const QString &message)
@@ -215,8 +167,6 @@ void LeaseSession::setLost(Error error, const QString &message)
     m_state = State::Lost;
     m_keepAliveTimer.stop();
     m_stepDownTimer.stop();
-    m_checkTimer.stop();
-    abortRenewals();
     Q_EMIT lost(error, message);
     m_grantTimer.start(nextBackoffMs(m_grantBackoffMs, 100, m_ttl * 1000));
 }
@@ -226,10 +176,8 @@ void LeaseSession::revokeAndDelete()
     m_keepAliveTimer.stop();
     m_stepDownTimer.stop();
     m_grantTimer.stop();
-    m_checkTimer.stop();
-    if (m_granting)
-        m_granting->abort();
-    abortRenewals();
+    if (m_inflight)
+        m_inflight->abort();
     if (m_leaseId && m_state != State::Lost) {
         GatewayReply *reply = m_client->leaseRevoke(m_leaseId);
         const qint64 id = m_leaseId;

@@ -16,22 +16,13 @@ class GatewayReply;
 
 /*!
  * One lease shared by every Elector of a Client that asks for the same TTL: grant, keepalive
- * (one POST each), revoke when the last user leaves.
+ * every TTL/3 (one POST each), revoke when the last user leaves.
  *
  * It tells its users when they may no longer rely on the lease: the right to lead ends at the
  * send time of the last acknowledged keepalive + the granted TTL (monotonic clock), and
  * expiring() fires a safety margin (max(1 s, TTL/5)) before that instant. alive() says the
  * lease is proven again (granted, or a renewal acknowledged after expiring()); lost() that
  * etcd no longer knows it (a new one is granted next).
- *
- * Renewals go out on a clock, not on answers: one every third of the proof window (TTL minus
- * the margin) from the last one sent, whether or not it was answered, so that a slow etcd
- * costs nothing while a renewal's round trip stays under two thirds of the window (at TTL 2 s:
- * 667 ms; waiting for each answer before the next third of the TTL allowed a third of that).
- * A renewal is given up when it could prove little more (two paces old). A renewal left
- * unanswered while a later one was answered, or given up, means a connection went half-dead:
- * every watch stream is replaced (ClientPrivate::connectionsSuspect()) before the later answer
- * is taken as proof.
  */
 class LeaseSession : public QObject
 {
@@ -78,16 +69,7 @@ private:
         qint64 ms; // on m_clock
         QDateTime wall;
     };
-    struct Renewal
-    {
-        QPointer<GatewayReply> reply;
-        qint64 sentMs; // on m_clock
-    };
     SentAt sentNow() const { return {m_clock.elapsed(), QDateTime::currentDateTimeUtc()}; }
-    //! How often renewals go out: a third of the time a renewal proves the lease for.
-    qint64 paceMs() const;
-    void giveUpRenewals(qint64 sentBeforeMs, const QString &why);
-    void abortRenewals();
     void onKeepAliveFinished(GatewayReply *reply, const SentAt &sentAt);
     void confirmed(const SentAt &sentAt, qint64 ttl);
     void scheduleStepDown();
@@ -106,10 +88,9 @@ private:
     QTimer m_keepAliveTimer;
     QTimer m_stepDownTimer;
     QTimer m_grantTimer;
-    QTimer m_checkTimer;                // checkNow(): one renewal for any number of calls
-    QPointer<GatewayReply> m_granting;  // the grant in flight
-    QList<Renewal> m_renewals;          // in flight, oldest first
-    static constexpr qint64 PaceMinMs = 200;
+    QPointer<GatewayReply> m_inflight;
+    qint64 m_inflightSentMs = 0; // on m_clock
+    static constexpr qint64 RetryPaceMinMs = 200;
     int m_grantBackoffMs = 0;
 };
 

@@ -90,7 +90,7 @@ public:
      * When etcd last answered a request of this Client successfully (UTC; invalid before the
      * first), to within a second: lastContactChanged() comes at most once a second. A
      * successful answer needs a member with a quorum behind it for every write and every
-     * linearizable read; while campaigning, lease renewals come about every TTL/4 (a third of TTL minus the step-down margin).
+     * linearizable read; while campaigning, lease renewals come every TTL/3.
      */
     QDateTime lastContact() const;
 
