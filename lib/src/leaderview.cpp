@@ -76,10 +76,17 @@ void LeaderView::follow(const Position &p)
     m_refresh.stop();
     m_nextInLine = p.head.key == p.predecessor.key;
     if (m_nextInLine) {
-        m_predecessor.reset();
         m_leader.reset();
         m_announce.reset();
+        // A follower that moved up already watches the leader's key (its predecessor) on a live
+        // stream; the new claim watch may need a stream of its own first. Until that one is
+        // live, a delete still reaches us through the old watch (and a read): the leader
+        // leaving meanwhile is not learnt only when a new stream has opened.
+        if (m_predecessor && (m_predecessor->key() != p.predecessor.key || !m_predecessor->isActive()))
+            m_predecessor.reset();
         watchForClaim(p.predecessor, from);
+        if (m_predecessor && m_claim->isLive())
+            m_predecessor.reset();
         return;
     }
     m_claim.reset();
@@ -147,6 +154,10 @@ void LeaderView::watchForClaim(const KeyValue &leaderKey, qint64 fromRevision)
     connect(m_claim.get(), &Watch::eventsReceived, this, &LeaderView::onClaimEvents);
     connect(m_claim.get(), &Watch::compacted, &d, [d = &d] { d->readQueue(); });
     connect(m_claim.get(), &Watch::failed, &d, &ElectorPrivate::onWatchEnded);
+    connect(m_claim.get(), &Watch::liveChanged, this, [this](bool live) {
+        if (live)
+            m_predecessor.reset(); // the claim watch holds the leader's key now
+    });
 }
 
 void LeaderView::onClaimEvents(const QList<WatchEvent> &events)
