@@ -72,6 +72,7 @@ private Q_SLOTS:
 
 private:
     qint64 put(const QByteArray &key, const QByteArray &value);
+    Watch *watchRangeAnchoredOn(WatchHub *hub, const QByteArray &anchor);
     GatewayReply *compactTo(qint64 revision);
     int etcdWatchers();
     EtcdTestEnv m_etcd;
@@ -109,6 +110,15 @@ qint64 tst_WatchHub::put(const QByteArray &key, const QByteArray &value)
     if (!spy.wait(TestWaitMs) || r->error() != Error::NoError)
         return -1;
     return r->header().revision;
+}
+
+// [range/a, range/z) watched from just after \a anchor (inside it) is put, audited on \a anchor.
+Watch *tst_WatchHub::watchRangeAnchoredOn(WatchHub *hub, const QByteArray &anchor)
+{
+    const qint64 created = put(anchor, "1");
+    if (created < 0)
+        return nullptr;
+    return hub->watchAnchoredRange(m_prefix + "range/a", m_prefix + "range/z", anchor, created + 1, nullptr);
 }
 
 void tst_WatchHub::orderedEventsWithRevisions()
@@ -418,9 +428,8 @@ void tst_WatchHub::rangeIsAuditedOnItsAnchor()
     QVERIFY(via.listen(m_etcd.endpoint()));
     WatchHub *hub = via.hub();
     const QByteArray anchor = m_prefix + "range/b";
-    const qint64 created = put(anchor, "1");
-    std::unique_ptr<Watch> w(hub->watchAnchoredRange(m_prefix + "range/a", m_prefix + "range/z", anchor,
-                                                     created + 1, nullptr));
+    std::unique_ptr<Watch> w(watchRangeAnchoredOn(hub, anchor));
+    QVERIFY(w);
     Recorder rec(w.get());
     QTRY_VERIFY_WITH_TIMEOUT(w->isLive() && hub->isSettled(), TestWaitMs);
     ClientPrivate::get(&via.client)->unaryNam()->clearConnectionCache();
@@ -441,9 +450,8 @@ void tst_WatchHub::auditOfARangeKeepsItsResumePoint()
     QVERIFY(via.listen(m_etcd.endpoint()));
     WatchHub *hub = via.hub();
     const QByteArray anchor = m_prefix + "range/b";
-    const qint64 created = put(anchor, "1");
-    std::unique_ptr<Watch> w(hub->watchAnchoredRange(m_prefix + "range/a", m_prefix + "range/z", anchor,
-                                                     created + 1, nullptr));
+    std::unique_ptr<Watch> w(watchRangeAnchoredOn(hub, anchor));
+    QVERIFY(w);
     const QByteArray other = m_prefix + "other";
     const qint64 otherCreated = put(other, "1");
     std::unique_ptr<Watch> probe(hub->watchAnchored(other, otherCreated + 1, nullptr));
