@@ -46,6 +46,7 @@ void WatchHub::sendCreates(WatchStream *s, const QList<qint64> &ids)
     int inChunk = 0;
     for (qint64 id : ids) {
         const Watch *w = m_watches.value(id);
+        Q_ASSERT(w); // callers place only watches that exist
         QJsonObject create{{QStringLiteral("key"), Codec::encodeBytes(w->m_key)},
                            {QStringLiteral("start_revision"), Codec::encodeInt(w->m_next)},
                            {QStringLiteral("watch_id"), Codec::encodeInt(w->m_id)},
@@ -348,8 +349,12 @@ QList<qint64> WatchHub::takeOver(WatchStream *s, QSet<qint64> &unassigned)
             unassigned.insert(it.key());
             ids.append(it.key());
         }
-    for (qint64 id : std::as_const(s->awaiting)) // not confirmed yet: placed again too
-        if (!unassigned.contains(id)) {
+    // Not confirmed yet: placed again too, unless cancelled meanwhile (its id stays in awaiting
+    // until etcd answers its create, and goes with this stream). Taking one of those over put a
+    // watch that no longer exists in a new stream's creates: conclave-shards crashed there (a
+    // null Watch in sendCreates()) when 1,000 Electors re-followed as the Client changed endpoint.
+    for (qint64 id : std::as_const(s->awaiting))
+        if (m_watches.contains(id) && !unassigned.contains(id)) {
             unassigned.insert(id);
             ids.append(id);
         }
