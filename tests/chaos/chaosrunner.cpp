@@ -807,6 +807,7 @@ int Runner::run()
         if (f.broken.isEmpty())
             f.broken = m_brokenPromise;
         settle(f);
+        noteDeaths(f.index);
         // A wedged child costs one handover within the watchdog (from its last ping) + 1 s.
         if (f.kind == QLatin1String("wedge-child") && f.settledAt && !f.error
             && f.settledAt - f.injectedAt > qint64(WatchdogMs + 1000) * 1'000'000 && f.broken.isEmpty())
@@ -822,19 +823,43 @@ int Runner::run()
         m_faults.append(f);
     }
     const qint64 end = now();
+    noteDeaths(m_faults.size());
     tearDown();
-    return judgeAndReport(logs(), m_faults, m_origin, end, m_options, m_aborted, m_interrupts > 0);
+    return judgeAndReport(logs(), m_faults, m_origin, end, m_options, m_aborted, m_interrupts > 0, m_deaths);
+}
+
+// A candidate runs until the runner stops it: the liveness check leaves one that does not run
+// out, so without this a crash would pass unseen.
+void Runner::noteDeaths(qsizetype fault)
+{
+    for (const auto &p : m_procs) {
+        if (!p->process || p->process->isRunning() || p->killedAt || p->endedAt || p->deathNoted)
+            continue;
+        p->deathNoted = true;
+        m_deaths << processDeath(p->name, p->process->exitCode(), p->process->exitStatus(), fault,
+                                 p->process->stderrText());
+    }
+}
+
+QString processDeath(const QString &name, int exitCode, QProcess::ExitStatus status, qsizetype fault,
+                     const QByteArray &stderrText)
+{
+    const QString how = status == QProcess::CrashExit ? QStringLiteral("killed by a signal (a crash)")
+                                                      : QStringLiteral("exit code %1").arg(exitCode);
+    return QStringLiteral("process %1 exited by itself during or after fault #%2: %3; the end of its stderr:\n%4")
+            .arg(name).arg(fault).arg(how, QString::fromUtf8(stderrText.right(1500)));
 }
 
 int judgeAndReport(const QList<ProcessLog> &logs, const QList<Fault> &faults, qint64 origin, qint64 end,
-                   const Options &options, bool aborted, bool interrupted, int mostTimelines)
+                   const Options &options, bool aborted, bool interrupted, const QStringList &deaths,
+                   int mostTimelines)
 {
     const Verdict verdict = judge(logs, faults, end);
     say(QString());
     say(table(verdict));
     say(QStringLiteral("leadership starts: %1; run time %2 s")
                 .arg(verdict.leadershipStarts).arg((end - origin) / 1'000'000'000));
-    for (const QString &v : verdict.violations)
+    for (const QString &v : verdict.violations + deaths)
         say(QStringLiteral("VIOLATION: ") + v);
     for (const QString &n : verdict.notes)
         say(QStringLiteral("  ") + n);
@@ -851,9 +876,10 @@ int judgeAndReport(const QList<ProcessLog> &logs, const QList<Fault> &faults, qi
         if (file.open(QIODevice::WriteOnly))
             file.write(table(verdict).toUtf8());
     }
-    const bool ok = verdict.ok() && !aborted;
+    const bool ok = verdict.ok() && !aborted && deaths.isEmpty();
     say(ok ? QStringLiteral("chaos: %1 faults, no violation").arg(faults.size())
-           : QStringLiteral("chaos: %1 violation(s)").arg(verdict.violations.size() + (aborted ? 1 : 0)));
+           : QStringLiteral("chaos: %1 violation(s)")
+                     .arg(verdict.violations.size() + deaths.size() + (aborted ? 1 : 0)));
     if (interrupted)
         say(QStringLiteral("chaos: interrupted after %1 of %2 faults").arg(faults.size()).arg(options.faults));
     return !ok ? 1 : interrupted ? 130 : 0;

@@ -124,6 +124,8 @@ private:
     void checkChildDiedWith(const Proc *p, qint64 childPid);
     qint64 tokenOf(const Proc *p) const;
     QList<ProcessLog> logs() const;
+    //! Reports every candidate that exited without being told to, once (see processDeath()).
+    void noteDeaths(qsizetype fault);
 
     Options m_options;
     std::mt19937 m_rng;
@@ -138,6 +140,7 @@ private:
     int m_interrupts = 0;
     QString m_scratch;       // the supervised elections' ready files
     QString m_brokenPromise; // seen by a helper during a fault; the fault takes it
+    QStringList m_deaths;    // candidates that exited without being told to (a crash)
 };
 
 } // namespace Chaos

@@ -8,6 +8,7 @@
 #include "candidateprocess.h"
 #include "tcpproxy.h"
 
+#include <QtCore/QProcess>
 #include <QtCore/QDeadlineTimer>
 #include <QtCore/QEventLoop>
 #include <QtCore/QTimer>
@@ -87,9 +88,13 @@ int busiestMember(const std::vector<std::unique_ptr<TcpProxy>> &proxies, int slo
  * each overlap (at most \a mostTimelines), the table to Options::reportFile. Returns the exit
  * code: 1 on a violation or an abort, 130 when interrupted, else 0.
  */
+//! \a deaths: processes that exited without being told to, each a violation (processDeath()).
 int judgeAndReport(const QList<ProcessLog> &logs, const QList<Fault> &faults, qint64 origin, qint64 end,
-                   const Options &options, bool aborted, bool interrupted,
+                   const Options &options, bool aborted, bool interrupted, const QStringList &deaths,
                    int mostTimelines = std::numeric_limits<int>::max());
+//! What to report of process \a name, which exited by itself during or after fault \a fault.
+QString processDeath(const QString &name, int exitCode, QProcess::ExitStatus status, qsizetype fault,
+                     const QByteArray &stderrText);
 
 struct KeyInfo
 {
@@ -114,6 +119,7 @@ struct Runner::Proc
     qint64 endedAt = 0;
     QList<Freeze> freezes;
     bool frozen = false;
+    bool deathNoted = false; // it exited without being told to, and that was reported
 
     bool running() const { return process && process->isRunning() && !killedAt && !endedAt; }
     QString role() const { return process ? process->role() : QString(); }

@@ -100,6 +100,7 @@ private:
     std::vector<std::unique_ptr<Shard>> m_shards; // every incarnation
     std::vector<Shard *> m_slots;                 // slot → current incarnation
     QList<Fault> m_faults;
+    QStringList m_deaths; // processes that exited without being told to (a crash)
     qint64 m_origin = 0;
     bool m_aborted = false;
 };
@@ -172,6 +173,16 @@ Shard *ShardRunner::spawn(int slot)
     QObject::connect(raw->process.get(), &QProcess::readyReadStandardOutput, raw->process.get(), [this, raw] { read(raw); });
     QObject::connect(raw->process.get(), &QProcess::readyReadStandardError, raw->process.get(),
                      [raw] { raw->stderrText += raw->process->readAllStandardError(); });
+    // A process that exits by itself crashed (it runs until told to stop): the liveness check
+    // leaves a process that is not running out, so without this a crash passes unseen.
+    QObject::connect(raw->process.get(), &QProcess::finished, raw->process.get(),
+                     [this, raw](int code, QProcess::ExitStatus status) {
+                         if (raw->killedAt || raw->endedAt)
+                             return;
+                         raw->stderrText += raw->process->readAllStandardError();
+                         m_deaths << processDeath(raw->name, code, status, m_faults.size() + 1,
+                                                  raw->stderrText);
+                     });
     raw->process->start(QStringLiteral(CONCLAVE_SHARDS_BIN),
                         {QStringLiteral("--endpoints"), urls.join(QLatin1Char(',')), QStringLiteral("--prefix"), Prefix,
                          QStringLiteral("--count"), QString::number(m_options.shards), QStringLiteral("--id"), s->id,
@@ -535,6 +546,7 @@ int ShardRunner::run()
     const QList<ProcessLog> perElection = logs();
     tearDown();
     return judgeAndReport(perElection, m_faults, m_origin, end, m_options, m_aborted, m_interrupted(),
+                          m_deaths,
                           5); // of hundreds of elections overlapping at once, a few tell the story
 }
 

@@ -70,6 +70,11 @@ int CandidateProcess::exitCode() const
     return m_process->exitCode();
 }
 
+QProcess::ExitStatus CandidateProcess::exitStatus() const
+{
+    return m_process->exitStatus();
+}
+
 bool CandidateProcess::exitedCleanly() const
 {
     return m_process->state() == QProcess::NotRunning && m_process->exitStatus() == QProcess::NormalExit

@@ -29,6 +29,7 @@ public:
     void terminate(); //!< SIGTERM
     bool waitForExit(int ms);
     int exitCode() const;
+    QProcess::ExitStatus exitStatus() const;
     bool exitedCleanly() const; //!< ended by itself with status 0 (not by a signal)
 
     QString role() const { return m_role; }
