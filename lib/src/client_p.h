@@ -172,6 +172,7 @@ private:
     // txnbatch.cpp: \a first goes on the wire, with the txns waiting that may share its batch.
     void dispatch(GatewayReply *first);
     void batchFinished(GatewayReply *batch, const QList<QPointer<GatewayReply>> &members);
+    bool failUnknownLease(GatewayReply *batch, const QList<QPointer<GatewayReply>> &members);
     int onWire = 0;
     Traffic unaryTraffic;
     QList<QPointer<GatewayReply>> waiting; // for a place on the wire

@@ -85,4 +85,7 @@ int batchOps(qsizetype count, qsizetype checks, int mostOps);
  */
 bool split(const QJsonObject &answer, qsizetype count, QList<QJsonObject> *parts, QString *why);
 
+//! The leases that \a txn's puts name, in either branch (empty: it puts with none).
+QList<qint64> leasesOf(const QJsonObject &txn);
+
 } // namespace Conclave::TxnBatch
