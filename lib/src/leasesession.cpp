@@ -157,8 +157,15 @@ void LeaseSession::stepDownIfDue()
 
 void LeaseSession::checkNow()
 {
-    if (m_state == State::Alive || m_state == State::Expiring)
-        sendKeepAlive();
+    if (m_state != State::Alive && m_state != State::Expiring)
+        return;
+    // A renewal sent a moment ago, after whatever made the caller ask, answers as well: a batch
+    // refused for an unknown lease fails 100+ creates in one turn of the loop, each of which
+    // asks (without this, each aborted the renewal before it and sent one more).
+    constexpr qint64 JustSentMs = 10;
+    if (m_inflight && m_clock.elapsed() - m_inflightSentMs < JustSentMs)
+        return;
+    sendKeepAlive();
 }
 
 void LeaseSession::setLost(Error error, const QString &message)
