@@ -43,6 +43,7 @@ private Q_SLOTS:
     void gatewayRejectsBadRequest();
 
 private:
+    void verifyBatched(const ClientPrivate::Traffic &before, qint64 txns);
     EtcdTestEnv m_etcd;
     std::unique_ptr<Client> m_client;
     ClientPrivate *d = nullptr;
@@ -242,6 +243,17 @@ void tst_Client::txnCreateIfAbsentHasOneWinner()
     QCOMPARE(seen.kvs[0].value, winner);
 }
 
+// Since \a before, \a txns txns went out in batches: at least one, and fewer than half as many calls.
+void tst_Client::verifyBatched(const ClientPrivate::Traffic &before, qint64 txns)
+{
+    const ClientPrivate::Traffic &after = d->traffic();
+    const qint64 batches = after.callsByName.value(QStringLiteral("txn batch")) - before.callsByName.value(QStringLiteral("txn batch"));
+    const qint64 calls = after.calls - before.calls;
+    QVERIFY2(batches >= 1, "no batch formed");
+    QVERIFY2(calls < txns / 2, qPrintable(QStringLiteral("%1 txns took %2 calls").arg(txns).arg(calls)));
+    qInfo("%lld txns in %lld calls, %lld of them batches", txns, calls, batches);
+}
+
 // Txns waiting for a place on the wire go out together as one etcd txn (txnbatch.h): each
 // caller gets its own answer, and a read-only txn of a batch sees every write of it, as the
 // header's revision says (what a watch from revision + 1 relies on).
@@ -280,12 +292,7 @@ void tst_Client::concurrentTxnsTravelInBatches()
                      qPrintable(QStringLiteral("a read at revision %1 misses %2, created at %3")
                                         .arg(t.header.revision).arg(QString::fromUtf8(it.key())).arg(it.value())));
     }
-    const ClientPrivate::Traffic &after = d->traffic();
-    const qint64 batches = after.callsByName.value(QStringLiteral("txn batch")) - before.callsByName.value(QStringLiteral("txn batch"));
-    const qint64 calls = after.calls - before.calls;
-    QVERIFY2(batches >= 1, "no batch formed");
-    QVERIFY2(calls < 330 / 2, qPrintable(QStringLiteral("330 txns took %1 calls").arg(calls)));
-    qInfo("330 txns in %lld calls, %lld of them batches", calls, batches);
+    verifyBatched(before, 330);
 }
 
 // Txns that write a key another txn of the batch touches wait for the next batch: etcd would
@@ -345,12 +352,7 @@ void tst_Client::batchForAnUnknownLeaseFailsItsPutsAtOnce()
     }
     for (GatewayReply *r : std::as_const(reads))
         CONCLAVE_AWAIT_DONE_OK(r);
-    const ClientPrivate::Traffic &after = d->traffic();
-    const qint64 batches = after.callsByName.value(QStringLiteral("txn batch")) - before.callsByName.value(QStringLiteral("txn batch"));
-    const qint64 calls = after.calls - before.calls;
-    QVERIFY2(batches >= 1, "no batch formed");
-    QVERIFY2(calls < 220 / 2, qPrintable(QStringLiteral("220 txns took %1 calls").arg(calls)));
-    qInfo("220 txns in %lld calls, %lld of them batches", calls, batches);
+    verifyBatched(before, 220);
 }
 
 void tst_Client::txnCompareTargets()

@@ -80,7 +80,8 @@ private Q_SLOTS:
 
 private:
     qint64 put(const QByteArray &key, const QByteArray &value);
-    Watch *watchRangeAnchoredOn(WatchHub *hub, const QByteArray &anchor);
+    //! A range watch (m_prefix range/a … range/z) anchored on \a anchor, through \a via's proxy.
+    Watch *watchRangeAnchoredOn(ViaProxy &via, const QByteArray &anchor);
     GatewayReply *compactTo(qint64 revision);
     int etcdWatchers();
     EtcdTestEnv m_etcd;
@@ -121,12 +122,12 @@ qint64 tst_WatchHub::put(const QByteArray &key, const QByteArray &value)
 }
 
 // [range/a, range/z) watched from just after \a anchor (inside it) is put, audited on \a anchor.
-Watch *tst_WatchHub::watchRangeAnchoredOn(WatchHub *hub, const QByteArray &anchor)
+Watch *tst_WatchHub::watchRangeAnchoredOn(ViaProxy &via, const QByteArray &anchor)
 {
     const qint64 created = put(anchor, "1");
-    if (created < 0)
+    if (created < 0 || !via.listen(m_etcd.endpoint()))
         return nullptr;
-    return hub->watchAnchoredRange(m_prefix + "range/a", m_prefix + "range/z", anchor, created + 1, nullptr);
+    return via.hub()->watchAnchoredRange(m_prefix + "range/a", m_prefix + "range/z", anchor, created + 1, nullptr);
 }
 
 void tst_WatchHub::orderedEventsWithRevisions()
@@ -464,11 +465,10 @@ void tst_WatchHub::newStreamLeavesCancelledCreatesBehind()
 void tst_WatchHub::rangeIsAuditedOnItsAnchor()
 {
     ViaProxy via;
-    QVERIFY(via.listen(m_etcd.endpoint()));
-    WatchHub *hub = via.hub();
     const QByteArray anchor = m_prefix + "range/b";
-    std::unique_ptr<Watch> w(watchRangeAnchoredOn(hub, anchor));
+    std::unique_ptr<Watch> w(watchRangeAnchoredOn(via, anchor));
     QVERIFY(w);
+    WatchHub *hub = via.hub();
     Recorder rec(w.get());
     QTRY_VERIFY_WITH_TIMEOUT(w->isLive() && hub->isSettled(), TestWaitMs);
     via.freezeStreamsOnly();
@@ -485,11 +485,10 @@ void tst_WatchHub::rangeIsAuditedOnItsAnchor()
 void tst_WatchHub::auditOfARangeKeepsItsResumePoint()
 {
     ViaProxy via;
-    QVERIFY(via.listen(m_etcd.endpoint()));
-    WatchHub *hub = via.hub();
     const QByteArray anchor = m_prefix + "range/b";
-    std::unique_ptr<Watch> w(watchRangeAnchoredOn(hub, anchor));
+    std::unique_ptr<Watch> w(watchRangeAnchoredOn(via, anchor));
     QVERIFY(w);
+    WatchHub *hub = via.hub();
     const QByteArray other = m_prefix + "other";
     const qint64 otherCreated = put(other, "1");
     std::unique_ptr<Watch> probe(hub->watchAnchored(other, otherCreated + 1, nullptr));
