@@ -28,6 +28,14 @@ LeaseSession::~LeaseSession()
 {
     if (m_inflight)
         m_inflight->abort();
+    abortEarlier();
+}
+
+void LeaseSession::abortEarlier()
+{
+    for (const Earlier &e : std::exchange(m_earlier, {}))
+        if (e.reply)
+            e.reply->abort();
 }
 
 qint64 LeaseSession::marginMs() const
@@ -51,6 +59,7 @@ void LeaseSession::grant()
 {
     if (m_inflight)
         m_inflight->abort();
+    abortEarlier();
     m_state = State::Granting;
     m_keepAliveTimer.stop();
     m_stepDownTimer.stop();
@@ -80,11 +89,22 @@ void LeaseSession::sendKeepAlive()
 {
     if (m_state == State::Granting || m_state == State::Lost)
         return;
-    if (m_inflight) { // a renewal hangs (etcd paused, its connection half-dead?): send a fresh one
-        m_inflight->abort();
+    if (m_inflight) {
         const qint64 hungMs = m_clock.elapsed() - m_inflightSentMs;
-        if (hungMs >= RetryPaceMinMs) // not a renewal sent just before by checkNow()
-            m_client->connectionsSuspect(QStringLiteral("a lease renewal got no answer within %1 ms").arg(hungMs));
+        if (hungMs < RetryPaceMinMs) { // sent just before by checkNow(): this one replaces it
+            m_inflight->abort();
+        } else {
+            // Late: etcd may only be slow (under load it answers in 300-700 ms), and an answer
+            // still proves the lease, so it stays out; a fresh renewal goes beside it. If the
+            // fresh one is answered first, the late one's connection is silent while etcd
+            // answers: that is a half-dead connection (onKeepAliveFinished).
+            m_earlier.append({m_inflight, m_inflightSentMs});
+            while (m_earlier.size() > 2) {
+                if (m_earlier.first().reply)
+                    m_earlier.first().reply->abort();
+                m_earlier.removeFirst();
+            }
+        }
     }
     const SentAt sentAt = sentNow();
     m_inflightSentMs = sentAt.ms;
@@ -99,8 +119,16 @@ void LeaseSession::onKeepAliveFinished(GatewayReply *reply, const SentAt &sentAt
 {
     if (reply->error() == Error::Cancelled)
         return;
-    if (m_inflight == reply)
+    const bool latest = m_inflight == reply;
+    if (latest)
         m_inflight = nullptr;
+    m_earlier.removeIf([reply](const Earlier &e) { return e.reply == reply || !e.reply; });
+    if (reply->error() == Error::NoError && latest && !m_earlier.isEmpty()) {
+        const qint64 silentMs = m_clock.elapsed() - m_earlier.first().sentMs;
+        abortEarlier();
+        m_client->connectionsSuspect(QStringLiteral("a lease renewal got no answer within %1 ms while a later one was answered")
+                                             .arg(silentMs));
+    }
     if (reply->error() == Error::LeaseLost) {
         setLost(Error::LeaseLost, reply->errorString());
         return;
@@ -185,6 +213,7 @@ void LeaseSession::revokeAndDelete()
     m_grantTimer.stop();
     if (m_inflight)
         m_inflight->abort();
+    abortEarlier();
     if (m_leaseId && m_state != State::Lost) {
         GatewayReply *reply = m_client->leaseRevoke(m_leaseId);
         const qint64 id = m_leaseId;

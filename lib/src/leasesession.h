@@ -90,6 +90,9 @@ private:
     QTimer m_grantTimer;
     QPointer<GatewayReply> m_inflight;
     qint64 m_inflightSentMs = 0; // on m_clock
+    struct Earlier { QPointer<GatewayReply> reply; qint64 sentMs; };
+    QList<Earlier> m_earlier; // late renewals left out beside a fresh one (oldest first)
+    void abortEarlier();
     static constexpr qint64 RetryPaceMinMs = 200;
     int m_grantBackoffMs = 0;
 };
