@@ -8,6 +8,7 @@
 
 #include <QtCore/QJsonArray>
 #include <QtCore/QJsonDocument>
+#include <QtCore/QSet>
 
 #include <algorithm>
 
@@ -182,9 +183,10 @@ QList<qint64> leasesOf(const QJsonObject &txn)
     QList<qint64> leases;
     for (const QLatin1String branch : {QLatin1String("success"), QLatin1String("failure")}) {
         for (const QJsonValue &op : txn.value(branch).toArray()) {
-            const QJsonValue lease = op.toObject().value(QLatin1String("request_put")).toObject().value(QLatin1String("lease"));
-            if (!lease.isUndefined() && !leases.contains(Codec::decodeInt(lease)))
-                leases.append(Codec::decodeInt(lease));
+            const QJsonValue value = op.toObject().value(QLatin1String("request_put")).toObject().value(QLatin1String("lease"));
+            const qint64 lease = value.isUndefined() ? 0 : Codec::decodeInt(value);
+            if (lease && !leases.contains(lease))
+                leases.append(lease);
         }
     }
     return leases;
@@ -319,15 +321,13 @@ void ClientPrivate::batchFinished(GatewayReply *batch, const QList<QPointer<Gate
 bool ClientPrivate::failUnknownLease(GatewayReply *batch, const QList<QPointer<GatewayReply>> &members)
 {
     QList<qint64> named;
-    QList<bool> puts;
+    QList<bool> puts; // per member: it puts with a lease
     for (const QPointer<GatewayReply> &m : members) {
         const QList<qint64> leases = m ? TxnBatch::leasesOf(m->request()) : QList<qint64>();
         puts.append(!leases.isEmpty());
-        for (qint64 lease : leases)
-            if (!named.contains(lease))
-                named.append(lease);
+        named += leases;
     }
-    if (named.size() != 1)
+    if (QSet<qint64>(named.cbegin(), named.cend()).size() != 1)
         return false;
     qCInfo(lcGateway) << "a batch of" << members.size() << "txns was refused (" << batch->errorString()
                       << "): its txns that put with lease" << QByteArray::number(named.first(), 16)
