@@ -191,7 +191,7 @@ struct Meter
     QElapsedTimer clock;
     double cpu0, etcdCpu0;
     ClientPrivate::Traffic traffic0;
-    qint64 streamBytesOut0, streamBytesIn0, creates0;
+    qint64 streamBytesOut0, streamBytesIn0, creates0, cancels0;
     int openings0;
     int maxConnections = 0;
     QTimer sampler;
@@ -205,6 +205,7 @@ struct Meter
         streamBytesOut0 = hub->bytesSent();
         streamBytesIn0 = hub->bytesReceived();
         creates0 = hub->createsSent();
+        cancels0 = hub->cancelsSent();
         openings0 = hub->streamOpenings();
         cpu0 = selfCpuMs();
         etcdCpu0 = processCpuMs(etcdPid);
@@ -229,10 +230,11 @@ struct Meter
             if (const qint64 k = it.value() - traffic0.callsByName.value(it.key()))
                 calls << QStringLiteral("%1:%2").arg(it.key()).arg(k).replace(QLatin1Char(' '), QLatin1Char('_'));
         std::printf("@@ %s %d role_ms=%.0f settled_ms=%.0f conns=%d rss_mb=%.1f peak_mb=%.1f cpu_ms=%.0f "
-                    "etcd_cpu_ms=%.0f calls=%lld streams=%d creates=%lld bytes_out=%lld bytes_in=%lld by_call=%s %s\n",
+                    "etcd_cpu_ms=%.0f calls=%lld streams=%d creates=%lld cancels=%lld bytes_out=%lld bytes_in=%lld by_call=%s %s\n",
                     phase, n, roleMs, settledMs, maxConnections, statusMb("VmRSS:"), statusMb("VmHWM:"),
                     selfCpuMs() - cpu0 - samplerCpuMs, processCpuMs(etcdPid) - etcdCpu0, t.calls - traffic0.calls,
                     hub->streamOpenings() - openings0, hub->createsSent() - creates0,
+                    hub->cancelsSent() - cancels0,
                     (t.bodyBytesSent - traffic0.bodyBytesSent) + (hub->bytesSent() - streamBytesOut0),
                     (t.bodyBytesReceived - traffic0.bodyBytesReceived) + (hub->bytesReceived() - streamBytesIn0),
                     qPrintable(calls.join(QLatin1Char(','))), qPrintable(extra));

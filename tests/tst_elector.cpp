@@ -68,6 +68,7 @@ private Q_SLOTS:
     void propertiesNotifyTheirChanges();
     void nextInLineTakesOverWithoutARead();
     void handoverDoesNotWakeTheQueueBehindTheNext();
+    void takingOverPlacesAndCancelsNoWatch();
     void leadershipDeadlineBoundsIsLeader();
     void transitionsAndRenewalsAreCounted();
     void ineligibleLeaderHandsOverAndFollows();
@@ -894,6 +895,35 @@ void tst_Elector::handoverDoesNotWakeTheQueueBehindTheNext()
     QVERIFY(!g.twoLeaders);
 }
 
+
+// Taking over places no watch and cancels none: the next in line watches the transfer request
+// key already, and keeps its claim watch while it leads. (On etcd 3.4 each create and cancel
+// copies the server's uncommitted writes: 10,000 elections taken over at once sent 20,000 of
+// them, 21 s of etcd CPU.) The request watch placed in line still serves: a candidate of higher
+// priority that joins later is handed leadership by the new leader.
+void tst_Elector::takingOverPlacesAndCancelsNoWatch()
+{
+    ElectorGroup g;
+    Elector *a = g.join(m_etcd.endpoints(), election(), QStringLiteral("a"), Role::Leader);
+    Elector *b = g.join(m_etcd.endpoints(), election(), QStringLiteral("b"), Role::Follower);
+    QVERIFY(a && b);
+    QTRY_COMPARE_WITH_TIMEOUT(ElectorPrivate::get(b)->state(), ElectorState::NextInLine, TestWaitMs);
+    WatchHub *hub = ClientPrivate::get(g.clients.back().get())->watchHub();
+    QTRY_VERIFY_WITH_TIMEOUT(hub->isSettled(), TestWaitMs);
+    const qint64 creates = hub->createsSent();
+    const qint64 cancels = hub->cancelsSent();
+    a->leave();
+    QTRY_COMPARE_WITH_TIMEOUT(b->role(), Role::Leader, TestWaitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(hub->isSettled(), TestWaitMs);
+    QCOMPARE(hub->createsSent(), creates);
+    QCOMPARE(hub->cancelsSent(), cancels);
+    Elector *c = g.add(m_etcd.endpoints(), election(), QStringLiteral("c"));
+    c->setPriority(5);
+    c->campaign();
+    QTRY_COMPARE_WITH_TIMEOUT(c->role(), Role::Leader, TestWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(b->role(), Role::Follower, TestWaitMs);
+    QVERIFY(!g.twoLeaders);
+}
 
 // isLeader() answers from the proof, not from the last role change: with the event loop
 // blocked past the deadline (a long GC pause, a stopped process) it is false at once, although

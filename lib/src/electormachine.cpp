@@ -93,7 +93,9 @@ void ElectorPrivate::transition(ElectorState next, const char *why)
         qCDebug(lcElector).noquote() << name << stateName(was) << "->" << stateName(next) << "(" << why << ")";
     // What the state left owned goes with it.
     if (!isIn({ElectorState::Following, ElectorState::NextInLine, ElectorState::Suspended}))
-        view->clear();
+        view->clear(isIn({ElectorState::Claiming, ElectorState::Leading, ElectorState::LeadingBlind})
+                            ? LeaderView::Keep::Claim
+                            : LeaderView::Keep::Nothing);
     if (was == ElectorState::Ineligible)
         eligibility->clear();
     if (was == ElectorState::LeadingBlind)
@@ -293,13 +295,19 @@ void ElectorPrivate::applyPosition(const Position &p)
     const bool waiting = isIn({ElectorState::Suspended, ElectorState::Releasing, ElectorState::HandingOver,
                                ElectorState::Withdrawing, ElectorState::Leaving});
     if (!p.first) {
-        desk->clear();
         view->follow(p);
+        // Next in line: transfer requests are watched already, so that taking over places no
+        // watch (requests to us are written only once we lead; one to the leader before us is
+        // not for us, actOnRequest() checks). The others watch none.
+        if (!view->isNextInLine())
+            desk->clear();
+        else if (!desk->isWatchingOrDenied())
+            desk->watchRequests(p.revision + 1);
         if (!waiting)
             transition(view->isNextInLine() ? ElectorState::NextInLine : ElectorState::Following, "behind in the queue");
         return;
     }
-    view->clear();
+    view->clear(LeaderView::Keep::Claim);
     if (!desk->isWatchingOrDenied())
         desk->watchRequests(p.revision + 1); // requests to us can only be written from here on
     if (waiting || !lease->isAlive() || desk->isHandingOver())

@@ -42,13 +42,14 @@ bool LeaderView::isPredecessorActive() const
     return (m_predecessor && m_predecessor->isActive()) || (m_claim && m_claim->isActive());
 }
 
-void LeaderView::clear()
+void LeaderView::clear(Keep keep)
 {
     m_refresh.stop();
     m_predecessor.reset();
     m_leader.reset();
     m_announce.reset();
-    m_claim.reset();
+    if (keep != Keep::Claim)
+        m_claim.reset();
     m_nextInLine = false;
 }
 

@@ -29,8 +29,9 @@ void TransferDesk::clear()
     m_pending = KeyValue();
 }
 
-// First in the queue: requests to hand leadership over are written to one key beside the
-// election. Only the leader acts on them; one seen before we lead waits until we do.
+// Next in line or first in the queue: requests to hand leadership over are written to one key
+// beside the election. Only the leader acts on them, and only on one addressed to its own
+// incarnation; one seen before we lead waits until we do.
 void TransferDesk::watchRequests(qint64 fromRevision)
 {
     m_pending = KeyValue();

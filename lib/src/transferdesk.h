@@ -18,7 +18,8 @@ struct WatchEvent;
 /*!
  * The Elector's part for handing leadership to a chosen candidate ("Handing over to a chosen
  * candidate" in docs/election-protocol.md; the request format and the plans are transfer.cpp's):
- * first in the queue, it watches the election's request key, and as leader acts on a request
+ * next in line or first in the queue, it watches the election's request key (so that taking
+ * over places no watch), and as leader acts on a request
  * (refuses it, or steps down and sends the one txn that hands over); as a follower of higher
  * priority than its leader, it asks for a handover.
  */
@@ -29,11 +30,11 @@ public:
     explicit TransferDesk(ElectorPrivate &d);
     ~TransferDesk() override;
 
-    //! First in the queue: requests to us can only be written from \a fromRevision on.
+    //! Next in line or first: requests to us can only be written from \a fromRevision on.
     void watchRequests(qint64 fromRevision);
     //! Whether requests are watched, or cannot be (the role may not read the request key).
     bool isWatchingOrDenied() const;
-    //! Not first any more: no request watched or pending.
+    //! Neither next in line nor first any more: no request watched or pending.
     void clear();
     //! As leader, the request seen last (one that came before we led, too).
     void actOnRequest();

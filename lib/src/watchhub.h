@@ -123,8 +123,10 @@ public:
     int streamCount() const { return int(m_streams.size()); }
     //! How many streams were opened so far (for tests and benchmarks).
     int streamOpenings() const { return m_openings; }
-    //! How many creates were sent so far, and the bytes sent and received on streams (benchmarks).
+    //! How many creates and cancels were sent so far, and the bytes sent and received on
+    //! streams (tests and benchmarks).
     qint64 createsSent() const { return m_createsSent; }
+    qint64 cancelsSent() const { return m_cancelsSent; }
     qint64 bytesSent() const;
     qint64 bytesReceived() const;
     //! How often anchored watches are audited, and how long an audit may take.
@@ -204,6 +206,7 @@ private:
     quint64 m_streamSerial = 0;
     int m_replacements = 0;
     qint64 m_createsSent = 0;
+    qint64 m_cancelsSent = 0;
     qint64 m_bytesSent = 0;     // of closed streams
     qint64 m_bytesReceived = 0; // of closed streams
     QTimer m_auditTimer;

@@ -78,6 +78,7 @@ void WatchHub::sendCancel(WatchStream *s, qint64 id)
     if (s->replacing)
         return; // the whole stream goes soon
     s->connection->send("{\"cancel_request\":{\"watch_id\":\"" + QByteArray::number(id) + "\"}}\n");
+    ++m_cancelsSent;
 }
 
 void WatchHub::closeStream(WatchStream *s)
