@@ -299,17 +299,16 @@ void ElectorPrivate::applyPosition(const Position &p)
         // Next in line: transfer requests are watched already, so that taking over places no
         // watch (requests to us are written only once we lead; one to the leader before us is
         // not for us, actOnRequest() checks). The others watch none.
-        if (!view->isNextInLine())
+        if (view->isNextInLine())
+            desk->watchRequestsFrom(p.revision + 1);
+        else
             desk->clear();
-        else if (!desk->isWatchingOrDenied())
-            desk->watchRequests(p.revision + 1);
         if (!waiting)
             transition(view->isNextInLine() ? ElectorState::NextInLine : ElectorState::Following, "behind in the queue");
         return;
     }
     view->clear(LeaderView::Keep::Claim);
-    if (!desk->isWatchingOrDenied())
-        desk->watchRequests(p.revision + 1); // requests to us can only be written from here on
+    desk->watchRequestsFrom(p.revision + 1); // requests to us can only be written from here on
     if (waiting || !lease->isAlive() || desk->isHandingOver())
         return;
     // First in the queue at this read's revision. Our key existed here and where its watch

@@ -21,7 +21,11 @@ TransferDesk::TransferDesk(ElectorPrivate &d)
 
 TransferDesk::~TransferDesk() = default;
 
-bool TransferDesk::isWatchingOrDenied() const { return m_denied || (m_requests && m_requests->isActive()); }
+void TransferDesk::watchRequestsFrom(qint64 fromRevision)
+{
+    if (!m_denied && !(m_requests && m_requests->isActive()))
+        watchRequests(fromRevision);
+}
 
 void TransferDesk::clear()
 {

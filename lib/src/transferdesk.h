@@ -31,9 +31,9 @@ public:
     ~TransferDesk() override;
 
     //! Next in line or first: requests to us can only be written from \a fromRevision on.
-    void watchRequests(qint64 fromRevision);
-    //! Whether requests are watched, or cannot be (the role may not read the request key).
-    bool isWatchingOrDenied() const;
+    //! Watches them from there, unless they are watched already or cannot be (the role may not
+    //! read the request key).
+    void watchRequestsFrom(qint64 fromRevision);
     //! Neither next in line nor first any more: no request watched or pending.
     void clear();
     //! As leader, the request seen last (one that came before we led, too).
@@ -44,6 +44,7 @@ public:
     void requestPriorityHandover();
 
 private:
+    void watchRequests(qint64 fromRevision);
     void rereadRequests();
     void onRequestEvents(const QList<WatchEvent> &events);
     void onQueueRead(GatewayReply *reply, const Transfer::Request &request, const KeyValue &requestKv);
